@@ -1,0 +1,124 @@
+//! Endpoint configuration. Every memory bound of the engine is here.
+
+use crate::rtt::RttConfig;
+use core::ops::RangeInclusive;
+use core::time::Duration;
+
+/// When a listener answers SYNs with cookies instead of queueing them
+/// (RFC 4987 section 3.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SynCookieMode {
+    /// Never; a full SYN queue drops SYNs.
+    Off,
+    /// Only when the SYN queue is full (RFC 4987 section 4: cookies should
+    /// not be the default path because they lose state).
+    WhenQueueFull,
+    /// For every SYN (testing, or under sustained attack).
+    Always,
+}
+
+/// Endpoint-wide settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Link MTU; the MSS we advertise is derived from it (RFC 9293 3.7.1:
+    /// MTU - 40 for IPv4, MTU - 60 for IPv6).
+    pub mtu: u16,
+    /// Receive buffer per connection, in bytes (allocated on first use).
+    pub recv_buffer: usize,
+    /// Send buffer per connection, in bytes (allocated on first use).
+    pub send_buffer: usize,
+    /// Offer window scaling (RFC 7323).
+    pub window_scaling: bool,
+    /// Offer timestamps (RFC 7323).
+    pub timestamps: bool,
+    /// Offer SACK-permitted (RFC 2018). Scoreboard and SACK generation come
+    /// with out-of-order reception.
+    pub sack: bool,
+    /// Maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 3.4.2).
+    pub msl: Duration,
+    /// SYN retransmissions before connect gives up with `TimedOut`.
+    pub syn_retries: u8,
+    /// SYN-ACK retransmissions before a half-open connection is dropped.
+    pub synack_retries: u8,
+    /// Data retransmissions before the connection is closed (R2, RFC 9293
+    /// 3.8.3). With the default RTO bounds this is well over 100 s.
+    pub max_retransmits: u8,
+    /// Retransmissions after which the connection reports trouble (R1).
+    pub soft_retransmits: u8,
+    /// Retransmission-timer bounds (RFC 6298).
+    pub rtt: RttConfig,
+    /// SYN cookie policy.
+    pub syn_cookies: SynCookieMode,
+    /// Upper bound on the half-open connections a listener keeps, whatever
+    /// backlog the application asks for.
+    pub max_syn_backlog: usize,
+    /// Upper bound on a listener's accept queue, whatever backlog the
+    /// application asks for.
+    pub max_accept_backlog: usize,
+    /// Upper bound on live connections (TCBs).
+    pub max_connections: usize,
+    /// Upper bound on TIME-WAIT entries; when full the oldest is recycled.
+    pub max_time_wait: usize,
+    /// Upper bound on queued control segments (RSTs, cookie SYN-ACKs).
+    pub max_control_queue: usize,
+    /// Ephemeral port range (RFC 6056).
+    pub ephemeral_ports: RangeInclusive<u16>,
+    /// IP TTL / hop limit for every segment (RFC 9293 MUST-49).
+    pub ttl: u8,
+    /// Challenge ACKs allowed per connection per `challenge_ack_interval`
+    /// (RFC 5961 section 7).
+    pub challenge_ack_limit: u16,
+    /// The window of the challenge-ACK rate limit.
+    pub challenge_ack_interval: Duration,
+    /// Emit `Event::StateChanged` for every transition.
+    pub trace_states: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mtu: 1500,
+            recv_buffer: 256 * 1024,
+            send_buffer: 256 * 1024,
+            window_scaling: true,
+            timestamps: true,
+            sack: false,
+            msl: Duration::from_secs(30),
+            syn_retries: 6,
+            synack_retries: 5,
+            max_retransmits: 15,
+            soft_retransmits: 3,
+            rtt: RttConfig::default(),
+            syn_cookies: SynCookieMode::WhenQueueFull,
+            max_syn_backlog: 4096,
+            max_accept_backlog: 4096,
+            max_connections: 1 << 20,
+            max_time_wait: 1 << 18,
+            max_control_queue: 1024,
+            ephemeral_ports: 49152..=65535,
+            ttl: 64,
+            challenge_ack_limit: 10,
+            challenge_ack_interval: Duration::from_secs(5),
+            trace_states: false,
+        }
+    }
+}
+
+impl Config {
+    /// The MSS we advertise (RFC 9293 3.7.1, RFC 6691: not reduced for
+    /// options).
+    pub fn advertised_mss(&self, ipv6: bool) -> u16 {
+        let overhead = if ipv6 { 60 } else { 40 };
+        self.mtu.saturating_sub(overhead).max(64)
+    }
+
+    /// The window-scale shift we offer: the smallest that lets the whole
+    /// receive buffer be advertised (RFC 7323 2.3: at most 14).
+    pub fn window_shift(&self) -> u8 {
+        let mut shift = 0u8;
+        while shift < 14 && (self.recv_buffer >> shift) > 65535 {
+            shift += 1;
+        }
+        shift
+    }
+}

@@ -1,0 +1,70 @@
+//! Segments the endpoint sends on behalf of no TCB: RSTs for unknown
+//! 4-tuples, SYN-ACKs that carry cookies, ACKs from TIME-WAIT entries.
+//! The queue is bounded: a flood fills it and further replies are dropped.
+
+use crate::counters::{Counters, DropReason};
+use crate::seq::SeqNum;
+use crate::tuple::FourTuple;
+use std::collections::VecDeque;
+use synack_wire::{TcpFlags, TcpOptions};
+
+/// One segment to send without a TCB.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ControlSegment {
+    pub(crate) tuple: FourTuple,
+    pub(crate) seq: SeqNum,
+    pub(crate) ack: Option<SeqNum>,
+    pub(crate) flags: TcpFlags,
+}
+
+/// A control segment that also carries a window and options.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QueuedControl {
+    pub(crate) seg: ControlSegment,
+    pub(crate) window: u16,
+    pub(crate) options: TcpOptions,
+}
+
+/// The bounded queue.
+#[derive(Debug)]
+pub(crate) struct ControlQueue {
+    queue: VecDeque<QueuedControl>,
+    cap: usize,
+}
+
+impl ControlQueue {
+    pub(crate) fn new(cap: usize) -> Self {
+        ControlQueue {
+            queue: VecDeque::new(),
+            cap,
+        }
+    }
+
+    /// Queues a bare segment (no options, window 0).
+    pub(crate) fn push(&mut self, seg: ControlSegment, counters: &mut Counters) {
+        self.push_full(seg, 0, TcpOptions::default(), counters);
+    }
+
+    /// Queues a segment with a window and options.
+    pub(crate) fn push_full(
+        &mut self,
+        seg: ControlSegment,
+        window: u16,
+        options: TcpOptions,
+        counters: &mut Counters,
+    ) {
+        if self.queue.len() >= self.cap {
+            counters.drop(DropReason::ControlQueueFull);
+            return;
+        }
+        self.queue.push_back(QueuedControl {
+            seg,
+            window,
+            options,
+        });
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<QueuedControl> {
+        self.queue.pop_front()
+    }
+}

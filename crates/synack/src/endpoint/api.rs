@@ -1,0 +1,325 @@
+//! The application's calls (RFC 9293 3.9.1 and 3.10.1-3.10.6): OPEN as
+//! `listen`/`connect`, SEND, RECEIVE, CLOSE (`shutdown` and `close`), ABORT
+//! and STATUS (`info`).
+
+use super::Endpoint;
+use super::demux::unicast;
+use crate::error::Error;
+use crate::event::{ConnId, Event, ListenerId};
+use crate::info::ConnInfo;
+use crate::listener::Listener;
+use crate::state::State;
+use crate::tcb::{Flags, Tcb};
+use crate::time::Instant;
+use crate::tuple::FourTuple;
+use std::net::SocketAddr;
+
+impl Endpoint {
+    /// Passive OPEN on `addr` (an unspecified IP listens on every address).
+    /// `backlog` bounds both the SYN queue and the accept queue, within the
+    /// configured maxima.
+    pub fn listen(&mut self, addr: SocketAddr, backlog: usize) -> Result<ListenerId, Error> {
+        if addr.port() == 0 || addr.ip().is_multicast() {
+            return Err(Error::InvalidAddress);
+        }
+        let key = (addr.ip(), addr.port());
+        if self.listener_addrs.contains_key(&key) {
+            return Err(Error::AddrInUse);
+        }
+        let backlog = backlog.max(1);
+        let listener = Listener::new(
+            addr,
+            backlog.min(self.cfg.max_syn_backlog),
+            backlog.min(self.cfg.max_accept_backlog),
+        );
+        let index = match self.listeners.iter().position(Option::is_none) {
+            Some(i) => {
+                self.listeners[i] = Some(listener);
+                i
+            }
+            None => {
+                self.listeners.push(Some(listener));
+                self.listeners.len() - 1
+            }
+        };
+        self.listener_addrs.insert(key, index as u32);
+        Ok(ListenerId(index as u32))
+    }
+
+    /// Closes a listener. Its children that the application never accepted,
+    /// half-open or established, are reset.
+    pub fn close_listener(&mut self, l: ListenerId) -> Result<(), Error> {
+        let li = self
+            .listeners
+            .get_mut(l.0 as usize)
+            .and_then(Option::take)
+            .ok_or(Error::InvalidHandle)?;
+        self.listener_addrs.remove(&(li.addr.ip(), li.addr.port()));
+        let children: Vec<ConnId> = self
+            .slots
+            .iter()
+            .filter_map(|s| s.tcb.as_ref())
+            .filter(|t| t.listener == Some(l))
+            .map(|t| t.id)
+            .collect();
+        for id in children {
+            if let Some((tcb, mut ctx)) = self.split(id, self.now) {
+                tcb.listener = None;
+                tcb.abort(&mut ctx);
+            }
+            self.remove_tcb(id);
+        }
+        Ok(())
+    }
+
+    /// Takes the next established connection from a listener's accept
+    /// queue.
+    pub fn accept(&mut self, l: ListenerId) -> Option<ConnId> {
+        let id = self.listener_mut(l)?.accept_queue.pop_front()?;
+        let now = self.now;
+        let (tcb, ctx) = self.split(id, now)?;
+        tcb.listener = None;
+        tcb.flags.set(Flags::VISIBLE);
+        if !tcb.rcv_buf.is_empty() || tcb.flags.has(Flags::FIN_RECEIVED) {
+            tcb.flags.set(Flags::READ_NOTIFIED);
+            ctx.events.push_back(Event::Readable { conn: id });
+        }
+        Some(id)
+    }
+
+    /// Active OPEN from `local` to `remote` (RFC 9293 3.10.1). A zero local
+    /// port picks an ephemeral one (RFC 6056); the local address must be
+    /// given (MUST-44: chosen before the first SYN).
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<ConnId, Error> {
+        self.now = self.now.max(now);
+        // MUST-46: no OPEN to a broadcast or multicast address.
+        if !unicast(remote.ip())
+            || !unicast(local.ip())
+            || remote.port() == 0
+            || local.is_ipv4() != remote.is_ipv4()
+        {
+            return Err(Error::InvalidAddress);
+        }
+        if self.tuples.len() >= self.cfg.max_connections {
+            return Err(Error::LimitReached);
+        }
+        let local = if local.port() == 0 {
+            let tuples = &self.tuples;
+            let time_wait = &self.time_wait;
+            let port = self
+                .ports
+                .select(local.ip(), remote, |p| {
+                    let t = FourTuple::new(SocketAddr::new(local.ip(), p), remote);
+                    tuples.contains_key(&t) || time_wait.contains(&t)
+                })
+                .ok_or(Error::AddrNotAvailable)?;
+            SocketAddr::new(local.ip(), port)
+        } else {
+            let t = FourTuple::new(local, remote);
+            if self.tuples.contains_key(&t) || self.time_wait.contains(&t) {
+                return Err(Error::AddrInUse);
+            }
+            local
+        };
+        let tuple = FourTuple::new(local, remote);
+        let iss = self.isn.isn(now, local, remote);
+        let ts_offset = self.ts_offset(&tuple);
+        let id = self.insert_tcb(tuple, |id, cfg| {
+            Tcb::new_active(id, tuple, iss, ts_offset, cfg)
+        });
+        self.counters.active_opens += 1;
+        if self.cfg.trace_states {
+            self.events.push_back(Event::StateChanged {
+                conn: id,
+                local,
+                remote,
+                from: State::Closed,
+                to: State::SynSent,
+            });
+        }
+        self.schedule(id);
+        Ok(id)
+    }
+
+    /// SEND: queues as much of `data` as the send buffer takes and returns
+    /// how much. `WouldBlock` when the buffer is full (a `Writable` event
+    /// follows), `BrokenPipe` after `shutdown`.
+    pub fn send(&mut self, c: ConnId, data: &[u8]) -> Result<usize, Error> {
+        let now = self.now;
+        let (tcb, ctx) = self.split(c, now).ok_or(Error::NotConnected)?;
+        if tcb.flags.has(Flags::FIN_QUEUED) || !tcb.state.can_send() {
+            return Err(Error::BrokenPipe);
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let n = tcb.snd_buf.push(data, ctx.cfg.send_buffer);
+        if n == 0 {
+            tcb.flags.set(Flags::WRITE_BLOCKED);
+            return Err(Error::WouldBlock);
+        }
+        if tcb.needs_persist() && tcb.timer == Instant::NEVER {
+            tcb.timer = now + tcb.rto(ctx.cfg);
+        }
+        self.schedule(c);
+        self.arm(c);
+        Ok(n)
+    }
+
+    /// RECEIVE: copies out buffered data. `Ok(0)` is the end of the stream
+    /// (the peer's FIN); `WouldBlock` when nothing is buffered yet.
+    pub fn recv(&mut self, c: ConnId, out: &mut [u8]) -> Result<usize, Error> {
+        let now = self.now;
+        let (tcb, ctx) = self.split(c, now).ok_or(Error::NotConnected)?;
+        if tcb.rcv_buf.is_empty() {
+            tcb.flags.clear(Flags::READ_NOTIFIED);
+            if tcb.flags.has(Flags::FIN_RECEIVED) || out.is_empty() {
+                return Ok(0);
+            }
+            return Err(Error::WouldBlock);
+        }
+        let n = tcb.rcv_buf.read(out);
+        if tcb.rcv_buf.is_empty() {
+            tcb.flags.clear(Flags::READ_NOTIFIED);
+        }
+        if tcb.window_update_due(&ctx) {
+            tcb.flags.set(Flags::ACK_NOW);
+        }
+        let prev = tcb.state;
+        self.schedule(c);
+        self.after(c, prev);
+        Ok(n)
+    }
+
+    /// CLOSE of the sending half (RFC 9293 3.10.4): a FIN follows the queued
+    /// data. Reading goes on until the peer's FIN. Calling it again is
+    /// harmless and sends no second FIN (API-04).
+    pub fn shutdown(&mut self, c: ConnId) -> Result<(), Error> {
+        let now = self.now;
+        let (tcb, mut ctx) = self.split(c, now).ok_or(Error::NotConnected)?;
+        let prev = tcb.state;
+        match tcb.state {
+            State::SynSent => {
+                // Nothing was said yet: just delete the TCB.
+                tcb.close(&mut ctx, crate::event::CloseReason::Aborted);
+            }
+            State::SynReceived | State::Established => {
+                tcb.flags.set(Flags::FIN_QUEUED);
+                tcb.set_state(&mut ctx, State::FinWait1);
+            }
+            State::CloseWait => {
+                tcb.flags.set(Flags::FIN_QUEUED);
+                tcb.set_state(&mut ctx, State::LastAck);
+            }
+            _ => {}
+        }
+        self.schedule(c);
+        self.after(c, prev);
+        Ok(())
+    }
+
+    /// Full CLOSE: like `shutdown`, and the application reads no more. If
+    /// received data is still unread, or more arrives, the peer gets a RST
+    /// instead, so it knows data was lost (RFC 9293 SHLD-3, SM-11).
+    pub fn close(&mut self, c: ConnId) -> Result<(), Error> {
+        let now = self.now;
+        let (tcb, _) = self.split(c, now).ok_or(Error::NotConnected)?;
+        if !tcb.rcv_buf.is_empty() {
+            self.abort(c);
+            return Ok(());
+        }
+        tcb.flags.set(Flags::APP_CLOSED);
+        self.shutdown(c)
+    }
+
+    /// ABORT (RFC 9293 3.10.5): RST where the peer knows the connection,
+    /// then CLOSED.
+    pub fn abort(&mut self, c: ConnId) {
+        let now = self.now;
+        let Some((tcb, mut ctx)) = self.split(c, now) else {
+            return;
+        };
+        let prev = tcb.state;
+        tcb.abort(&mut ctx);
+        self.after(c, prev);
+    }
+
+    /// Turns the Nagle algorithm off (`true`) or on (RFC 9293 MUST-17).
+    pub fn set_nodelay(&mut self, c: ConnId, nodelay: bool) -> Result<(), Error> {
+        let now = self.now;
+        let (tcb, _) = self.split(c, now).ok_or(Error::NotConnected)?;
+        if nodelay {
+            tcb.flags.set(Flags::NODELAY);
+        } else {
+            tcb.flags.clear(Flags::NODELAY);
+        }
+        self.schedule(c);
+        Ok(())
+    }
+
+    /// STATUS: a snapshot of the connection.
+    pub fn info(&self, c: ConnId) -> Option<ConnInfo> {
+        self.tcb(c).map(|t| self.snapshot(t))
+    }
+
+    /// Snapshots of every live connection (not compact TIME-WAIT entries).
+    pub fn connections(&self) -> impl Iterator<Item = (ConnId, ConnInfo)> + '_ {
+        self.slots
+            .iter()
+            .filter_map(|s| s.tcb.as_deref())
+            .map(|t| (t.id, self.snapshot(t)))
+    }
+
+    /// Whether the peer has closed its side and everything was read.
+    pub fn is_eof(&self, c: ConnId) -> bool {
+        self.tcb(c)
+            .is_some_and(|t| t.flags.has(Flags::FIN_RECEIVED) && t.rcv_buf.is_empty())
+    }
+
+    /// Bytes that `send` would accept now.
+    pub fn send_capacity(&self, c: ConnId) -> usize {
+        self.tcb(c).map_or(0, |t| {
+            if t.state.can_send() && !t.flags.has(Flags::FIN_QUEUED) {
+                self.cfg.send_buffer.saturating_sub(t.snd_buf.len())
+            } else {
+                0
+            }
+        })
+    }
+
+    fn snapshot(&self, t: &Tcb) -> ConnInfo {
+        ConnInfo {
+            state: t.state,
+            local: t.tuple.local(),
+            remote: t.tuple.remote(),
+            how: t.open,
+            iss: t.iss,
+            irs: t.irs,
+            snd_una: t.snd_una,
+            snd_nxt: t.snd_nxt,
+            snd_wnd: t.snd_wnd,
+            rcv_nxt: t.rcv_nxt,
+            rcv_wnd: t.rcv_wnd(),
+            srtt: t.rtt.srtt(),
+            rttvar: t.rtt.rttvar(),
+            rto: t.rto(&self.cfg),
+            cwnd: t.cc.cwnd,
+            ssthresh: t.cc.ssthresh,
+            mss: t.snd_mss,
+            retransmits: t.retransmits_total,
+            send_queue: t.snd_buf.len(),
+            recv_queue: t.rcv_buf.len(),
+            wscale: t
+                .flags
+                .has(Flags::WS_OK)
+                .then_some((t.snd_shift, t.rcv_shift)),
+            timestamps: t.flags.has(Flags::TS_OK),
+            sack: t.flags.has(Flags::SACK_OK),
+        }
+    }
+}

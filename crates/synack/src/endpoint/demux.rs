@@ -1,0 +1,430 @@
+//! Input: parse and check a datagram, then find who it is for: a TCB by
+//! 4-tuple, a TIME-WAIT entry, a listener, or nobody (RFC 9293 3.10.7.1-2).
+
+use super::Endpoint;
+use crate::config::SynCookieMode;
+use crate::control::ControlSegment;
+use crate::cookie::{CookieOptions, SynCookies};
+use crate::counters::DropReason;
+use crate::event::{ConnId, Event, ListenerId, OpenKind};
+use crate::seq::SeqNum;
+use crate::state::State;
+use crate::tcb::Tcb;
+use crate::time::Instant;
+use crate::tuple::FourTuple;
+use core::time::Duration;
+use std::net::IpAddr;
+use synack_wire::{PROTO_TCP, TcpFlags, TcpOptions, TcpSegment, Timestamps, WireError, parse_ip};
+
+/// How long after a SYN-queue overflow cookie ACKs are honoured in
+/// `WhenQueueFull` mode (as Linux's TCP_SYNCOOKIE_VALID).
+const COOKIE_VALID: Duration = Duration::from_secs(120);
+
+impl Endpoint {
+    /// Takes one inbound IP datagram. Anything malformed is counted and
+    /// dropped; nothing from the network can panic the engine.
+    pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.now = self.now.max(now);
+        let ip = match parse_ip(packet) {
+            Ok(ip) => ip,
+            Err(_) => {
+                self.counters.in_errs += 1;
+                self.counters.drop(DropReason::MalformedIp);
+                return;
+            }
+        };
+        if ip.protocol != PROTO_TCP {
+            self.counters.drop(DropReason::NotTcp);
+            return;
+        }
+        let seg = match TcpSegment::parse(ip.payload, ip.src, ip.dst) {
+            Ok(s) => s,
+            Err(e) => {
+                self.counters.in_errs += 1;
+                self.counters.drop(if e == WireError::BadChecksum {
+                    DropReason::BadChecksum
+                } else {
+                    DropReason::MalformedTcp
+                });
+                return;
+            }
+        };
+        self.counters.in_segs += 1;
+        // RFC 9293 MUST-57, MUST-63: nothing to or from broadcast,
+        // multicast or unspecified addresses, and no port 0.
+        if !unicast(ip.src) || !unicast(ip.dst) || seg.src_port == 0 || seg.dst_port == 0 {
+            self.counters.drop(DropReason::BadAddress);
+            return;
+        }
+        let tuple = FourTuple {
+            local_ip: ip.dst,
+            remote_ip: ip.src,
+            local_port: seg.dst_port,
+            remote_port: seg.src_port,
+        };
+        if let Some(&id) = self.tuples.get(&tuple) {
+            self.segment_for_conn(now, id, &seg);
+        } else if self.time_wait.contains(&tuple) {
+            self.segment_for_time_wait(now, tuple, &seg);
+        } else if let Some(l) = self.find_listener(&tuple) {
+            self.segment_for_listener(now, l, tuple, &seg, None);
+        } else {
+            self.reply_closed(tuple, &seg);
+        }
+    }
+
+    fn find_listener(&self, t: &FourTuple) -> Option<ListenerId> {
+        let unspecified = if t.local_ip.is_ipv4() {
+            IpAddr::from([0u8; 4])
+        } else {
+            IpAddr::from([0u16; 8])
+        };
+        self.listener_addrs
+            .get(&(t.local_ip, t.local_port))
+            .or_else(|| self.listener_addrs.get(&(unspecified, t.local_port)))
+            .map(|&i| ListenerId(i))
+    }
+
+    fn segment_for_conn(&mut self, now: Instant, id: ConnId, seg: &TcpSegment<'_>) {
+        let Some(tcb) = self.tcb(id) else {
+            return;
+        };
+        // A half-open child completes only if its listener can queue it;
+        // otherwise the ACK is dropped and the peer will send it again.
+        if tcb.state == State::SynReceived && seg.flags.ack() && !seg.flags.rst() {
+            if let Some(l) = tcb.listener {
+                if self.listener(l).is_some_and(|li| li.accept_queue_full()) {
+                    self.counters.drop(DropReason::AcceptQueueFull);
+                    return;
+                }
+            }
+        }
+        let Some((tcb, mut ctx)) = self.split(id, now) else {
+            return;
+        };
+        let prev = tcb.state;
+        tcb.on_segment(&mut ctx, seg);
+        self.schedule(id);
+        self.after(id, prev);
+    }
+
+    /// RFC 9293 3.10.7.1: no TCB. Answer anything but a RST with a RST
+    /// (SM-09).
+    fn reply_closed(&mut self, tuple: FourTuple, seg: &TcpSegment<'_>) {
+        if seg.flags.rst() {
+            self.counters.drop(DropReason::RstIgnored);
+            return;
+        }
+        let rst = if seg.flags.ack() {
+            ControlSegment {
+                tuple,
+                seq: SeqNum(seg.ack),
+                ack: None,
+                flags: TcpFlags::RST,
+            }
+        } else {
+            ControlSegment {
+                tuple,
+                seq: SeqNum(0),
+                ack: Some(SeqNum(seg.seq).add(seg.seg_len())),
+                flags: TcpFlags::RST | TcpFlags::ACK,
+            }
+        };
+        self.control.push(rst, &mut self.counters);
+    }
+
+    /// RFC 9293 3.10.7.2: LISTEN. `iss_floor` is set when a SYN reopens a
+    /// TIME-WAIT 4-tuple: the new ISS must lie beyond the old SND.NXT.
+    fn segment_for_listener(
+        &mut self,
+        now: Instant,
+        l: ListenerId,
+        tuple: FourTuple,
+        seg: &TcpSegment<'_>,
+        iss_floor: Option<SeqNum>,
+    ) {
+        let f = seg.flags;
+        if f.rst() {
+            self.counters.drop(DropReason::RstIgnored);
+            return;
+        }
+        if f.ack() {
+            if !f.syn() && self.cookie_ack(now, l, tuple, seg) {
+                return;
+            }
+            // Any acknowledgment is bad in LISTEN: <SEQ=SEG.ACK><CTL=RST>.
+            self.reply_closed(tuple, seg);
+            return;
+        }
+        if !f.syn() {
+            self.counters.drop(DropReason::ListenUnexpected);
+            return;
+        }
+        let Some(li) = self.listener(l) else {
+            return;
+        };
+        if li.accept_queue_full() {
+            self.counters.drop(DropReason::AcceptQueueFull);
+            return;
+        }
+        let mode = self.cfg.syn_cookies;
+        let queue_full = li.syn_queue_full() || self.tuples.len() >= self.cfg.max_connections;
+        if mode == SynCookieMode::Always || (queue_full && mode == SynCookieMode::WhenQueueFull) {
+            if let Some(li) = self.listener_mut(l) {
+                li.last_overflow = Some(now);
+            }
+            self.send_cookie_syn_ack(now, tuple, seg);
+            return;
+        }
+        if queue_full {
+            self.counters.drop(DropReason::SynQueueFull);
+            return;
+        }
+        let mut iss = self.isn.isn(now, tuple.local(), tuple.remote());
+        if let Some(floor) = iss_floor {
+            if iss.le(floor) {
+                iss = floor.add(1);
+            }
+        }
+        let ts_offset = self.ts_offset(&tuple);
+        let id = self.insert_tcb(tuple, |id, cfg| {
+            Tcb::new_passive(
+                id,
+                tuple,
+                iss,
+                ts_offset,
+                cfg,
+                l,
+                SeqNum(seg.seq),
+                seg.window,
+                &seg.options,
+                now,
+            )
+        });
+        self.counters.passive_opens += 1;
+        if let Some(li) = self.listener_mut(l) {
+            li.syn_queue += 1;
+        }
+        if self.cfg.trace_states {
+            self.events.push_back(Event::StateChanged {
+                conn: id,
+                local: tuple.local(),
+                remote: tuple.remote(),
+                from: State::Listen,
+                to: State::SynReceived,
+            });
+        }
+        // Data on the SYN is kept and delivered once established (CE-10).
+        if !seg.payload.is_empty() {
+            if let Some((tcb, mut ctx)) = self.split(id, now) {
+                let seq = SeqNum(seg.seq).add(1);
+                tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
+                tcb.process_text(&mut ctx, seq, seg.payload, false);
+            }
+        }
+        self.schedule(id);
+        self.arm(id);
+    }
+
+    /// A stateless SYN-ACK whose ISN is a cookie (RFC 4987 3.6); with
+    /// timestamps, window scale and SACK-permitted ride in TSval.
+    fn send_cookie_syn_ack(&mut self, now: Instant, tuple: FourTuple, seg: &TcpSegment<'_>) {
+        let cfg = &self.cfg;
+        let (iss, _mss) = self.cookies.encode(
+            now,
+            tuple.local(),
+            tuple.remote(),
+            SeqNum(seg.seq),
+            seg.options.mss,
+        );
+        let mut options = TcpOptions {
+            mss: Some(cfg.advertised_mss(tuple.is_ipv6())),
+            ..TcpOptions::default()
+        };
+        if let (true, Some(ts)) = (cfg.timestamps, seg.options.timestamps) {
+            let wscale = match (cfg.window_scaling, seg.options.window_scale) {
+                (true, Some(s)) => Some(s.min(14)),
+                _ => None,
+            };
+            let sack = cfg.sack && seg.options.sack_permitted;
+            let clock = (now.millis() as u32).wrapping_add(self.ts_offset(&tuple));
+            let tsval = SynCookies::encode_ts(
+                clock,
+                CookieOptions {
+                    wscale,
+                    sack_permitted: sack,
+                },
+            );
+            options.timestamps = Some(Timestamps {
+                tsval,
+                tsecr: ts.tsval,
+            });
+            if wscale.is_some() {
+                options.window_scale = Some(cfg.window_shift());
+            }
+            options.sack_permitted = sack;
+        }
+        let window = cfg.recv_buffer.min(65535) as u16;
+        let syn_ack = ControlSegment {
+            tuple,
+            seq: iss,
+            ack: Some(SeqNum(seg.seq).add(1)),
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+        };
+        self.counters.syncookies_sent += 1;
+        self.control
+            .push_full(syn_ack, window, options, &mut self.counters);
+    }
+
+    /// The third ACK of a cookie handshake. Returns true if it created a
+    /// connection.
+    fn cookie_ack(
+        &mut self,
+        now: Instant,
+        l: ListenerId,
+        tuple: FourTuple,
+        seg: &TcpSegment<'_>,
+    ) -> bool {
+        let mode = self.cfg.syn_cookies;
+        let recent = self
+            .listener(l)
+            .and_then(|li| li.last_overflow)
+            .is_some_and(|t| now.saturating_since(t) <= COOKIE_VALID);
+        if mode == SynCookieMode::Off || (mode == SynCookieMode::WhenQueueFull && !recent) {
+            return false;
+        }
+        let client_isn = SeqNum(seg.seq).sub(1);
+        let cookie = SeqNum(seg.ack).sub(1);
+        let Some(mss) = self
+            .cookies
+            .check(now, tuple.local(), tuple.remote(), client_isn, cookie)
+        else {
+            self.counters.syncookies_failed += 1;
+            return false;
+        };
+        if self.listener(l).is_none_or(|li| li.accept_queue_full()) {
+            self.counters.drop(DropReason::AcceptQueueFull);
+            return true;
+        }
+        let ts = seg.options.timestamps;
+        let opts = ts.and_then(|t| SynCookies::decode_ts(t.tsecr));
+        let syn_opts = TcpOptions {
+            mss: Some(mss),
+            window_scale: opts.and_then(|o| o.wscale),
+            sack_permitted: opts.is_some_and(|o| o.sack_permitted),
+            timestamps: ts.filter(|_| opts.is_some()).map(|t| Timestamps {
+                tsval: t.tsval,
+                tsecr: 0,
+            }),
+            ..TcpOptions::default()
+        };
+        self.counters.syncookies_recv += 1;
+        self.counters.passive_opens += 1;
+        let ts_offset = self.ts_offset(&tuple);
+        let id = self.insert_tcb(tuple, |id, cfg| {
+            let mut t = Tcb::new_passive(
+                id, tuple, cookie, ts_offset, cfg, l, client_isn, seg.window, &syn_opts, now,
+            );
+            t.open = OpenKind::Cookie;
+            // The SYN-ACK went out statelessly: SND.NXT is past it and the
+            // window we offered there is what the peer may fill.
+            t.snd_nxt = cookie.add(1);
+            t.snd_max = t.snd_nxt;
+            t.rcv_adv = t.rcv_nxt.add(cfg.recv_buffer.min(65535) as u32);
+            t
+        });
+        if self.cfg.trace_states {
+            self.events.push_back(Event::StateChanged {
+                conn: id,
+                local: tuple.local(),
+                remote: tuple.remote(),
+                from: State::Listen,
+                to: State::SynReceived,
+            });
+        }
+        if let Some(li) = self.listener_mut(l) {
+            li.syn_queue += 1;
+        }
+        // Now an ordinary SYN-RECEIVED child receives the ACK.
+        self.segment_for_conn(now, id, seg);
+        true
+    }
+
+    /// A segment for a compact TIME-WAIT entry (RFC 9293 3.10.7.4 in
+    /// TIME-WAIT; RFC 6191 for a new SYN; SM-05, SM-06).
+    fn segment_for_time_wait(&mut self, now: Instant, tuple: FourTuple, seg: &TcpSegment<'_>) {
+        let Some(&mut e) = self.time_wait.get_mut(&tuple) else {
+            return;
+        };
+        let f = seg.flags;
+        let seq = SeqNum(seg.seq);
+        let rcv_nxt = SeqNum(e.rcv_nxt);
+        if f.rst() {
+            if seq == rcv_nxt {
+                self.time_wait.remove(&tuple);
+                if self.cfg.trace_states {
+                    self.events.push_back(Event::TimeWaitEnded {
+                        local: tuple.local(),
+                        remote: tuple.remote(),
+                    });
+                }
+            } else {
+                self.counters.drop(DropReason::RstIgnored);
+            }
+            return;
+        }
+        if f.syn() && !f.ack() {
+            let newer = match (e.ts_ok, seg.options.timestamps) {
+                (true, Some(ts)) => {
+                    let d = ts.tsval.wrapping_sub(e.ts_recent) as i32;
+                    d > 0 || (d == 0 && seq.gt(rcv_nxt))
+                }
+                (false, Some(_)) => true,
+                (_, None) => seq.gt(rcv_nxt),
+            };
+            if newer {
+                if let Some(l) = self.find_listener(&tuple) {
+                    let floor = SeqNum(e.snd_nxt).add(65536);
+                    self.time_wait.remove(&tuple);
+                    self.segment_for_listener(now, l, tuple, seg, Some(floor));
+                    return;
+                }
+            }
+        }
+        if f.fin() {
+            // A retransmitted FIN: ACK it and restart 2 x MSL.
+            let expires_ms = (now + 2 * self.cfg.msl).millis() as u32;
+            if let Some(entry) = self.time_wait.get_mut(&tuple) {
+                entry.expires_ms = expires_ms;
+            }
+        }
+        let needs_ack = f.syn() || f.fin() || !seg.payload.is_empty() || seq != rcv_nxt;
+        if !needs_ack {
+            self.counters.drop(DropReason::TimeWait);
+            return;
+        }
+        let mut options = TcpOptions::default();
+        if e.ts_ok {
+            options.timestamps = Some(Timestamps {
+                tsval: (now.millis() as u32).wrapping_add(self.ts_offset(&tuple)),
+                tsecr: e.ts_recent,
+            });
+        }
+        let ack = ControlSegment {
+            tuple,
+            seq: SeqNum(e.snd_nxt),
+            ack: Some(rcv_nxt),
+            flags: TcpFlags::ACK,
+        };
+        self.control
+            .push_full(ack, e.window, options, &mut self.counters);
+    }
+}
+
+/// A usable unicast address (RFC 9293 3.9.2.3, MUST-57, MUST-63).
+pub(crate) fn unicast(a: IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v4) => !(v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast()),
+        IpAddr::V6(v6) => !(v6.is_unspecified() || v6.is_multicast()),
+    }
+}

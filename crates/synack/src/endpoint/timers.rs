@@ -1,0 +1,164 @@
+//! Timers and the bookkeeping that follows every input: the lazy timer
+//! heap, TIME-WAIT expiry, and moving TCBs between tables as their state
+//! changes.
+
+use super::Endpoint;
+use crate::control::ControlSegment;
+use crate::event::{CloseReason, ConnId, Event};
+use crate::state::State;
+use crate::tcb::Flags;
+use crate::time::Instant;
+use crate::timewait::TimeWaitEntry;
+use std::cmp::Reverse;
+use synack_wire::{TcpFlags, TcpOptions, Timestamps};
+
+impl Endpoint {
+    /// When [`Endpoint::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let heap = self.timers.peek().map(|Reverse((t, _, _))| *t);
+        let now_ms = self.now.millis();
+        let tw = self.time_wait.next_expiry_ms(now_ms as u32).map(|e| {
+            let delta = e.wrapping_sub(now_ms as u32) as i32;
+            Instant::from_millis(now_ms.saturating_add_signed(i64::from(delta)))
+        });
+        match (heap, tw) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every timer due at `now`. Safe to call at any time.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        while let Some(&Reverse((t, index, generation))) = self.timers.peek() {
+            if t > now {
+                break;
+            }
+            self.timers.pop();
+            let id = ConnId { index, generation };
+            let Some((tcb, mut ctx)) = self.split(id, now) else {
+                continue;
+            };
+            if tcb.armed == t {
+                tcb.armed = Instant::NEVER;
+            }
+            let prev = tcb.state;
+            tcb.on_timeout(&mut ctx);
+            self.schedule(id);
+            self.after(id, prev);
+        }
+        let now_ms = now.millis() as u32;
+        while let Some(expired) = self.time_wait.expire_one(now_ms) {
+            if let (Some(t), true) = (expired, self.cfg.trace_states) {
+                self.events.push_back(Event::TimeWaitEnded {
+                    local: t.local(),
+                    remote: t.remote(),
+                });
+            }
+        }
+    }
+
+    /// Queues the connection for `poll_transmit`.
+    pub(super) fn schedule(&mut self, id: ConnId) {
+        let Some((tcb, _)) = self.split(id, self.now) else {
+            return;
+        };
+        if !tcb.flags.has(Flags::QUEUED_TX) {
+            tcb.flags.set(Flags::QUEUED_TX);
+            self.tx_queue.push_back(id);
+        }
+    }
+
+    /// Pushes a heap entry if the TCB's timer moved earlier than its
+    /// earliest entry. Later moves need none: the old entry fires, finds
+    /// nothing due, and re-arms.
+    pub(super) fn arm(&mut self, id: ConnId) {
+        let Some((tcb, _)) = self.split(id, self.now) else {
+            return;
+        };
+        let timer = tcb.timer;
+        if timer < tcb.armed {
+            tcb.armed = timer;
+            self.timers.push(Reverse((timer, id.index, id.generation)));
+        }
+    }
+
+    /// Bookkeeping after a TCB handled an input or a timer: listener queues,
+    /// removal at CLOSED, compaction into TIME-WAIT, timer arming.
+    pub(super) fn after(&mut self, id: ConnId, prev: State) {
+        let Some(tcb) = self.tcb(id) else {
+            return;
+        };
+        let state = tcb.state;
+        let listener = tcb.listener;
+        let compact = tcb.can_compact_time_wait();
+        if prev == State::SynReceived && state != State::SynReceived {
+            if let Some(l) = listener {
+                let established = state.is_synchronized();
+                if let Some(li) = self.listener_mut(l) {
+                    li.syn_queue = li.syn_queue.saturating_sub(1);
+                    if established {
+                        li.accept_queue.push_back(id);
+                        self.events.push_back(Event::Accepted { listener: l });
+                    }
+                }
+            }
+        }
+        if state == State::Closed {
+            if let (Some(l), true) = (listener, prev != State::SynReceived) {
+                if let Some(li) = self.listener_mut(l) {
+                    li.accept_queue.retain(|c| *c != id);
+                }
+            }
+            self.remove_tcb(id);
+            return;
+        }
+        if compact {
+            self.compact_time_wait(id);
+            return;
+        }
+        self.arm(id);
+    }
+
+    /// Replaces a TIME-WAIT TCB by a compact entry, sending the ACK it still
+    /// owed.
+    fn compact_time_wait(&mut self, id: ConnId) {
+        let Some(tcb) = self.remove_tcb(id) else {
+            return;
+        };
+        let window = (tcb.rcv_wnd() >> tcb.rcv_shift).min(65535) as u16;
+        let ts_ok = tcb.flags.has(Flags::TS_OK);
+        let entry = TimeWaitEntry {
+            snd_nxt: tcb.snd_max.0,
+            rcv_nxt: tcb.rcv_nxt.0,
+            ts_recent: tcb.ts_recent,
+            expires_ms: tcb.timer.millis() as u32,
+            window,
+            ts_ok,
+        };
+        if tcb.flags.has(Flags::ACK_NOW) {
+            let mut options = TcpOptions::default();
+            if ts_ok {
+                options.timestamps = Some(Timestamps {
+                    tsval: tcb.ts_now(self.now),
+                    tsecr: tcb.ts_recent,
+                });
+            }
+            let seg = ControlSegment {
+                tuple: tcb.tuple,
+                seq: tcb.snd_max,
+                ack: Some(tcb.rcv_nxt),
+                flags: TcpFlags::ACK,
+            };
+            self.control
+                .push_full(seg, window, options, &mut self.counters);
+        }
+        self.time_wait.insert(&tcb.tuple, entry);
+        if tcb.flags.has(Flags::VISIBLE) {
+            self.events.push_back(Event::Closed {
+                conn: id,
+                reason: CloseReason::Normal,
+            });
+        }
+    }
+}

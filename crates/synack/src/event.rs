@@ -1,0 +1,120 @@
+//! What the engine tells the application.
+
+use crate::state::State;
+use std::net::SocketAddr;
+
+/// A handle to one connection. Handles are never reused: a stale handle is
+/// simply unknown to the endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+/// A handle to one listener.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(pub(crate) u32);
+
+/// How a connection was opened (RFC 9293 MUST-11 asks us to remember whether
+/// SYN-RECEIVED came from a passive or an active OPEN). `Simultaneous` is the
+/// crossing-SYN path that the split-handshake attack abuses, so applications
+/// and firewalls can tell it apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpenKind {
+    /// We sent the SYN and received a SYN-ACK.
+    Active,
+    /// A listener received the SYN and we sent the SYN-ACK.
+    Passive,
+    /// We sent a SYN and received a SYN without ACK: crossing SYNs (RFC 9293
+    /// section 3.5, figure 7).
+    Simultaneous,
+    /// A listener accepted the connection statelessly through a SYN cookie
+    /// (RFC 4987 section 3.6).
+    Cookie,
+}
+
+impl OpenKind {
+    /// A short lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpenKind::Active => "active",
+            OpenKind::Passive => "passive",
+            OpenKind::Simultaneous => "simultaneous",
+            OpenKind::Cookie => "cookie",
+        }
+    }
+}
+
+/// Why a connection ended (RFC 9293 MUST-12: the application can tell a
+/// normal close from an abort).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// Both FINs were exchanged and acknowledged.
+    Normal,
+    /// A RST answered our SYN.
+    Refused,
+    /// The peer reset the connection.
+    Reset,
+    /// Retransmissions ran out (R2, or the SYN retry limit).
+    TimedOut,
+    /// The application aborted, or a listener closed with the connection
+    /// still unaccepted.
+    Aborted,
+}
+
+/// Something the application may want to act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// An active open completed.
+    Connected {
+        /// The connection.
+        conn: ConnId,
+        /// How it was opened.
+        how: OpenKind,
+    },
+    /// A listener has an established connection waiting in its accept queue.
+    Accepted {
+        /// The listener whose queue grew.
+        listener: ListenerId,
+    },
+    /// Data (or the end of the stream) can be read.
+    Readable {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Send-buffer space became free.
+    Writable {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// The connection moved from one state to another. Only emitted when
+    /// `Config::trace_states` is on, so production embedders are not flooded.
+    StateChanged {
+        /// The connection.
+        conn: ConnId,
+        /// Its local and remote sockets.
+        local: SocketAddr,
+        /// The peer.
+        remote: SocketAddr,
+        /// The old state.
+        from: State,
+        /// The new state.
+        to: State,
+    },
+    /// The connection's handle is finished. For an active closer this comes
+    /// when it enters TIME-WAIT: the 2 x MSL wait is the endpoint's business
+    /// and holds no application state, and `TimeWaitEnded` follows.
+    Closed {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        reason: CloseReason,
+    },
+    /// A TIME-WAIT entry expired after 2 x MSL (TIME-WAIT -> CLOSED).
+    TimeWaitEnded {
+        /// Our socket.
+        local: SocketAddr,
+        /// The peer's socket.
+        remote: SocketAddr,
+    },
+}

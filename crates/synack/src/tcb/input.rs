@@ -1,0 +1,491 @@
+//! SEGMENT ARRIVES (RFC 9293 section 3.10.7) for a connection that has a TCB:
+//! SYN-SENT (3.10.7.3) and the other states (3.10.7.4), as one small
+//! function per step of the RFC.
+
+use super::{Ctx, Flags, Tcb};
+use crate::control::ControlSegment;
+use crate::counters::DropReason;
+use crate::event::{CloseReason, Event, OpenKind};
+use crate::seq::SeqNum;
+use crate::state::State;
+use crate::time::Instant;
+use core::time::Duration;
+use synack_wire::{TcpFlags, TcpSegment};
+
+/// The acceptability test of RFC 9293 3.10.7.4, table 6 (checklist SA-01).
+pub(crate) fn acceptable(seq: SeqNum, seg_len: u32, rcv_nxt: SeqNum, rcv_wnd: u32) -> bool {
+    let right = rcv_nxt.add(rcv_wnd);
+    match (seg_len, rcv_wnd) {
+        (0, 0) => seq == rcv_nxt,
+        (0, _) => seq.in_range(rcv_nxt, right),
+        (_, 0) => false,
+        (len, _) => {
+            let last = seq.add(len - 1);
+            seq.in_range(rcv_nxt, right) || last.in_range(rcv_nxt, right)
+        }
+    }
+}
+
+impl Tcb {
+    /// Entry point: one validated segment for this connection.
+    pub(crate) fn on_segment(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
+        match self.state {
+            State::Closed | State::Listen => {}
+            State::SynSent => self.on_segment_syn_sent(ctx, seg),
+            _ => self.on_segment_synchronized(ctx, seg),
+        }
+    }
+
+    /// RFC 9293 3.10.7.3.
+    fn on_segment_syn_sent(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
+        let f = seg.flags;
+        let seq = SeqNum(seg.seq);
+        let ack = SeqNum(seg.ack);
+        // First: an ACK must acknowledge our SYN exactly, or it gets a RST
+        // and changes nothing (CE-04).
+        if f.ack() && (ack.le(self.iss) || ack.gt(self.snd_max)) {
+            if !f.rst() {
+                let rst = ControlSegment {
+                    tuple: self.tuple,
+                    seq: ack,
+                    ack: None,
+                    flags: TcpFlags::RST,
+                };
+                ctx.control.push(rst, ctx.counters);
+            }
+            ctx.counters.drop(DropReason::SynSentUnexpected);
+            return;
+        }
+        // Second: RST. Only with an acceptable ACK does it refuse (CE-05).
+        if f.rst() {
+            if f.ack() {
+                self.close(ctx, CloseReason::Refused);
+            } else {
+                ctx.counters.drop(DropReason::RstIgnored);
+            }
+            return;
+        }
+        // Fourth: SYN. Anything else is dropped and we stay in SYN-SENT.
+        if !f.syn() {
+            ctx.counters.drop(DropReason::SynSentUnexpected);
+            return;
+        }
+        self.irs = seq;
+        self.rcv_nxt = seq.add(1);
+        self.rcv_adv = self.rcv_nxt;
+        self.negotiate(&seg.options, ctx.cfg);
+        if let Some(ts) = seg.options.timestamps {
+            if self.flags.has(Flags::TS_OK) {
+                self.ts_recent = ts.tsval;
+            }
+        }
+        if f.ack() {
+            // Our SYN is acknowledged exactly (ISS + 1): ESTABLISHED (CE-06).
+            self.snd_una = ack;
+            if self.snd_nxt.lt(ack) {
+                self.snd_nxt = ack;
+            }
+            // RFC 7323 2.2: the window of a SYN segment is never scaled.
+            self.snd_wnd = u32::from(seg.window);
+            self.max_snd_wnd = self.snd_wnd;
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+            self.handshake_rtt(ctx, seg);
+            self.retries = 0;
+            self.timer = Instant::NEVER;
+            self.set_state(ctx, State::Established);
+            ctx.events.push_back(Event::Connected {
+                conn: self.id,
+                how: self.open,
+            });
+            self.flags.set(Flags::ACK_NOW);
+            // Data or FIN riding on the SYN-ACK (RFC 9293: continue at the
+            // sixth step).
+            self.process_text(ctx, seq.add(1), seg.payload, seg.flags.fin());
+        } else {
+            // Crossing SYNs: simultaneous open (CE-07, RFC 9293 figure 7).
+            // SND.NXT goes back to ISS so that the SYN is sent again, now
+            // with an ACK: <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>.
+            self.open = OpenKind::Simultaneous;
+            self.snd_wnd = u32::from(seg.window);
+            self.max_snd_wnd = self.snd_wnd;
+            self.snd_wl1 = seq;
+            self.snd_wl2 = self.iss;
+            self.snd_nxt = self.iss;
+            self.set_state(ctx, State::SynReceived);
+        }
+    }
+
+    /// RFC 9293 3.10.7.4 for SYN-RECEIVED and the synchronized states.
+    fn on_segment_synchronized(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
+        let f = seg.flags;
+        let orig_seq = SeqNum(seg.seq);
+        // The peer retransmitted its SYN: our SYN-ACK was lost. Answer at
+        // once rather than wait for our own timer.
+        if self.state == State::SynReceived
+            && f.syn()
+            && !f.ack()
+            && !f.rst()
+            && orig_seq == self.irs
+        {
+            self.snd_nxt = self.iss;
+            return;
+        }
+
+        // First: sequence number (SA-01, SA-02).
+        let seg_len = seg.payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin());
+        if !acceptable(orig_seq, seg_len, self.rcv_nxt, self.rcv_wnd()) {
+            if f.rst() {
+                ctx.counters.drop(DropReason::RstIgnored);
+            } else {
+                if self.state == State::TimeWait && f.fin() {
+                    // A retransmitted FIN: ACK it and restart 2 x MSL.
+                    self.timer = ctx.now + 2 * ctx.cfg.msl;
+                }
+                ctx.counters.drop(DropReason::OutOfWindow);
+                self.challenge_ack(ctx);
+            }
+            return;
+        }
+
+        // RFC 7323 4.3: remember the newest timestamp of a segment that does
+        // not start beyond what we have acknowledged.
+        if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps) {
+            if !f.rst()
+                && orig_seq.le(self.rcv_nxt)
+                && ts.tsval.wrapping_sub(self.ts_recent) as i32 >= 0
+            {
+                self.ts_recent = ts.tsval;
+            }
+        }
+
+        // Second: RST (RFC 5961 3.2; SA-04).
+        if f.rst() {
+            self.on_rst(ctx, orig_seq);
+            return;
+        }
+
+        // Fourth: SYN in a synchronized state (RFC 5961 4.2; SA-05).
+        if f.syn() {
+            if self.state == State::SynReceived && self.open != OpenKind::Simultaneous {
+                // Passive open: back to LISTEN, which for us means dropping
+                // this half-open child; the listener is untouched (CE-09).
+                self.close(ctx, CloseReason::Reset);
+                return;
+            }
+            ctx.counters.drop(DropReason::SynInSynchronized);
+            self.challenge_ack(ctx);
+            return;
+        }
+
+        // Fifth: ACK.
+        if !f.ack() {
+            ctx.counters.drop(DropReason::NoAck);
+            return;
+        }
+        let ack = SeqNum(seg.ack);
+        if self.state == State::SynReceived && !self.on_ack_syn_received(ctx, seg, ack) {
+            return;
+        }
+        if !self.on_ack(ctx, seg, ack) {
+            return;
+        }
+
+        // Trim what we already have (SA-14); a SYN cannot reach here.
+        let mut seq = orig_seq;
+        let mut payload = seg.payload;
+        let mut fin = f.fin();
+        if seq.lt(self.rcv_nxt) {
+            let skip = self.rcv_nxt.since(seq) as usize;
+            if skip >= payload.len() {
+                // Only a FIN (if any) may remain.
+                if fin && skip > payload.len() {
+                    fin = false;
+                }
+                payload = &[];
+            } else {
+                payload = &payload[skip..];
+            }
+            seq = self.rcv_nxt;
+        }
+        // Sixth: URG is not supported yet; seventh and eighth: text and FIN.
+        self.process_text(ctx, seq, payload, fin);
+    }
+
+    /// RST handling of 3.10.7.4 step 2 with RFC 5961's exact-match rule.
+    fn on_rst(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum) {
+        if seq != self.rcv_nxt {
+            ctx.counters.drop(DropReason::RstNotExact);
+            self.challenge_ack(ctx);
+            return;
+        }
+        match self.state {
+            State::SynReceived => {
+                // Passive: back to LISTEN (the child goes, the listener
+                // stays). Active (simultaneous): connection refused (CE-09).
+                let reason = if self.open == OpenKind::Simultaneous {
+                    CloseReason::Refused
+                } else {
+                    CloseReason::Reset
+                };
+                self.close(ctx, reason);
+            }
+            State::Established | State::CloseWait => {
+                ctx.counters.estab_resets += 1;
+                self.close(ctx, CloseReason::Reset);
+            }
+            _ => self.close(ctx, CloseReason::Reset),
+        }
+    }
+
+    /// Step 5 in SYN-RECEIVED: only an ACK of exactly our SYN establishes the
+    /// connection (CE-08). Returns whether processing continues.
+    fn on_ack_syn_received(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seg: &TcpSegment<'_>,
+        ack: SeqNum,
+    ) -> bool {
+        if !(self.snd_una.lt(ack) && ack.le(self.snd_max)) {
+            let rst = ControlSegment {
+                tuple: self.tuple,
+                seq: ack,
+                ack: None,
+                flags: TcpFlags::RST,
+            };
+            ctx.control.push(rst, ctx.counters);
+            ctx.counters.drop(DropReason::AckOutOfRange);
+            return false;
+        }
+        self.snd_una = self.iss.add(1);
+        if self.snd_nxt.lt(self.snd_una) {
+            self.snd_nxt = self.snd_una;
+        }
+        self.snd_wnd = u32::from(seg.window) << self.snd_shift;
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = SeqNum(seg.seq);
+        self.snd_wl2 = ack;
+        self.handshake_rtt(ctx, seg);
+        self.retries = 0;
+        self.timer = Instant::NEVER;
+        self.set_state(ctx, State::Established);
+        if self.open == OpenKind::Simultaneous {
+            ctx.events.push_back(Event::Connected {
+                conn: self.id,
+                how: self.open,
+            });
+        }
+        true
+    }
+
+    /// Step 5 in the synchronized states (SA-06, SA-08, SA-09). Returns
+    /// whether processing continues.
+    fn on_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) -> bool {
+        // RFC 5961 5.2: SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
+        let lowest = self.snd_una.sub(self.max_snd_wnd);
+        if ack.gt(self.snd_max) || ack.lt(lowest) {
+            ctx.counters.drop(DropReason::AckOutOfRange);
+            self.challenge_ack(ctx);
+            return false;
+        }
+        if self.snd_una.lt(ack) {
+            self.ack_new_data(ctx, seg, ack);
+        } else if self.snd_wnd == 0 && u32::from(seg.window) == 0 {
+            // The peer answers our zero-window probes: it is alive, so the
+            // probes never count towards R2 (RFC 9293 MUST-37).
+            self.retries = 0;
+        }
+        // Window update (RFC 9293 3.10.7.4, SA-09).
+        let seq = SeqNum(seg.seq);
+        if self.snd_wl1.lt(seq) || (self.snd_wl1 == seq && self.snd_wl2.le(ack)) {
+            let old = self.snd_wnd;
+            self.snd_wnd = u32::from(seg.window) << self.snd_shift;
+            self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
+            self.snd_wl1 = seq;
+            self.snd_wl2 = ack;
+            if old == 0 && self.snd_wnd > 0 {
+                self.flags.clear(Flags::FORCE_PROBE);
+            }
+        }
+        self.arm_after_ack(ctx);
+        // The ACK of our FIN moves the closing states on.
+        let fin_acked = self.flags.has(Flags::FIN_ACKED);
+        match self.state {
+            State::FinWait1 if fin_acked => self.set_state(ctx, State::FinWait2),
+            State::Closing if fin_acked => self.enter_time_wait(ctx),
+            State::LastAck if fin_acked => {
+                self.close(ctx, CloseReason::Normal);
+                return false;
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// SND.UNA < SEG.ACK: free acknowledged data, sample the RTT, grow cwnd.
+    fn ack_new_data(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) {
+        let acked = ack.since(self.snd_una);
+        let buffered = self.snd_buf.len() as u32;
+        let data_acked = acked.min(buffered);
+        if acked > buffered && self.flags.has(Flags::FIN_QUEUED) {
+            // The one sequence number past the data is our FIN.
+            self.flags.set(Flags::FIN_ACKED);
+        }
+        self.snd_buf.consume(data_acked as usize);
+        self.snd_una = ack;
+        if self.snd_nxt.lt(ack) {
+            self.snd_nxt = ack;
+        }
+        self.rtt_sample(ctx, seg, ack);
+        self.retries = 0;
+        self.flags.clear(Flags::SOFT_ERROR_REPORTED);
+        self.cc.on_ack(data_acked, u32::from(self.snd_mss));
+        if data_acked > 0 && self.flags.has(Flags::WRITE_BLOCKED) {
+            self.flags.clear(Flags::WRITE_BLOCKED);
+            ctx.events.push_back(Event::Writable { conn: self.id });
+        }
+    }
+
+    /// One RTT sample per ACK of new data: from the echoed timestamp when
+    /// timestamps are in use (RFC 7323 4; RT-09), else from the one timed
+    /// segment, never a retransmitted one (Karn, RFC 6298 3; RT-05).
+    fn rtt_sample(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) {
+        let mut sample = None;
+        if self.flags.has(Flags::TS_OK) {
+            if let Some(ts) = seg.options.timestamps {
+                let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
+                if ts.tsecr != 0 && ms < 120_000 {
+                    sample = Some(Duration::from_millis(u64::from(ms)));
+                }
+            }
+        }
+        if self.flags.has(Flags::RTT_TIMING) && self.rtt_seq.lt(ack) {
+            self.flags.clear(Flags::RTT_TIMING);
+            if sample.is_none() {
+                sample = Some(ctx.now.saturating_since(self.rtt_start));
+            }
+        }
+        if let Some(r) = sample {
+            self.rtt.sample(r, &ctx.cfg.rtt);
+        }
+    }
+
+    /// The SYN-ACK or the third ACK gives the first RTT sample, unless the
+    /// SYN was retransmitted (Karn). A timed-out SYN also raises RTO to 3 s
+    /// and cuts the initial window to one segment (RFC 6298 5.7, RFC 5681).
+    fn handshake_rtt(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
+        if self.flags.has(Flags::SYN_RETRANSMITTED) {
+            self.rtt.syn_timed_out();
+            self.cc.syn_was_lost(u32::from(self.snd_mss));
+            if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps) {
+                let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
+                if ts.tsecr != 0 && ms < 120_000 {
+                    self.rtt
+                        .sample(Duration::from_millis(u64::from(ms)), &ctx.cfg.rtt);
+                }
+            }
+        } else {
+            let r = ctx.now.saturating_since(self.rtt_start);
+            self.rtt.sample(r, &ctx.cfg.rtt);
+        }
+        self.flags.clear(Flags::RTT_TIMING);
+    }
+
+    /// Steps 7 and 8: in-order text into the receive buffer, then the FIN.
+    pub(crate) fn process_text(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seq: SeqNum,
+        payload: &[u8],
+        fin: bool,
+    ) {
+        if !self.state.can_receive() || self.flags.has(Flags::FIN_RECEIVED) {
+            // SM-13: after the peer's FIN, text is ignored; say where we are.
+            if !payload.is_empty() {
+                self.flags.set(Flags::ACK_NOW);
+            }
+            return;
+        }
+        if payload.is_empty() && !fin {
+            return;
+        }
+        if seq != self.rcv_nxt {
+            // Out-of-order: not held yet (a later issue adds reassembly).
+            // An immediate duplicate ACK tells the sender where we are.
+            ctx.counters.drop(DropReason::OutOfOrder);
+            self.flags.set(Flags::ACK_NOW);
+            return;
+        }
+        let cap = ctx.cfg.recv_buffer;
+        let accepted = self.rcv_buf.push(payload, cap);
+        if accepted > 0 {
+            self.rcv_nxt = self.rcv_nxt.add(accepted as u32);
+            self.notify_readable(ctx);
+        }
+        if payload.len() > accepted {
+            ctx.counters.drop(DropReason::ReceiveBufferFull);
+        }
+        self.flags.set(Flags::ACK_NOW);
+        if fin && accepted == payload.len() {
+            self.rcv_nxt = self.rcv_nxt.add(1);
+            self.flags.set(Flags::FIN_RECEIVED);
+            self.notify_readable(ctx);
+            match self.state {
+                State::SynReceived | State::Established => self.set_state(ctx, State::CloseWait),
+                State::FinWait1 => {
+                    if self.flags.has(Flags::FIN_ACKED) {
+                        self.enter_time_wait(ctx);
+                    } else {
+                        self.set_state(ctx, State::Closing);
+                    }
+                }
+                State::FinWait2 => self.enter_time_wait(ctx),
+                _ => {}
+            }
+        }
+    }
+
+    fn notify_readable(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.flags.has(Flags::READ_NOTIFIED) && self.flags.has(Flags::VISIBLE) {
+            self.flags.set(Flags::READ_NOTIFIED);
+            ctx.events.push_back(Event::Readable { conn: self.id });
+        }
+    }
+
+    /// TIME-WAIT for 2 x MSL (RFC 9293 3.10.7.4; SM-05).
+    pub(crate) fn enter_time_wait(&mut self, ctx: &mut Ctx<'_>) {
+        self.set_state(ctx, State::TimeWait);
+        ctx.counters.time_waits += 1;
+        self.timer = ctx.now + 2 * ctx.cfg.msl;
+        self.snd_buf.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SA-01: RFC 9293 table 6, all four cases, across the wrap.
+    #[test]
+    fn sa_01_acceptability_table() {
+        for base in [0u32, 1000, u32::MAX - 5] {
+            let nxt = SeqNum(base);
+            // Zero length, zero window: only SEQ = RCV.NXT.
+            assert!(acceptable(nxt, 0, nxt, 0));
+            assert!(!acceptable(nxt.add(1), 0, nxt, 0));
+            assert!(!acceptable(nxt.sub(1), 0, nxt, 0));
+            // Zero length, open window: RCV.NXT <= SEQ < RCV.NXT + WND.
+            assert!(acceptable(nxt, 0, nxt, 10));
+            assert!(acceptable(nxt.add(9), 0, nxt, 10));
+            assert!(!acceptable(nxt.add(10), 0, nxt, 10));
+            assert!(!acceptable(nxt.sub(1), 0, nxt, 10));
+            // Data, zero window: never.
+            assert!(!acceptable(nxt, 5, nxt, 0));
+            // Data, open window: either end inside.
+            assert!(acceptable(nxt.sub(3), 5, nxt, 10));
+            assert!(!acceptable(nxt.sub(5), 5, nxt, 10));
+            assert!(acceptable(nxt.add(9), 5, nxt, 10));
+            assert!(!acceptable(nxt.add(10), 5, nxt, 10));
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The transmission control block: one connection's state (RFC 9293 section
+//! 3.3.1), with the segment-arrival steps in `input`, segment generation in
+//! `output` and the timers in `timer`.
+
+mod buffers;
+mod input;
+mod output;
+mod timer;
+
+use crate::cc::Congestion;
+use crate::config::Config;
+use crate::control::{ControlQueue, ControlSegment};
+use crate::counters::{Counters, DropReason};
+use crate::event::{CloseReason, ConnId, Event, ListenerId, OpenKind};
+use crate::rtt::RttEstimator;
+use crate::seq::SeqNum;
+use crate::state::State;
+use crate::time::Instant;
+use crate::tuple::FourTuple;
+use buffers::{RecvBuffer, SendBuffer};
+use core::time::Duration;
+use std::collections::VecDeque;
+use synack_wire::{TcpFlags, TcpOptions};
+
+/// What a TCB needs from the endpoint while it handles an input.
+pub(crate) struct Ctx<'a> {
+    pub(crate) now: Instant,
+    pub(crate) cfg: &'a Config,
+    pub(crate) events: &'a mut VecDeque<Event>,
+    pub(crate) counters: &'a mut Counters,
+    pub(crate) control: &'a mut ControlQueue,
+}
+
+/// Per-connection flags, packed to keep the TCB small.
+#[derive(Clone, Copy, Default, Debug)]
+pub(crate) struct Flags(u32);
+
+impl Flags {
+    pub(crate) const ACK_NOW: u32 = 1 << 0;
+    pub(crate) const FIN_QUEUED: u32 = 1 << 1;
+    pub(crate) const FIN_ACKED: u32 = 1 << 2;
+    pub(crate) const FIN_RECEIVED: u32 = 1 << 3;
+    pub(crate) const TS_OK: u32 = 1 << 4;
+    pub(crate) const SACK_OK: u32 = 1 << 5;
+    pub(crate) const NODELAY: u32 = 1 << 6;
+    pub(crate) const VISIBLE: u32 = 1 << 7;
+    pub(crate) const READ_NOTIFIED: u32 = 1 << 8;
+    pub(crate) const WRITE_BLOCKED: u32 = 1 << 9;
+    pub(crate) const RTT_TIMING: u32 = 1 << 10;
+    pub(crate) const SYN_RETRANSMITTED: u32 = 1 << 11;
+    pub(crate) const FORCE_PROBE: u32 = 1 << 12;
+    pub(crate) const QUEUED_TX: u32 = 1 << 13;
+    pub(crate) const SOFT_ERROR_REPORTED: u32 = 1 << 14;
+    pub(crate) const WS_OK: u32 = 1 << 15;
+    pub(crate) const APP_CLOSED: u32 = 1 << 16;
+
+    #[inline]
+    pub(crate) fn has(self, f: u32) -> bool {
+        self.0 & f != 0
+    }
+    #[inline]
+    pub(crate) fn set(&mut self, f: u32) {
+        self.0 |= f;
+    }
+    #[inline]
+    pub(crate) fn clear(&mut self, f: u32) {
+        self.0 &= !f;
+    }
+}
+
+/// One connection.
+pub(crate) struct Tcb {
+    pub(crate) id: ConnId,
+    pub(crate) tuple: FourTuple,
+    pub(crate) state: State,
+    pub(crate) open: OpenKind,
+    pub(crate) listener: Option<ListenerId>,
+    pub(crate) flags: Flags,
+
+    // Send sequence space (RFC 9293 3.3.1, figure 4). `snd_max` is the
+    // highest sequence number ever sent: after a timeout SND.NXT goes back
+    // to SND.UNA, while ACKs up to `snd_max` stay acceptable.
+    pub(crate) iss: SeqNum,
+    pub(crate) snd_una: SeqNum,
+    pub(crate) snd_nxt: SeqNum,
+    pub(crate) snd_max: SeqNum,
+    pub(crate) snd_wnd: u32,
+    /// The largest window the peer ever offered (RFC 5961 MAX.SND.WND).
+    pub(crate) max_snd_wnd: u32,
+    pub(crate) snd_wl1: SeqNum,
+    pub(crate) snd_wl2: SeqNum,
+
+    // Receive sequence space (RFC 9293 3.3.1, figure 5). `rcv_adv` is the
+    // right edge we last advertised, RCV.NXT + RCV.WND; it never moves left
+    // (RFC 9293 SHLD-14).
+    pub(crate) irs: SeqNum,
+    pub(crate) rcv_nxt: SeqNum,
+    pub(crate) rcv_adv: SeqNum,
+
+    /// Effective send MSS: payload bytes per full segment, after options
+    /// (RFC 9293 3.7.1, MUST-16).
+    pub(crate) snd_mss: u16,
+    /// Window-scale shifts (RFC 7323); zero when not negotiated.
+    pub(crate) snd_shift: u8,
+    pub(crate) rcv_shift: u8,
+    /// Consecutive timeouts of the current segment.
+    pub(crate) retries: u8,
+    pub(crate) challenge_count: u16,
+    pub(crate) ts_recent: u32,
+    pub(crate) ts_offset: u32,
+    pub(crate) retransmits_total: u32,
+
+    pub(crate) rtt: RttEstimator,
+    pub(crate) rtt_seq: SeqNum,
+    pub(crate) rtt_start: Instant,
+    pub(crate) cc: Congestion,
+
+    /// When the single connection timer fires: retransmission, persist or
+    /// TIME-WAIT, depending on the state (only one is ever needed at once).
+    pub(crate) timer: Instant,
+    /// The earliest entry this TCB has in the endpoint's timer heap.
+    pub(crate) armed: Instant,
+    pub(crate) challenge_start: Instant,
+
+    pub(crate) snd_buf: SendBuffer,
+    pub(crate) rcv_buf: RecvBuffer,
+}
+
+impl Tcb {
+    /// A TCB for an active OPEN (RFC 9293 3.10.1): SYN-SENT, SYN queued.
+    pub(crate) fn new_active(
+        id: ConnId,
+        tuple: FourTuple,
+        iss: SeqNum,
+        ts_offset: u32,
+        cfg: &Config,
+    ) -> Tcb {
+        let mut t = Tcb::blank(id, tuple, iss, ts_offset, cfg, OpenKind::Active);
+        t.state = State::SynSent;
+        t.flags.set(Flags::VISIBLE);
+        t
+    }
+
+    /// A TCB for a SYN that reached a listener (RFC 9293 3.10.7.2):
+    /// SYN-RECEIVED, SYN-ACK queued, options negotiated from the SYN.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new_passive(
+        id: ConnId,
+        tuple: FourTuple,
+        iss: SeqNum,
+        ts_offset: u32,
+        cfg: &Config,
+        listener: ListenerId,
+        syn_seq: SeqNum,
+        syn_window: u16,
+        opts: &TcpOptions,
+        now: Instant,
+    ) -> Tcb {
+        let mut t = Tcb::blank(id, tuple, iss, ts_offset, cfg, OpenKind::Passive);
+        t.state = State::SynReceived;
+        t.listener = Some(listener);
+        t.irs = syn_seq;
+        t.rcv_nxt = syn_seq.add(1);
+        t.rcv_adv = t.rcv_nxt;
+        t.negotiate(opts, cfg);
+        if let Some(ts) = opts.timestamps {
+            t.ts_recent = ts.tsval;
+        }
+        t.snd_wnd = u32::from(syn_window);
+        t.max_snd_wnd = t.snd_wnd;
+        t.snd_wl1 = syn_seq;
+        t.snd_wl2 = iss;
+        t.rtt_start = now;
+        t
+    }
+
+    fn blank(
+        id: ConnId,
+        tuple: FourTuple,
+        iss: SeqNum,
+        ts_offset: u32,
+        cfg: &Config,
+        open: OpenKind,
+    ) -> Tcb {
+        let ipv6 = tuple.is_ipv6();
+        let default_mss = if ipv6 { 1220 } else { 536 };
+        Tcb {
+            id,
+            tuple,
+            state: State::Closed,
+            open,
+            listener: None,
+            flags: Flags::default(),
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            max_snd_wnd: 0,
+            snd_wl1: SeqNum(0),
+            snd_wl2: SeqNum(0),
+            irs: SeqNum(0),
+            rcv_nxt: SeqNum(0),
+            rcv_adv: SeqNum(0),
+            snd_mss: default_mss,
+            snd_shift: 0,
+            rcv_shift: 0,
+            retries: 0,
+            challenge_count: 0,
+            ts_recent: 0,
+            ts_offset,
+            retransmits_total: 0,
+            rtt: RttEstimator::new(&cfg.rtt),
+            rtt_seq: iss,
+            rtt_start: Instant::ZERO,
+            cc: Congestion::new(u32::from(default_mss)),
+            timer: Instant::NEVER,
+            armed: Instant::NEVER,
+            challenge_start: Instant::ZERO,
+            snd_buf: SendBuffer::default(),
+            rcv_buf: RecvBuffer::default(),
+        }
+    }
+
+    /// Applies the peer's SYN options (RFC 9293 3.7.1; RFC 7323 2.2, 3.2;
+    /// RFC 2018 2): an option is in force only if both sides sent it.
+    pub(crate) fn negotiate(&mut self, opts: &TcpOptions, cfg: &Config) {
+        let ipv6 = self.tuple.is_ipv6();
+        let peer_mss = opts.mss.unwrap_or(if ipv6 { 1220 } else { 536 });
+        // MUST-16: min(SendMSS + 20, MMS_S) - TCP header - IP options, where
+        // MMS_S is what our link can carry.
+        let ours = cfg.advertised_mss(ipv6);
+        let mut mss = peer_mss.min(ours).max(64);
+        match (cfg.window_scaling, opts.window_scale) {
+            (true, Some(shift)) => {
+                // RFC 7323 2.3: a shift above 14 is treated as 14.
+                self.snd_shift = shift.min(14);
+                self.rcv_shift = cfg.window_shift();
+                self.flags.set(Flags::WS_OK);
+            }
+            _ => {
+                self.snd_shift = 0;
+                self.rcv_shift = 0;
+                self.flags.clear(Flags::WS_OK);
+            }
+        }
+        if cfg.timestamps && opts.timestamps.is_some() {
+            self.flags.set(Flags::TS_OK);
+            // RFC 6691: the sender reduces its payload by the options it
+            // actually carries in every segment.
+            mss = mss.saturating_sub(12).max(64);
+        } else {
+            self.flags.clear(Flags::TS_OK);
+        }
+        if cfg.sack && opts.sack_permitted {
+            self.flags.set(Flags::SACK_OK);
+        }
+        self.snd_mss = mss;
+        self.cc = Congestion::new(u32::from(mss));
+    }
+
+    /// Moves to `to`, keeping CurrEstab and the optional trace event right.
+    pub(crate) fn set_state(&mut self, ctx: &mut Ctx<'_>, to: State) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        let counted = |s: State| matches!(s, State::Established | State::CloseWait);
+        if counted(from) && !counted(to) {
+            ctx.counters.curr_estab = ctx.counters.curr_estab.saturating_sub(1);
+        } else if !counted(from) && counted(to) {
+            ctx.counters.curr_estab += 1;
+        }
+        self.state = to;
+        if ctx.cfg.trace_states {
+            ctx.events.push_back(Event::StateChanged {
+                conn: self.id,
+                local: self.tuple.local(),
+                remote: self.tuple.remote(),
+                from,
+                to,
+            });
+        }
+    }
+
+    /// Ends the connection: CLOSED, buffers freed, the application told (if
+    /// it knows the connection).
+    pub(crate) fn close(&mut self, ctx: &mut Ctx<'_>, reason: CloseReason) {
+        if self.state == State::Closed {
+            return;
+        }
+        if matches!(self.state, State::SynSent | State::SynReceived) {
+            ctx.counters.attempt_fails += 1;
+        }
+        self.set_state(ctx, State::Closed);
+        self.snd_buf.clear();
+        if reason != CloseReason::Normal {
+            self.rcv_buf.clear();
+        }
+        self.timer = Instant::NEVER;
+        if self.flags.has(Flags::VISIBLE) {
+            ctx.events.push_back(Event::Closed {
+                conn: self.id,
+                reason,
+            });
+        }
+    }
+
+    /// Sends `<SEQ=SND.NXT><RST>` and closes (RFC 9293 3.10.5 ABORT).
+    pub(crate) fn abort(&mut self, ctx: &mut Ctx<'_>) {
+        let sends_rst = matches!(
+            self.state,
+            State::SynReceived
+                | State::Established
+                | State::FinWait1
+                | State::FinWait2
+                | State::CloseWait
+        );
+        if sends_rst {
+            self.send_rst(ctx);
+        }
+        self.close(ctx, CloseReason::Aborted);
+    }
+
+    fn send_rst(&mut self, ctx: &mut Ctx<'_>) {
+        let seg = ControlSegment {
+            tuple: self.tuple,
+            seq: self.snd_nxt.max(self.snd_una),
+            ack: None,
+            flags: TcpFlags::RST,
+        };
+        ctx.control.push(seg, ctx.counters);
+    }
+
+    /// The receive window still open to the peer: RCV.WND as last
+    /// advertised, measured from RCV.NXT.
+    pub(crate) fn rcv_wnd(&self) -> u32 {
+        self.rcv_adv.since(self.rcv_nxt)
+    }
+
+    /// Bytes in flight (sequence space sent and not acknowledged).
+    pub(crate) fn flight(&self) -> u32 {
+        self.snd_nxt.since(self.snd_una)
+    }
+
+    /// Queued bytes not yet sent.
+    pub(crate) fn unsent(&self) -> usize {
+        let offset = self.snd_nxt.since(self.snd_una) as usize;
+        self.snd_buf.len().saturating_sub(offset)
+    }
+
+    /// Our timestamp clock: milliseconds plus a per-4-tuple offset (RFC 7323
+    /// 5.4; keyed per tuple so RFC 6191 keeps working across incarnations).
+    pub(crate) fn ts_now(&self, now: Instant) -> u32 {
+        (now.millis() as u32).wrapping_add(self.ts_offset)
+    }
+
+    /// Sends an ACK unless the per-connection challenge-ACK budget is spent
+    /// (RFC 5961 section 7; per connection, never global: CVE-2016-5696).
+    pub(crate) fn challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
+        let interval = ctx.cfg.challenge_ack_interval;
+        if ctx.now.saturating_since(self.challenge_start) >= interval {
+            self.challenge_start = ctx.now;
+            self.challenge_count = 0;
+        }
+        if self.challenge_count >= ctx.cfg.challenge_ack_limit {
+            ctx.counters.drop(DropReason::ChallengeAckLimited);
+            return;
+        }
+        self.challenge_count += 1;
+        ctx.counters.challenge_acks += 1;
+        self.flags.set(Flags::ACK_NOW);
+    }
+
+    /// Current retransmission timeout.
+    pub(crate) fn rto(&self, cfg: &Config) -> Duration {
+        self.rtt.rto(&cfg.rtt)
+    }
+
+    /// Heap bytes held by the buffers.
+    pub(crate) fn buffer_capacity(&self) -> usize {
+        self.snd_buf.capacity() + self.rcv_buf.capacity()
+    }
+
+    /// Whether the TCB can shrink into a compact TIME-WAIT entry: nothing
+    /// left for the application to read.
+    pub(crate) fn can_compact_time_wait(&self) -> bool {
+        self.state == State::TimeWait && self.rcv_buf.is_empty()
+    }
+}

@@ -1,0 +1,114 @@
+//! The connection timer. One deadline serves retransmission (RFC 6298),
+//! zero-window persist (RFC 9293 3.8.6.1) and TIME-WAIT (3.10.8), because a
+//! connection never needs two of them at once.
+
+use super::{Ctx, Flags, Tcb};
+use crate::event::{CloseReason, OpenKind};
+use crate::state::State;
+use crate::time::Instant;
+
+impl Tcb {
+    /// RFC 6298 (5.1): start the timer when sequence space is sent, if it is
+    /// not running.
+    pub(crate) fn start_retransmit_timer(&mut self, ctx: &Ctx<'_>) {
+        if self.timer == Instant::NEVER || self.snd_una == self.snd_max {
+            self.timer = ctx.now + self.rto(ctx.cfg);
+        }
+    }
+
+    /// RFC 6298 (5.2, 5.3): after an ACK, stop the timer when everything is
+    /// acknowledged, else restart it. Arm the persist timer when the peer's
+    /// window is closed and data waits.
+    pub(crate) fn arm_after_ack(&mut self, ctx: &Ctx<'_>) {
+        if self.state == State::TimeWait {
+            return;
+        }
+        if self.snd_una == self.snd_max {
+            self.timer = if self.needs_persist() {
+                ctx.now + self.rto(ctx.cfg)
+            } else {
+                Instant::NEVER
+            };
+        } else if self.snd_una != self.snd_wl2 || self.retries == 0 {
+            self.timer = ctx.now + self.rto(ctx.cfg);
+        }
+    }
+
+    /// Data waits, nothing is in flight and the peer's window is zero.
+    pub(crate) fn needs_persist(&self) -> bool {
+        self.snd_wnd == 0 && self.unsent() > 0 && self.flight() == 0
+    }
+
+    /// Runs the timer if it is due.
+    pub(crate) fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        if ctx.now < self.timer {
+            return;
+        }
+        self.timer = Instant::NEVER;
+        match self.state {
+            State::Closed | State::Listen => {}
+            State::TimeWait => self.close(ctx, CloseReason::Normal),
+            State::SynSent | State::SynReceived => self.syn_timeout(ctx),
+            _ => self.data_timeout(ctx),
+        }
+    }
+
+    /// SYN or SYN-ACK timed out: send it again with backoff (RFC 6298 5.5,
+    /// RFC 9293 MUST-22), or give up.
+    fn syn_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let limit = if self.state == State::SynSent {
+            ctx.cfg.syn_retries
+        } else {
+            ctx.cfg.synack_retries
+        };
+        if self.retries >= limit {
+            let reason = if self.open == OpenKind::Passive {
+                CloseReason::Aborted
+            } else {
+                CloseReason::TimedOut
+            };
+            self.close(ctx, reason);
+            return;
+        }
+        self.retries += 1;
+        self.retransmits_total += 1;
+        self.flags.set(Flags::SYN_RETRANSMITTED);
+        self.rtt.backoff();
+        self.snd_nxt = self.iss;
+        self.timer = ctx.now + self.rto(ctx.cfg);
+    }
+
+    /// Data, FIN or a window probe timed out.
+    fn data_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        if self.flight() == 0 {
+            if self.needs_persist() {
+                // Persist: probe the zero window, backing off exponentially
+                // but never giving up while the peer answers (MUST-37).
+                self.flags.set(Flags::FORCE_PROBE);
+                self.rtt.backoff();
+                self.timer = ctx.now + self.rto(ctx.cfg);
+            }
+            return;
+        }
+        if self.retries >= ctx.cfg.max_retransmits {
+            // R2 reached (RFC 9293 3.8.3).
+            self.close(ctx, CloseReason::TimedOut);
+            return;
+        }
+        // RFC 5681 eq. 4, only for the first timeout of this segment.
+        let flight = self.flight();
+        self.cc
+            .on_rto(flight, u32::from(self.snd_mss), self.retries == 0);
+        self.retries += 1;
+        self.retransmits_total += 1;
+        // Karn: the timed segment is ambiguous now.
+        self.flags.clear(Flags::RTT_TIMING);
+        self.rtt.backoff();
+        // Go back to SND.UNA and send again from there (RFC 6298 5.4).
+        self.snd_nxt = self.snd_una;
+        if self.snd_wnd == 0 {
+            self.flags.set(Flags::FORCE_PROBE);
+        }
+        self.timer = ctx.now + self.rto(ctx.cfg);
+    }
+}
