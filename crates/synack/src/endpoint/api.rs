@@ -204,11 +204,15 @@ impl Endpoint {
         let (tcb, mut ctx) = self.split(c, now).ok_or(Error::NotConnected)?;
         let prev = tcb.state;
         match tcb.state {
-            State::SynSent => {
-                // Nothing was said yet: just delete the TCB.
+            State::SynSent if tcb.snd_buf.len() == 0 => {
+                // Nothing was said and nothing is queued: delete the TCB.
                 tcb.close(&mut ctx, crate::event::CloseReason::Aborted);
             }
-            State::SynReceived | State::Established => {
+            State::SynSent | State::SynReceived => {
+                // Queued until the handshake completes (RFC 9293 3.10.4).
+                tcb.flags.set(Flags::FIN_QUEUED);
+            }
+            State::Established => {
                 tcb.flags.set(Flags::FIN_QUEUED);
                 tcb.set_state(&mut ctx, State::FinWait1);
             }

@@ -230,8 +230,15 @@ impl Endpoint {
         let tcb = slot.tcb.take()?;
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(id.index);
-        self.tuples.remove(&tcb.tuple);
+        self.unmap(&tcb.tuple, id);
         Some(tcb)
+    }
+
+    /// Removes the 4-tuple mapping if it still names this connection.
+    fn unmap(&mut self, tuple: &FourTuple, id: ConnId) {
+        if self.tuples.get(tuple) == Some(&id) {
+            self.tuples.remove(tuple);
+        }
     }
 }
 

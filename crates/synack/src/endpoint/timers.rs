@@ -92,6 +92,8 @@ impl Endpoint {
         let state = tcb.state;
         let listener = tcb.listener;
         let compact = tcb.can_compact_time_wait();
+        let unread = !tcb.rcv_buf.is_empty() && tcb.flags.has(Flags::VISIBLE);
+        let tuple = tcb.tuple;
         if prev == State::SynReceived && state != State::SynReceived {
             if let Some(l) = listener {
                 let established = state.is_synchronized();
@@ -110,7 +112,13 @@ impl Endpoint {
                     li.accept_queue.retain(|c| *c != id);
                 }
             }
-            self.remove_tcb(id);
+            // A normal close can leave data the application has not read
+            // yet: keep the TCB, unreachable from the network, until it has.
+            if unread {
+                self.unmap(&tuple, id);
+            } else {
+                self.remove_tcb(id);
+            }
             return;
         }
         if compact {

@@ -34,6 +34,21 @@ impl Tcb {
             State::SynSent => self.on_segment_syn_sent(ctx, seg),
             _ => self.on_segment_synchronized(ctx, seg),
         }
+        self.apply_queued_close(ctx);
+    }
+
+    /// A CLOSE issued before the handshake finished takes effect once it
+    /// has (RFC 9293 3.10.4: "queue for processing after entering
+    /// ESTABLISHED state").
+    pub(crate) fn apply_queued_close(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.flags.has(Flags::FIN_QUEUED) {
+            return;
+        }
+        match self.state {
+            State::Established => self.set_state(ctx, State::FinWait1),
+            State::CloseWait => self.set_state(ctx, State::LastAck),
+            _ => {}
+        }
     }
 
     /// RFC 9293 3.10.7.3.
