@@ -37,6 +37,8 @@ impl Endpoint {
             self.counters.drop(DropReason::NotTcp);
             return;
         }
+        // InSegs counts segments received in error too (RFC 4022).
+        self.counters.in_segs += 1;
         let seg = match TcpSegment::parse(ip.payload, ip.src, ip.dst) {
             Ok(s) => s,
             Err(e) => {
@@ -49,7 +51,6 @@ impl Endpoint {
                 return;
             }
         };
-        self.counters.in_segs += 1;
         // RFC 9293 MUST-57, MUST-63: nothing to or from broadcast,
         // multicast or unspecified addresses, and no port 0.
         if !unicast(ip.src) || !unicast(ip.dst) || seg.src_port == 0 || seg.dst_port == 0 {

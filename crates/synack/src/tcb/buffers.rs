@@ -131,7 +131,7 @@ mod tests {
         b.consume(6);
         assert_eq!(b.len(), 2);
         assert_eq!(b.push(b"rld!", 8), 4);
-        assert_eq!(b.slice(0, 10), b"wor");
+        assert_eq!(b.slice(0, 10), b"world!");
         assert_eq!(b.slice(1, 2), b"or");
         b.consume(100);
         assert_eq!(b.len(), 0);

@@ -303,7 +303,8 @@ impl Tcb {
             self.challenge_ack(ctx);
             return false;
         }
-        if self.snd_una.lt(ack) {
+        let advanced = self.snd_una.lt(ack);
+        if advanced {
             self.ack_new_data(ctx, seg, ack);
         } else if self.snd_wnd == 0 && u32::from(seg.window) == 0 {
             // The peer answers our zero-window probes: it is alive, so the
@@ -322,7 +323,7 @@ impl Tcb {
                 self.flags.clear(Flags::FORCE_PROBE);
             }
         }
-        self.arm_after_ack(ctx);
+        self.arm_after_ack(ctx, advanced);
         // The ACK of our FIN moves the closing states on.
         let fin_acked = self.flags.has(Flags::FIN_ACKED);
         match self.state {

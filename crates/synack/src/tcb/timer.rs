@@ -19,17 +19,21 @@ impl Tcb {
     /// RFC 6298 (5.2, 5.3): after an ACK, stop the timer when everything is
     /// acknowledged, else restart it. Arm the persist timer when the peer's
     /// window is closed and data waits.
-    pub(crate) fn arm_after_ack(&mut self, ctx: &Ctx<'_>) {
+    /// A duplicate ACK (`advanced` false) leaves a running timer alone, so
+    /// a stream of them cannot postpone a retransmission.
+    pub(crate) fn arm_after_ack(&mut self, ctx: &Ctx<'_>, advanced: bool) {
         if self.state == State::TimeWait {
             return;
         }
         if self.snd_una == self.snd_max {
-            self.timer = if self.needs_persist() {
-                ctx.now + self.rto(ctx.cfg)
+            if self.needs_persist() {
+                if advanced || self.timer == Instant::NEVER {
+                    self.timer = ctx.now + self.rto(ctx.cfg);
+                }
             } else {
-                Instant::NEVER
-            };
-        } else if self.snd_una != self.snd_wl2 || self.retries == 0 {
+                self.timer = Instant::NEVER;
+            }
+        } else if advanced || self.timer == Instant::NEVER {
             self.timer = ctx.now + self.rto(ctx.cfg);
         }
     }
