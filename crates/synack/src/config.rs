@@ -43,8 +43,14 @@ pub struct Config {
     /// Data retransmissions before the connection is closed (R2, RFC 9293
     /// 3.8.3). With the default RTO bounds this is well over 100 s.
     pub max_retransmits: u8,
-    /// Retransmissions after which the connection reports trouble (R1).
+    /// Retransmissions after which the connection reports trouble (R1,
+    /// RFC 9293 SHLD-10: at least 3).
     pub soft_retransmits: u8,
+    /// User timeout: a connection whose data stays unacknowledged this long
+    /// while being retransmitted is closed (RFC 9293 3.8.3 R2 and 3.9.1.1;
+    /// default 5 minutes). `None` means no time limit. Settable per
+    /// connection with `Endpoint::set_user_timeout`.
+    pub user_timeout: Option<Duration>,
     /// Retransmission-timer bounds (RFC 6298).
     pub rtt: RttConfig,
     /// SYN cookie policy.
@@ -88,6 +94,7 @@ impl Default for Config {
             synack_retries: 5,
             max_retransmits: 15,
             soft_retransmits: 3,
+            user_timeout: Some(Duration::from_secs(300)),
             rtt: RttConfig::default(),
             syn_cookies: SynCookieMode::WhenQueueFull,
             max_syn_backlog: 4096,

@@ -62,6 +62,13 @@ pub enum CloseReason {
     Aborted,
 }
 
+/// A soft error: the connection lives on, but something is amiss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SoftError {
+    /// The same segment was retransmitted R1 times (RFC 9293 3.8.3).
+    ExcessiveRetransmissions,
+}
+
 /// Something the application may want to act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -100,6 +107,14 @@ pub enum Event {
         from: State,
         /// The new state.
         to: State,
+    },
+    /// Trouble short of failure, reported so the application can act
+    /// (RFC 9293 MUST-47, SHLD-9): retransmissions reached R1.
+    SoftError {
+        /// The connection.
+        conn: ConnId,
+        /// What went wrong.
+        error: SoftError,
     },
     /// The connection's handle is finished. For an active closer this comes
     /// when it enters TIME-WAIT: the 2 x MSL wait is the endpoint's business

@@ -33,7 +33,7 @@ pub use config::{Config, SynCookieMode};
 pub use counters::{Counters, DropReason};
 pub use endpoint::Endpoint;
 pub use error::Error;
-pub use event::{CloseReason, ConnId, Event, ListenerId, OpenKind};
+pub use event::{CloseReason, ConnId, Event, ListenerId, OpenKind, SoftError};
 pub use info::ConnInfo;
 pub use secret::Secret;
 pub use seq::SeqNum;

@@ -266,6 +266,20 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Sets the connection's user timeout (R2 as a time, RFC 9293 MUST-21):
+    /// `None` never gives up while retransmitting.
+    pub fn set_user_timeout(
+        &mut self,
+        c: ConnId,
+        timeout: Option<core::time::Duration>,
+    ) -> Result<(), Error> {
+        let (tcb, _) = self.split(c, self.now).ok_or(Error::NotConnected)?;
+        tcb.user_timeout_ms = timeout.map_or(u32::MAX, |d| {
+            d.as_millis().min(u128::from(u32::MAX - 1)) as u32
+        });
+        Ok(())
+    }
+
     /// STATUS: a snapshot of the connection.
     pub fn info(&self, c: ConnId) -> Option<ConnInfo> {
         self.tcb(c).map(|t| self.snapshot(t))

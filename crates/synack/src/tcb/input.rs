@@ -310,6 +310,7 @@ impl Tcb {
             // The peer answers our zero-window probes: it is alive, so the
             // probes never count towards R2 (RFC 9293 MUST-37).
             self.retries = 0;
+            self.retransmitting_since = Instant::NEVER;
         }
         // Window update (RFC 9293 3.10.7.4, SA-09).
         let seq = SeqNum(seg.seq);
@@ -355,6 +356,7 @@ impl Tcb {
         self.rtt_sample(ctx, seg, ack);
         self.retries = 0;
         self.flags.clear(Flags::SOFT_ERROR_REPORTED);
+        self.retransmitting_since = Instant::NEVER;
         self.cc.on_ack(data_acked, u32::from(self.snd_mss));
         if data_acked > 0 && self.flags.has(Flags::WRITE_BLOCKED) {
             self.flags.clear(Flags::WRITE_BLOCKED);

@@ -109,6 +109,9 @@ pub(crate) struct Tcb {
     pub(crate) ts_recent: u32,
     pub(crate) ts_offset: u32,
     pub(crate) retransmits_total: u32,
+    /// Per-connection user timeout in milliseconds; `u32::MAX` means none
+    /// (R2 is then infinite, RFC 9293 MUST-21).
+    pub(crate) user_timeout_ms: u32,
 
     pub(crate) rtt: RttEstimator,
     pub(crate) rtt_seq: SeqNum,
@@ -121,6 +124,8 @@ pub(crate) struct Tcb {
     /// The earliest entry this TCB has in the endpoint's timer heap.
     pub(crate) armed: Instant,
     pub(crate) challenge_start: Instant,
+    /// When the segment now being retransmitted first timed out.
+    pub(crate) retransmitting_since: Instant,
 
     pub(crate) snd_buf: SendBuffer,
     pub(crate) rcv_buf: RecvBuffer,
@@ -210,6 +215,9 @@ impl Tcb {
             ts_recent: 0,
             ts_offset,
             retransmits_total: 0,
+            user_timeout_ms: cfg.user_timeout.map_or(u32::MAX, |d| {
+                d.as_millis().min(u128::from(u32::MAX - 1)) as u32
+            }),
             rtt: RttEstimator::new(&cfg.rtt),
             rtt_seq: iss,
             rtt_start: Instant::ZERO,
@@ -217,6 +225,7 @@ impl Tcb {
             timer: Instant::NEVER,
             armed: Instant::NEVER,
             challenge_start: Instant::ZERO,
+            retransmitting_since: Instant::NEVER,
             snd_buf: SendBuffer::default(),
             rcv_buf: RecvBuffer::default(),
         }

@@ -3,9 +3,10 @@
 //! connection never needs two of them at once.
 
 use super::{Ctx, Flags, Tcb};
-use crate::event::{CloseReason, OpenKind};
+use crate::event::{CloseReason, Event, OpenKind, SoftError};
 use crate::state::State;
 use crate::time::Instant;
+use core::time::Duration;
 
 impl Tcb {
     /// RFC 6298 (5.1): start the timer when sequence space is sent, if it is
@@ -94,10 +95,24 @@ impl Tcb {
             }
             return;
         }
-        if self.retries >= ctx.cfg.max_retransmits {
-            // R2 reached (RFC 9293 3.8.3).
+        if self.retries == 0 {
+            self.retransmitting_since = ctx.now;
+        }
+        if self.r2_reached(ctx) {
+            // R2 (RFC 9293 3.8.3, MUST-20): close the connection.
             self.close(ctx, CloseReason::TimedOut);
             return;
+        }
+        if self.retries + 1 >= ctx.cfg.soft_retransmits
+            && !self.flags.has(Flags::SOFT_ERROR_REPORTED)
+            && self.flags.has(Flags::VISIBLE)
+        {
+            // R1 (SHLD-9, SHLD-10): tell the application, once per episode.
+            self.flags.set(Flags::SOFT_ERROR_REPORTED);
+            ctx.events.push_back(Event::SoftError {
+                conn: self.id,
+                error: SoftError::ExcessiveRetransmissions,
+            });
         }
         // RFC 5681 eq. 4, only for the first timeout of this segment.
         let flight = self.flight();
@@ -114,5 +129,17 @@ impl Tcb {
             self.flags.set(Flags::FORCE_PROBE);
         }
         self.timer = ctx.now + self.rto(ctx.cfg);
+    }
+
+    /// R2: the retry count is spent, or the user timeout has passed since
+    /// the segment first timed out. With no user timeout (infinite R2,
+    /// MUST-21) neither applies.
+    fn r2_reached(&self, ctx: &Ctx<'_>) -> bool {
+        if self.user_timeout_ms == u32::MAX {
+            return false;
+        }
+        let limit = Duration::from_millis(u64::from(self.user_timeout_ms));
+        self.retries >= ctx.cfg.max_retransmits
+            || ctx.now.saturating_since(self.retransmitting_since) >= limit
     }
 }
