@@ -4,6 +4,45 @@
 //! deadline come out. No I/O, no clock, no threads inside. See
 //! [`Endpoint`] for the calling contract and [`sim`] for the deterministic
 //! simulated network that tests and demos run on.
+//!
+//! # What is implemented
+//!
+//! The connection model of RFC 9293 end to end: demultiplexing by 4-tuple in
+//! a hash table, listeners with bounded SYN and accept queues, SYN cookies
+//! (RFC 4987), ISNs per RFC 6528, ephemeral ports per RFC 6056, active,
+//! passive and simultaneous open with strict validation (nothing is
+//! established unless ISS + 1 is acknowledged exactly; [`OpenKind`] records
+//! how each connection opened), all eleven states and their transitions,
+//! RFC 5961 RST/SYN/ACK hardening with per-connection challenge-ACK limits,
+//! TIME-WAIT in a compact table with RFC 6191 reopening, in-order data with
+//! send and receive buffers, window management (scaling, receiver and sender
+//! SWS avoidance, Nagle, zero-window probing), retransmission with the
+//! RFC 6298 estimator, Karn's rule and backoff, R1/R2 and the user timeout,
+//! slow start and congestion avoidance (RFC 5681), and the MSS, window-scale
+//! and timestamp options.
+//!
+//! # Checklist rows left to later work
+//!
+//! Rows of `RFC-CHECKLIST.md` in the groups this crate covers (WF, CE, SM,
+//! SA) that are not implemented yet, and why:
+//!
+//! - WF-15, WF-16 (SACK blocks): SACK-permitted is negotiated only when
+//!   `Config::sack` is set (off by default); SACK generation needs the
+//!   out-of-order queue and the scoreboard, which arrive with loss recovery.
+//! - WF-17 / CE-17 (TCP Fast Open) and WF-18 (User Timeout option): optional
+//!   extensions, not started.
+//! - CE-18 (ECN negotiation): arrives with congestion-control work.
+//! - SA-10 .. SA-13 (PAWS and timestamp freshness): timestamps are sent,
+//!   echoed and used for RTT, but PAWS rejection is not applied yet.
+//! - SA-14 (out-of-order segments queued): overlapping segments are trimmed
+//!   and only new octets processed; segments beyond RCV.NXT are answered
+//!   with an immediate duplicate ACK and dropped, not held. Reassembly comes
+//!   with the out-of-order queue.
+//! - The urgent mechanism (DT-12, in another group) is not implemented; URG
+//!   is ignored on receipt.
+//!
+//! Rows of the other groups (DT, RT, CC, LR, TM, API, IP) belong to later
+//! issues unless a test names them.
 
 pub mod seq;
 pub mod time;
