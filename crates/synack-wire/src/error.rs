@@ -91,3 +91,42 @@ impl fmt::Display for WireError {
 }
 
 impl std::error::Error for WireError {}
+
+#[cfg(test)]
+mod tests {
+    use super::WireError::{self, *};
+
+    #[test]
+    fn every_variant_has_a_distinct_message() {
+        let all = [
+            Truncated,
+            BadVersion,
+            BadIhl,
+            BadTotalLength,
+            Fragmented,
+            BadIpChecksum,
+            ExtensionHeader(50),
+            NotTcp(17),
+            BadDataOffset,
+            BadChecksum,
+            BadOptionLength,
+            BufferTooSmall,
+            OptionsTooLong,
+            BadPayloadLength,
+            AddressFamilyMismatch,
+            PayloadTooLong,
+        ];
+        let msgs: Vec<String> = all.iter().map(|e| e.to_string()).collect();
+        for (i, m) in msgs.iter().enumerate() {
+            assert!(!m.is_empty());
+            assert!(!msgs[..i].contains(m), "duplicate message {m}");
+        }
+        assert_eq!(
+            ExtensionHeader(50).to_string(),
+            "unsupported or malformed IPv6 extension header 50"
+        );
+        let boxed: Box<dyn std::error::Error> = Box::new(NotTcp(17));
+        assert_eq!(boxed.to_string(), "not TCP (protocol 17)");
+        let _: WireError = Truncated;
+    }
+}

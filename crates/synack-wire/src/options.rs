@@ -268,7 +268,8 @@ fn be32(b: &[u8]) -> u32 {
 /// Layout (Linux `tcp_options_write`): MSS; then SACK-Permitted+TS or
 /// NOP,NOP,TS or NOP,NOP,SACK-Permitted; then NOP,WS; then NOP,NOP,SACK.
 /// Every option other than NOP carries its length (WF-07), NOPs do the
-/// padding, so no EOL is emitted and the total is a multiple of 4.
+/// padding, so the total is a multiple of 4 and no EOL is ever emitted:
+/// there are no bytes after an EOL that could be non-zero (WF-03).
 pub(crate) fn write(opts: &TcpOptions, out: &mut [u8]) -> Result<usize, WireError> {
     let mut w = Writer { out, pos: 0 };
     if let Some(mss) = opts.mss {

@@ -615,6 +615,19 @@ mod tests {
     }
 
     #[test]
+    fn oversized_segment_for_ipv4_pseudo_header() {
+        // 65536 bytes cannot be described by the 16-bit IPv4 pseudo-header
+        // length, but fit the 32-bit IPv6 one (where the checksum then fails).
+        let mut seg = vec![0u8; 65536];
+        seg[12] = 5 << 4;
+        assert_eq!(
+            TcpSegment::parse(&seg, S4, D4),
+            Err(WireError::BadPayloadLength)
+        );
+        assert_eq!(TcpSegment::parse(&seg, S6, D6), Err(WireError::BadChecksum));
+    }
+
+    #[test]
     fn seg_len_counts_syn_and_fin() {
         let mut h = syn();
         h.flags = TcpFlags::SYN | TcpFlags::FIN;

@@ -232,9 +232,7 @@ fn raw_options() -> impl Strategy<Value = Vec<u8>> {
         let mut out: Vec<u8> = parts.concat();
         out.truncate(40);
         // Etherparse needs a multiple of 4; pad with EOL (kind 0).
-        while out.len() % 4 != 0 {
-            out.push(0);
-        }
+        out.resize(out.len().div_ceil(4) * 4, 0);
         out
     })
 }

@@ -427,6 +427,12 @@ impl Tcb {
         if payload.is_empty() && !fin {
             return;
         }
+        if self.flags.has(Flags::APP_CLOSED) && !payload.is_empty() {
+            // The application closed and will read no more: tell the peer
+            // its data is lost with a RST (RFC 9293 SHLD-3, SM-11).
+            self.abort(ctx);
+            return;
+        }
         if seq != self.rcv_nxt {
             // Out-of-order: not held yet (a later issue adds reassembly).
             // An immediate duplicate ACK tells the sender where we are.
