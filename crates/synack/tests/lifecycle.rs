@@ -71,3 +71,45 @@ fn handshake_transfer_close() {
     assert_eq!(p.client().connection_count(), 0);
     assert_eq!(p.server().connection_count(), 0);
 }
+
+/// The same connection over IPv6 (IP-08: MSS 1440 on a 1500 link).
+#[test]
+fn ipv6_handshake_transfer_close() {
+    use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+    use synack::sim::Network;
+    use synack::{Endpoint, Instant};
+    let a = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+    let b = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+    let mut net = Network::new(6);
+    let client = net.add_node(
+        Endpoint::new(Config::default(), secret(6, 1), Instant::ZERO),
+        &[IpAddr::V6(a)],
+    );
+    let mut s = Endpoint::new(Config::default(), secret(6, 2), Instant::ZERO);
+    let l = s.listen(SocketAddr::new(IpAddr::V6(b), 443), 16).unwrap();
+    let server = net.add_node(s, &[IpAddr::V6(b)]);
+    let c = net
+        .node_mut(client)
+        .connect(
+            Instant::ZERO,
+            SocketAddr::new(IpAddr::V6(a), 0),
+            SocketAddr::new(IpAddr::V6(b), 443),
+        )
+        .unwrap();
+    net.run_until(Instant::from_secs(1));
+    let s = net.node_mut(server).accept(l).expect("accepted");
+    assert_eq!(net.node(client).info(c).unwrap().mss, 1440 - 12);
+    let msg = vec![0xA5u8; 5000];
+    assert_eq!(net.node_mut(client).send(c, &msg), Ok(5000));
+    net.node_mut(client).shutdown(c).unwrap();
+    net.run_until(Instant::from_secs(2));
+    let mut got = vec![0u8; 8000];
+    let n = net.node_mut(server).recv(s, &mut got).unwrap();
+    assert_eq!(&got[..n], &msg[..]);
+    assert_eq!(net.node_mut(server).recv(s, &mut got), Ok(0));
+    net.node_mut(server).close(s).unwrap();
+    net.run_until(Instant::from_secs(100));
+    assert_eq!(net.node(client).connection_count(), 0);
+    assert_eq!(net.node(client).time_wait_count(), 0);
+    assert_eq!(net.node(server).connection_count(), 0);
+}
