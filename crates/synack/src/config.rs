@@ -36,7 +36,9 @@ pub struct Config {
     pub sack: bool,
     /// Maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 3.4.2).
     pub msl: Duration,
-    /// SYN retransmissions before connect gives up with `TimedOut`.
+    /// SYN retransmissions before connect gives up with `TimedOut`. RFC
+    /// 9293 MUST-23 wants a SYN retried for at least 3 minutes: the default
+    /// 7 sends SYNs at 0, 1, 3, ... 127 s and gives up at 247 s.
     pub syn_retries: u8,
     /// SYN-ACK retransmissions before a half-open connection is dropped.
     pub synack_retries: u8,
@@ -90,7 +92,7 @@ impl Default for Config {
             timestamps: true,
             sack: false,
             msl: Duration::from_secs(30),
-            syn_retries: 6,
+            syn_retries: 7,
             synack_retries: 5,
             max_retransmits: 15,
             soft_retransmits: 3,

@@ -19,6 +19,9 @@ pub(crate) struct TimeWaitEntry {
     pub(crate) expires_ms: u32,
     /// The window field our ACKs carry.
     pub(crate) window: u16,
+    /// Our window-scale shift: RCV.WND is `window << rcv_shift`, which the
+    /// RST check of RFC 5961 3.2 needs.
+    pub(crate) rcv_shift: u8,
     /// Whether the old incarnation used timestamps.
     pub(crate) ts_ok: bool,
 }
@@ -259,6 +262,7 @@ mod tests {
             ts_recent: 0,
             expires_ms,
             window: 100,
+            rcv_shift: 0,
             ts_ok: false,
         }
     }

@@ -34,10 +34,10 @@ fn handshake_transfer_close() {
     let mut got = Vec::new();
     let deadline = Instant::from_secs(60);
     while got.len() < data.len() && p.net.now() < deadline {
-        if sent < data.len() {
-            if let Ok(n) = p.client().send(c, &data[sent..]) {
-                sent += n;
-            }
+        if sent < data.len()
+            && let Ok(n) = p.client().send(c, &data[sent..])
+        {
+            sent += n;
         }
         p.net.step();
         let mut buf = [0u8; 4096];

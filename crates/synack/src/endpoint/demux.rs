@@ -92,13 +92,14 @@ impl Endpoint {
         };
         // A half-open child completes only if its listener can queue it;
         // otherwise the ACK is dropped and the peer will send it again.
-        if tcb.state == State::SynReceived && seg.flags.ack() && !seg.flags.rst() {
-            if let Some(l) = tcb.listener {
-                if self.listener(l).is_some_and(|li| li.accept_queue_full()) {
-                    self.counters.drop(DropReason::AcceptQueueFull);
-                    return;
-                }
-            }
+        if tcb.state == State::SynReceived
+            && seg.flags.ack()
+            && !seg.flags.rst()
+            && let Some(l) = tcb.listener
+            && self.listener(l).is_some_and(|li| li.accept_queue_full())
+        {
+            self.counters.drop(DropReason::AcceptQueueFull);
+            return;
         }
         let Some((tcb, mut ctx)) = self.split(id, now) else {
             return;
@@ -182,10 +183,10 @@ impl Endpoint {
             return;
         }
         let mut iss = self.isn.isn(now, tuple.local(), tuple.remote());
-        if let Some(floor) = iss_floor {
-            if iss.le(floor) {
-                iss = floor.add(1);
-            }
+        if let Some(floor) = iss_floor
+            && iss.le(floor)
+        {
+            iss = floor.add(1);
         }
         let ts_offset = self.ts_offset(&tuple);
         let id = self.insert_tcb(tuple, |id, cfg| {
@@ -216,12 +217,12 @@ impl Endpoint {
             });
         }
         // Data on the SYN is kept and delivered once established (CE-10).
-        if !seg.payload.is_empty() {
-            if let Some((tcb, mut ctx)) = self.split(id, now) {
-                let seq = SeqNum(seg.seq).add(1);
-                tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
-                tcb.process_text(&mut ctx, seq, seg.payload, false);
-            }
+        if !seg.payload.is_empty()
+            && let Some((tcb, mut ctx)) = self.split(id, now)
+        {
+            let seq = SeqNum(seg.seq).add(1);
+            tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
+            tcb.process_text(&mut ctx, seq, seg.payload, false);
         }
         self.schedule(id);
         self.arm(id);
@@ -369,12 +370,18 @@ impl Endpoint {
                         remote: tuple.remote(),
                     });
                 }
-            } else {
-                self.counters.drop(DropReason::RstIgnored);
+                return;
             }
-            return;
-        }
-        if f.syn() && !f.ack() {
+            // RFC 9293 3.10.7.4 step 2 (RFC 5961 3.2) holds in TIME-WAIT
+            // too: in the window but not exact ⇒ challenge ACK (below);
+            // outside ⇒ silence (SA-04).
+            let wnd = u32::from(e.window) << e.rcv_shift;
+            if !seq.in_range(rcv_nxt, rcv_nxt.add(wnd)) {
+                self.counters.drop(DropReason::RstIgnored);
+                return;
+            }
+            self.counters.drop(DropReason::RstNotExact);
+        } else if f.syn() && !f.ack() {
             let newer = match (e.ts_ok, seg.options.timestamps) {
                 (true, Some(ts)) => {
                     let d = ts.tsval.wrapping_sub(e.ts_recent) as i32;
@@ -383,16 +390,14 @@ impl Endpoint {
                 (false, Some(_)) => true,
                 (_, None) => seq.gt(rcv_nxt),
             };
-            if newer {
-                if let Some(l) = self.find_listener(&tuple) {
-                    let floor = SeqNum(e.snd_nxt).add(65536);
-                    self.time_wait.remove(&tuple);
-                    self.segment_for_listener(now, l, tuple, seg, Some(floor));
-                    return;
-                }
+            if newer && let Some(l) = self.find_listener(&tuple) {
+                let floor = SeqNum(e.snd_nxt).add(65536);
+                self.time_wait.remove(&tuple);
+                self.segment_for_listener(now, l, tuple, seg, Some(floor));
+                return;
             }
         }
-        if f.fin() {
+        if f.fin() && !f.rst() {
             // A retransmitted FIN: ACK it and restart 2 x MSL.
             let expires_ms = (now + 2 * self.cfg.msl).millis() as u32;
             if let Some(entry) = self.time_wait.get_mut(&tuple) {

@@ -94,23 +94,24 @@ impl Endpoint {
         let compact = tcb.can_compact_time_wait();
         let unread = !tcb.rcv_buf.is_empty() && tcb.flags.has(Flags::VISIBLE);
         let tuple = tcb.tuple;
-        if prev == State::SynReceived && state != State::SynReceived {
-            if let Some(l) = listener {
-                let established = state.is_synchronized();
-                if let Some(li) = self.listener_mut(l) {
-                    li.syn_queue = li.syn_queue.saturating_sub(1);
-                    if established {
-                        li.accept_queue.push_back(id);
-                        self.events.push_back(Event::Accepted { listener: l });
-                    }
+        if prev == State::SynReceived
+            && state != State::SynReceived
+            && let Some(l) = listener
+        {
+            let established = state.is_synchronized();
+            if let Some(li) = self.listener_mut(l) {
+                li.syn_queue = li.syn_queue.saturating_sub(1);
+                if established {
+                    li.accept_queue.push_back(id);
+                    self.events.push_back(Event::Accepted { listener: l });
                 }
             }
         }
         if state == State::Closed {
-            if let (Some(l), true) = (listener, prev != State::SynReceived) {
-                if let Some(li) = self.listener_mut(l) {
-                    li.accept_queue.retain(|c| *c != id);
-                }
+            if let (Some(l), true) = (listener, prev != State::SynReceived)
+                && let Some(li) = self.listener_mut(l)
+            {
+                li.accept_queue.retain(|c| *c != id);
             }
             // A normal close can leave data the application has not read
             // yet: keep the TCB, unreachable from the network, until it has.
@@ -142,6 +143,7 @@ impl Endpoint {
             ts_recent: tcb.ts_recent,
             expires_ms: tcb.timer.millis() as u32,
             window,
+            rcv_shift: tcb.rcv_shift,
             ts_ok,
         };
         if tcb.flags.has(Flags::ACK_NOW) {

@@ -78,7 +78,7 @@ impl Endpoint {
         let s = &c.seg;
         let mut flags = s.flags;
         if s.ack.is_some() {
-            flags = flags | TcpFlags::ACK;
+            flags |= TcpFlags::ACK;
         }
         let tcp = TcpHeader {
             src_port: s.tuple.local_port,

@@ -89,10 +89,10 @@ impl Tcb {
         self.rcv_nxt = seq.add(1);
         self.rcv_adv = self.rcv_nxt;
         self.negotiate(&seg.options, ctx.cfg);
-        if let Some(ts) = seg.options.timestamps {
-            if self.flags.has(Flags::TS_OK) {
-                self.ts_recent = ts.tsval;
-            }
+        if let Some(ts) = seg.options.timestamps
+            && self.flags.has(Flags::TS_OK)
+        {
+            self.ts_recent = ts.tsval;
         }
         if f.ack() {
             // Our SYN is acknowledged exactly (ISS + 1): ESTABLISHED (CE-06).
@@ -133,6 +133,24 @@ impl Tcb {
 
     /// RFC 9293 3.10.7.4 for SYN-RECEIVED and the synchronized states.
     fn on_segment_synchronized(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
+        // Simultaneous open, RFC 9293 figure 7 line 6: the peer's SYN-ACK
+        // repeats its SYN at IRS, one before the window. Trim the SYN off
+        // (3.10.7.4: "trimming off any portions that lie outside the window
+        // (including SYN and FIN)") so the segment starts at RCV.NXT and its
+        // ACK of our SYN completes the open (CE-07), as in Linux.
+        if self.state == State::SynReceived
+            && self.open == OpenKind::Simultaneous
+            && seg.flags.syn()
+            && seg.flags.ack()
+            && !seg.flags.rst()
+            && SeqNum(seg.seq) == self.irs
+        {
+            let mut trimmed = *seg;
+            trimmed.seq = self.irs.add(1).0;
+            trimmed.flags = TcpFlags(seg.flags.0 & !TcpFlags::SYN.0);
+            self.on_segment_synchronized(ctx, &trimmed);
+            return;
+        }
         let f = seg.flags;
         let orig_seq = SeqNum(seg.seq);
         // The peer retransmitted its SYN: our SYN-ACK was lost. Answer at
@@ -147,8 +165,14 @@ impl Tcb {
             return;
         }
 
-        // First: sequence number (SA-01, SA-02).
-        let seg_len = seg.payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin());
+        // First: sequence number (SA-01, SA-02). A RST is judged by its
+        // sequence number alone (RFC 5961 3.2): any payload it carries is
+        // not text (SHLD-2), and a zero window must not hide it (MUST-66).
+        let seg_len = if f.rst() {
+            0
+        } else {
+            seg.payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin())
+        };
         if !acceptable(orig_seq, seg_len, self.rcv_nxt, self.rcv_wnd()) {
             if f.rst() {
                 ctx.counters.drop(DropReason::RstIgnored);
@@ -165,13 +189,12 @@ impl Tcb {
 
         // RFC 7323 4.3: remember the newest timestamp of a segment that does
         // not start beyond what we have acknowledged.
-        if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps) {
-            if !f.rst()
-                && orig_seq.le(self.rcv_nxt)
-                && ts.tsval.wrapping_sub(self.ts_recent) as i32 >= 0
-            {
-                self.ts_recent = ts.tsval;
-            }
+        if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps)
+            && !f.rst()
+            && orig_seq.le(self.rcv_nxt)
+            && ts.tsval.wrapping_sub(self.ts_recent) as i32 >= 0
+        {
+            self.ts_recent = ts.tsval;
         }
 
         // Second: RST (RFC 5961 3.2; SA-04).
@@ -369,12 +392,12 @@ impl Tcb {
     /// segment, never a retransmitted one (Karn, RFC 6298 3; RT-05).
     fn rtt_sample(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) {
         let mut sample = None;
-        if self.flags.has(Flags::TS_OK) {
-            if let Some(ts) = seg.options.timestamps {
-                let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
-                if ts.tsecr != 0 && ms < 120_000 {
-                    sample = Some(Duration::from_millis(u64::from(ms)));
-                }
+        if self.flags.has(Flags::TS_OK)
+            && let Some(ts) = seg.options.timestamps
+        {
+            let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
+            if ts.tsecr != 0 && ms < 120_000 {
+                sample = Some(Duration::from_millis(u64::from(ms)));
             }
         }
         if self.flags.has(Flags::RTT_TIMING) && self.rtt_seq.lt(ack) {

@@ -332,9 +332,12 @@ impl Tcb {
     }
 
     fn send_rst(&mut self, ctx: &mut Ctx<'_>) {
+        // The RFC's SND.NXT is our `snd_max`: after a timeout `snd_nxt` is
+        // back at SND.UNA, and a RST there may fall left of the peer's
+        // RCV.NXT, where RFC 5961 makes it drop it (SM-10).
         let seg = ControlSegment {
             tuple: self.tuple,
-            seq: self.snd_nxt.max(self.snd_una),
+            seq: self.snd_max.max(self.snd_una),
             ack: None,
             flags: TcpFlags::RST,
         };

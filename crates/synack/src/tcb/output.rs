@@ -148,10 +148,10 @@ impl Tcb {
         let mut flags = TcpFlags::ACK;
         if len > 0 && len == unsent {
             // MUST-61: PSH on the segment that empties the queue.
-            flags = flags | TcpFlags::PSH;
+            flags |= TcpFlags::PSH;
         }
         if with_fin {
-            flags = flags | TcpFlags::FIN;
+            flags |= TcpFlags::FIN;
         }
         let retransmission = seq.lt(self.snd_max);
         self.snd_nxt = end.add(u32::from(with_fin));

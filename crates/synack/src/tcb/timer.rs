@@ -96,14 +96,17 @@ impl Tcb {
             return;
         }
         if self.retries == 0 {
-            self.retransmitting_since = ctx.now;
+            // The overdue data has waited one RTO already: the timer was
+            // armed when it was sent (or when the last ACK of new data came).
+            // The user timeout counts from then (RFC 9293 3.9.1.1, SM-14).
+            self.retransmitting_since = ctx.now - self.rto(ctx.cfg);
         }
         if self.r2_reached(ctx) {
             // R2 (RFC 9293 3.8.3, MUST-20): close the connection.
             self.close(ctx, CloseReason::TimedOut);
             return;
         }
-        if self.retries + 1 >= ctx.cfg.soft_retransmits
+        if self.retries.saturating_add(1) >= ctx.cfg.soft_retransmits
             && !self.flags.has(Flags::SOFT_ERROR_REPORTED)
             && self.flags.has(Flags::VISIBLE)
         {
@@ -118,7 +121,8 @@ impl Tcb {
         let flight = self.flight();
         self.cc
             .on_rto(flight, u32::from(self.snd_mss), self.retries == 0);
-        self.retries += 1;
+        // Saturating: with an infinite R2 the count may pass 255.
+        self.retries = self.retries.saturating_add(1);
         self.retransmits_total += 1;
         // Karn: the timed segment is ambiguous now.
         self.flags.clear(Flags::RTT_TIMING);
@@ -129,10 +133,16 @@ impl Tcb {
             self.flags.set(Flags::FORCE_PROBE);
         }
         self.timer = ctx.now + self.rto(ctx.cfg);
+        if self.user_timeout_ms != u32::MAX {
+            // Wake at the user timeout itself, not at the first RTO after it
+            // (which can be a whole maximum RTO later).
+            let limit = Duration::from_millis(u64::from(self.user_timeout_ms));
+            self.timer = self.timer.min(self.retransmitting_since + limit);
+        }
     }
 
     /// R2: the retry count is spent, or the user timeout has passed since
-    /// the segment first timed out. With no user timeout (infinite R2,
+    /// the overdue data was sent. With no user timeout (infinite R2,
     /// MUST-21) neither applies.
     fn r2_reached(&self, ctx: &Ctx<'_>) -> bool {
         if self.user_timeout_ms == u32::MAX {
