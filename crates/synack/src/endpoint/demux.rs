@@ -397,8 +397,10 @@ impl Endpoint {
                 return;
             }
         }
-        if f.fin() && !f.rst() {
-            // A retransmitted FIN: ACK it and restart 2 x MSL.
+        let fin_seq = seq.add(seg.payload.len() as u32);
+        if f.fin() && !f.rst() && fin_seq.add(1) == rcv_nxt {
+            // The peer's FIN again (and only that FIN, not a blind one):
+            // ACK it and restart 2 x MSL.
             let expires_ms = (now + 2 * self.cfg.msl).millis() as u32;
             if let Some(entry) = self.time_wait.get_mut(&tuple) {
                 entry.expires_ms = expires_ms;

@@ -174,13 +174,34 @@ impl Tcb {
             seg.payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin())
         };
         if !acceptable(orig_seq, seg_len, self.rcv_nxt, self.rcv_wnd()) {
+            if self.rcv_wnd() == 0 && orig_seq == self.rcv_nxt && !f.rst() && !f.syn() {
+                // A zero window accepts no text, but "special allowance
+                // should be made to accept valid ACKs, URGs, and RSTs"
+                // (RFC 9293 3.10.7.4, MUST-66): process the segment as a
+                // bare ACK and say again that the window is closed.
+                let mut bare = *seg;
+                bare.payload = &[];
+                bare.flags = TcpFlags(seg.flags.0 & !TcpFlags::FIN.0);
+                ctx.counters.drop(DropReason::OutOfWindow);
+                self.flags.set(Flags::ACK_NOW);
+                self.on_segment_synchronized(ctx, &bare);
+                return;
+            }
             if f.rst() {
                 ctx.counters.drop(DropReason::RstIgnored);
-            } else {
-                if self.state == State::TimeWait && f.fin() {
-                    // A retransmitted FIN: ACK it and restart 2 x MSL.
+            } else if orig_seq.add(seg_len).le(self.rcv_nxt) {
+                // An old duplicate (our ACK was lost, or the peer timed out):
+                // the ACK is what repairs it, so it is never rate-limited.
+                if self.state == State::TimeWait && f.fin() && orig_seq.add(seg_len) == self.rcv_nxt
+                {
+                    // The peer's FIN again: ACK it and restart 2 x MSL.
                     self.timer = ctx.now + 2 * ctx.cfg.msl;
                 }
+                ctx.counters.drop(DropReason::OutOfWindow);
+                self.flags.set(Flags::ACK_NOW);
+            } else {
+                // Beyond the window: answered, but within the per-connection
+                // budget (RFC 5961 section 7).
                 ctx.counters.drop(DropReason::OutOfWindow);
                 self.challenge_ack(ctx);
             }

@@ -131,7 +131,10 @@ impl Tcb {
         } else {
             // Window-limited: sender SWS avoidance (RFC 9293 3.8.6.2.1)
             // sends only if at least half the largest window fits.
-            self.max_snd_wnd > 0 && len >= (self.max_snd_wnd as usize) / 2
+            // With nothing in flight no ACK will come to clock us, so the
+            // window is used as it is rather than stall (the role of the
+            // RFC's override timer).
+            flight == 0 || (self.max_snd_wnd > 0 && len >= (self.max_snd_wnd as usize) / 2)
         };
         let seq = self.snd_nxt;
         let end = seq.add(if send_data { len as u32 } else { 0 });

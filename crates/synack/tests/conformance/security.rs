@@ -171,6 +171,27 @@ fn sa_03_zero_window_still_processes_ack_and_rst() {
     }]);
 }
 
+/// SA-03 (MUST-66): in a zero window, a data segment at RCV.NXT is not
+/// acceptable as text, but its ACK field still acknowledges our data; the
+/// answer repeats the closed window.
+#[test]
+fn sa_03_zero_window_data_segment_still_acks() {
+    let mut h = Harness::new(small_window(1000));
+    h.enter_syn_received();
+    h.enter_established_passive();
+    h.send(&bytes(500)).unwrap();
+    h.expect(out(ACK | PSH).seq(1).ack(1).len(500));
+    h.inject(seg(ACK | PSH).seq(1).ack(1).len(1000));
+    h.expect(out(ACK).seq(501).ack(1001).win(0));
+    // More data (a probe, or a sender ignoring the window) that also
+    // acknowledges our 500 bytes.
+    h.inject(seg(ACK | PSH).seq(1001).ack(501).len(10));
+    h.expect(out(ACK).seq(501).ack(1001).win(0));
+    let i = h.info().unwrap();
+    assert_eq!(i.snd_una, SeqNum(h.iss()).add(501));
+    assert_eq!(i.recv_queue, 1000);
+}
+
 /// SA-03: a bare RST at RCV.NXT in a zero window resets too.
 #[test]
 fn sa_03_zero_window_bare_rst() {
