@@ -48,11 +48,14 @@ pub enum DropReason {
     ControlQueueFull,
     /// A challenge ACK was suppressed by the per-connection rate limit.
     ChallengeAckLimited,
+    /// An ICMP error quoting a sequence number we have no data in flight
+    /// for, or no connection (RFC 5927).
+    IcmpIgnored,
 }
 
 impl DropReason {
     /// How many reasons there are.
-    pub const COUNT: usize = 20;
+    pub const COUNT: usize = 21;
 
     /// Every reason, in order.
     pub const ALL: [DropReason; DropReason::COUNT] = [
@@ -76,6 +79,7 @@ impl DropReason {
         DropReason::TimeWait,
         DropReason::ControlQueueFull,
         DropReason::ChallengeAckLimited,
+        DropReason::IcmpIgnored,
     ];
 
     /// A CamelCase name for printing.
@@ -101,6 +105,7 @@ impl DropReason {
             DropReason::TimeWait => "DropTimeWait",
             DropReason::ControlQueueFull => "DropControlQueueFull",
             DropReason::ChallengeAckLimited => "DropChallengeAckLimited",
+            DropReason::IcmpIgnored => "DropIcmpIgnored",
         }
     }
 }

@@ -60,6 +60,10 @@ pub enum CloseReason {
     /// The application aborted, or a listener closed with the connection
     /// still unaccepted.
     Aborted,
+    /// The open timed out after ICMP said the host was unreachable.
+    HostUnreachable,
+    /// The open timed out after ICMP said the network was unreachable.
+    NetworkUnreachable,
 }
 
 /// A soft error: the connection lives on, but something is amiss.
@@ -67,6 +71,9 @@ pub enum CloseReason {
 pub enum SoftError {
     /// The same segment was retransmitted R1 times (RFC 9293 3.8.3).
     ExcessiveRetransmissions,
+    /// An ICMP error about one of our segments (RFC 9293 3.9.2.2: soft
+    /// errors are reported, never fatal once synchronized).
+    Icmp(crate::icmp::IcmpErrorKind),
 }
 
 /// Something the application may want to act on.

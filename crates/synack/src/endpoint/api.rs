@@ -280,6 +280,25 @@ impl Endpoint {
         Ok(())
     }
 
+    /// An ICMP error that quotes one of our segments, as parsed by the
+    /// device layer (RFC 9293 3.9.2.2, MUST-54: directed to the connection
+    /// that caused it).
+    pub fn handle_icmp_error(&mut self, now: Instant, err: crate::icmp::IcmpError) {
+        self.now = self.now.max(now);
+        let tuple = FourTuple::new(err.local, err.remote);
+        let Some(&id) = self.tuples.get(&tuple) else {
+            self.counters.drop(crate::counters::DropReason::IcmpIgnored);
+            return;
+        };
+        let Some((tcb, mut ctx)) = self.split(id, now) else {
+            return;
+        };
+        let prev = tcb.state;
+        tcb.on_icmp_error(&mut ctx, &err);
+        self.schedule(id);
+        self.after(id, prev);
+    }
+
     /// STATUS: a snapshot of the connection.
     pub fn info(&self, c: ConnId) -> Option<ConnInfo> {
         self.tcb(c).map(|t| self.snapshot(t))

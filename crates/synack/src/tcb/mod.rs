@@ -3,6 +3,7 @@
 //! `output` and the timers in `timer`.
 
 mod buffers;
+mod icmp;
 mod input;
 mod output;
 mod timer;
@@ -109,6 +110,9 @@ pub(crate) struct Tcb {
     pub(crate) ts_recent: u32,
     pub(crate) ts_offset: u32,
     pub(crate) retransmits_total: u32,
+    /// The last ICMP soft error seen while opening (0 none, 1 network
+    /// unreachable, 2 host unreachable), reported if the open times out.
+    pub(crate) soft_error: u8,
     /// Per-connection user timeout in milliseconds; `u32::MAX` means none
     /// (R2 is then infinite, RFC 9293 MUST-21).
     pub(crate) user_timeout_ms: u32,
@@ -215,6 +219,7 @@ impl Tcb {
             ts_recent: 0,
             ts_offset,
             retransmits_total: 0,
+            soft_error: 0,
             user_timeout_ms: cfg.user_timeout.map_or(u32::MAX, |d| {
                 d.as_millis().min(u128::from(u32::MAX - 1)) as u32
             }),

@@ -67,10 +67,11 @@ impl Tcb {
             ctx.cfg.synack_retries
         };
         if self.retries >= limit {
-            let reason = if self.open == OpenKind::Passive {
-                CloseReason::Aborted
-            } else {
-                CloseReason::TimedOut
+            let reason = match (self.open, self.soft_error) {
+                (OpenKind::Passive, _) => CloseReason::Aborted,
+                (_, 1) => CloseReason::NetworkUnreachable,
+                (_, 2) => CloseReason::HostUnreachable,
+                _ => CloseReason::TimedOut,
             };
             self.close(ctx, reason);
             return;

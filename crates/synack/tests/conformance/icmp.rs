@@ -1,0 +1,104 @@
+//! ICMP errors about our segments (checklist rows IP-01 .. IP-06; RFC 9293
+//! 3.9.2.2, RFC 5927, RFC 1191).
+
+use crate::harness::*;
+use synack::{CloseReason, Event, IcmpError, IcmpErrorKind, SeqNum, SoftError, State};
+
+fn error(h: &Harness, rel_seq: u32, kind: IcmpErrorKind) -> IcmpError {
+    IcmpError {
+        local: h.peer().engine,
+        remote: h.peer().peer,
+        seq: SeqNum(h.iss()).add(rel_seq),
+        kind,
+    }
+}
+
+/// Hands the error to the engine and collects what it emits.
+fn icmp(h: &mut Harness, rel_seq: u32, kind: IcmpErrorKind) {
+    let e = error(h, rel_seq, kind);
+    let now = h.now;
+    h.ep.handle_icmp_error(now, e);
+    h.pump();
+}
+
+/// IP-01 (MUST-54, RFC 5927): an error is acted on only if the quoted
+/// sequence number lies in [SND.UNA, SND.NXT).
+#[test]
+fn ip_01_icmp_outside_the_window_is_ignored() {
+    let mut h = Harness::active_syn_sent(conf());
+    icmp(&mut h, 5000, IcmpErrorKind::PortUnreachable);
+    assert_eq!(h.state(), State::SynSent);
+    icmp(&mut h, 0, IcmpErrorKind::PortUnreachable);
+    assert_eq!(h.state(), State::Closed);
+}
+
+/// IP-04 (SHLD-26): port unreachable for our SYN fails the open at once,
+/// as a refusal, long before the SYN timeout.
+#[test]
+fn ip_04_port_unreachable_refuses_an_open() {
+    let mut h = Harness::active_syn_sent(conf());
+    let c = h.conn();
+    h.take_events();
+    icmp(&mut h, 0, IcmpErrorKind::PortUnreachable);
+    h.expect_events(&[Event::Closed {
+        conn: c,
+        reason: CloseReason::Refused,
+    }]);
+}
+
+/// IP-03 (MUST-56, SHLD-25): soft errors never abort an established
+/// connection; the application hears of them.
+#[test]
+fn ip_03_soft_errors_reported_not_fatal() {
+    let mut h = Harness::active_established(conf());
+    let c = h.conn();
+    h.send(&bytes(100)).unwrap();
+    h.expect(out(ACK | PSH).seq(1).ack(1).len(100));
+    h.take_events();
+    for kind in [
+        IcmpErrorKind::NetUnreachable,
+        IcmpErrorKind::HostUnreachable,
+        IcmpErrorKind::SourceRouteFailed,
+        IcmpErrorKind::TimeExceeded,
+        IcmpErrorKind::ParameterProblem,
+        IcmpErrorKind::PortUnreachable,
+    ] {
+        icmp(&mut h, 1, kind);
+        assert_eq!(h.state(), State::Established, "{kind:?}");
+        assert!(
+            h.take_events().contains(&Event::SoftError {
+                conn: c,
+                error: SoftError::Icmp(kind)
+            }),
+            "{kind:?}"
+        );
+    }
+}
+
+/// An open that times out after host-unreachable errors says so.
+#[test]
+fn ip_03_open_timing_out_after_host_unreachable_reports_it() {
+    let mut h = Harness::active_syn_sent(conf());
+    let c = h.conn();
+    icmp(&mut h, 0, IcmpErrorKind::HostUnreachable);
+    assert_eq!(h.state(), State::SynSent);
+    h.advance(secs(400));
+    h.drain();
+    assert!(h.saw(Event::Closed {
+        conn: c,
+        reason: CloseReason::HostUnreachable
+    }));
+}
+
+/// IP-05 (RFC 1191): fragmentation needed with MTU 1400 lowers the payload
+/// to 1360 bytes and resends what was in flight at the new size.
+#[test]
+fn ip_05_fragmentation_needed_lowers_the_mss() {
+    let mut h = Harness::active_established(conf());
+    h.set_nodelay();
+    h.send(&bytes(1460)).unwrap();
+    h.expect(out(ACK | PSH).seq(1).ack(1).len(1460));
+    icmp(&mut h, 1, IcmpErrorKind::FragmentationNeeded { mtu: 1400 });
+    assert_eq!(h.info().unwrap().mss, 1360);
+    h.expect(out(ACK).seq(1).ack(1).len(1360));
+}
