@@ -43,8 +43,13 @@ impl Endpoint {
                 tcb.armed = Instant::NEVER;
             }
             let prev = tcb.state;
+            // A stale entry (the timer moved later) only re-arms; waking the
+            // connection for output would be wasted work.
+            let due = tcb.timer <= now;
             tcb.on_timeout(&mut ctx);
-            self.schedule(id);
+            if due {
+                self.schedule(id);
+            }
             self.after(id, prev);
         }
         let now_ms = now.millis() as u32;

@@ -436,6 +436,18 @@ impl Tcb {
     /// SYN was retransmitted (Karn). A timed-out SYN also raises RTO to 3 s
     /// and cuts the initial window to one segment (RFC 6298 5.7, RFC 5681).
     fn handshake_rtt(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
+        if self.open == OpenKind::Cookie {
+            // The SYN-ACK left statelessly; only its timestamp echo can
+            // time it.
+            if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps) {
+                let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
+                if ts.tsecr != 0 && ms < 120_000 {
+                    self.rtt
+                        .sample(Duration::from_millis(u64::from(ms)), &ctx.cfg.rtt);
+                }
+            }
+            return;
+        }
         if self.flags.has(Flags::SYN_RETRANSMITTED) {
             self.rtt.syn_timed_out();
             self.cc.syn_was_lost(u32::from(self.snd_mss));

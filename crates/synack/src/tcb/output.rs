@@ -74,7 +74,9 @@ impl Tcb {
         }
         // The window of a SYN is never scaled (RFC 7323 2.2).
         let window = cfg.recv_buffer.min(65535) as u16;
-        let retransmission = self.snd_max != self.iss;
+        // Sent before only if SND.MAX moved past ISS + 1 once already
+        // (a simultaneous open's SYN-ACK re-sends ISS as a new SYN-ACK).
+        let retransmission = self.flags.has(Flags::SYN_RETRANSMITTED);
         self.snd_nxt = self.iss.add(1);
         self.snd_max = self.snd_max.max(self.snd_nxt);
         if with_ack {
