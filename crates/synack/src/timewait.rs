@@ -2,6 +2,7 @@
 //! dozen bytes per entry, so that a busy server's closed connections cost
 //! almost nothing for their 2 x MSL. IPv4 entries use a 12-byte key.
 
+use crate::endpoint::TableHasher;
 use crate::tuple::FourTuple;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -73,14 +74,14 @@ impl TwKey for KeyV6 {
 /// also the expiry order; an entry whose timer was restarted is pushed to
 /// the back again when its old slot comes up.
 struct Family<K> {
-    map: HashMap<K, TimeWaitEntry>,
+    map: HashMap<K, TimeWaitEntry, TableHasher>,
     fifo: VecDeque<K>,
 }
 
 impl<K: TwKey> Family<K> {
-    fn new() -> Self {
+    fn new(hasher: TableHasher) -> Self {
         Family {
-            map: HashMap::new(),
+            map: HashMap::with_hasher(hasher),
             fifo: VecDeque::new(),
         }
     }
@@ -133,10 +134,10 @@ pub(crate) struct TimeWaitTable {
 }
 
 impl TimeWaitTable {
-    pub(crate) fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize, hasher: TableHasher) -> Self {
         TimeWaitTable {
-            v4: Family::new(),
-            v6: Family::new(),
+            v4: Family::new(hasher.clone()),
+            v6: Family::new(hasher),
             cap,
         }
     }
@@ -269,7 +270,7 @@ mod tests {
 
     #[test]
     fn entries_expire_in_order_and_restarts_are_honoured() {
-        let mut t = TimeWaitTable::new(10);
+        let mut t = TimeWaitTable::new(10, TableHasher::with_seeds(1, 2, 3, 4));
         t.insert(&tuple(1), entry(100));
         t.insert(&tuple(2), entry(200));
         assert_eq!(t.expire_one(50), None);
@@ -287,7 +288,7 @@ mod tests {
 
     #[test]
     fn full_table_recycles_the_oldest() {
-        let mut t = TimeWaitTable::new(2);
+        let mut t = TimeWaitTable::new(2, TableHasher::with_seeds(1, 2, 3, 4));
         assert!(!t.insert(&tuple(1), entry(100)));
         assert!(!t.insert(&tuple(2), entry(100)));
         assert!(t.insert(&tuple(3), entry(100)));

@@ -49,9 +49,9 @@ pub struct Endpoint {
     slots: Vec<Slot>,
     free: Vec<u32>,
     /// The 4-tuple table: O(1) demultiplexing however many connections.
-    tuples: HashMap<FourTuple, ConnId>,
+    tuples: HashMap<FourTuple, ConnId, TableHasher>,
     listeners: Vec<Option<Listener>>,
-    listener_addrs: HashMap<(IpAddr, u16), u32>,
+    listener_addrs: HashMap<(IpAddr, u16), u32, TableHasher>,
     time_wait: TimeWaitTable,
 
     events: VecDeque<Event>,
@@ -72,6 +72,7 @@ impl Endpoint {
     /// you need reproducible runs.
     pub fn new(cfg: Config, secret: Secret, now: Instant) -> Endpoint {
         let ports = PortAllocator::new(&secret, cfg.ephemeral_ports.clone());
+        let hasher = table_hasher(&secret);
         Endpoint {
             isn: IsnGenerator::new(&secret),
             cookies: SynCookies::new(&secret),
@@ -79,10 +80,10 @@ impl Endpoint {
             ts_key: secret.derive(b"synack timestamp offset"),
             slots: Vec::new(),
             free: Vec::new(),
-            tuples: HashMap::new(),
+            tuples: HashMap::with_hasher(hasher.clone()),
             listeners: Vec::new(),
-            listener_addrs: HashMap::new(),
-            time_wait: TimeWaitTable::new(cfg.max_time_wait),
+            listener_addrs: HashMap::with_hasher(hasher.clone()),
+            time_wait: TimeWaitTable::new(cfg.max_time_wait, hasher),
             events: VecDeque::new(),
             control: ControlQueue::new(cfg.max_control_queue),
             tx_queue: VecDeque::new(),
@@ -240,6 +241,18 @@ impl Endpoint {
             self.tuples.remove(tuple);
         }
     }
+}
+
+/// The hasher of the endpoint's tables. Keyed from the secret: an attacker
+/// who chooses 4-tuples cannot aim them at one bucket without the key, and a
+/// fixed secret still gives reproducible runs. aHash, because the table is
+/// hashed for every packet and SipHash cost a tenth of a lifecycle.
+pub(crate) type TableHasher = ahash::RandomState;
+
+fn table_hasher(secret: &Secret) -> TableHasher {
+    let (a, b) = secret.derive(b"synack table hasher 1");
+    let (c, d) = secret.derive(b"synack table hasher 2");
+    ahash::RandomState::with_seeds(a, b, c, d)
 }
 
 fn ip_bytes(a: IpAddr) -> [u8; 16] {
