@@ -50,8 +50,10 @@ impl Endpoint {
             } else {
                 self.counters.out_segs += 1;
             }
-            // It may have more: stay in the round-robin.
-            self.schedule(id);
+            // More to send: stay in the round-robin.
+            if self.tcb(id).is_some_and(|t| t.wants_transmit()) {
+                self.schedule(id);
+            }
             self.after(id, prev);
             match written {
                 Ok(n) => return Some(n),

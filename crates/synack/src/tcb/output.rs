@@ -40,6 +40,31 @@ impl Tcb {
         }
     }
 
+    /// Whether `next_segment` may have something now. Never false when it
+    /// would send (that would stall the connection); may be true when Nagle
+    /// or the windows then hold the data back.
+    pub(crate) fn wants_transmit(&self) -> bool {
+        if self.flags.has(Flags::ACK_NOW) {
+            return true;
+        }
+        match self.state {
+            State::Closed | State::Listen | State::TimeWait => false,
+            State::SynSent | State::SynReceived => self.snd_nxt == self.iss,
+            _ => {
+                let buffered = self.snd_buf.len() as u32;
+                let data_end = self.snd_una.add(buffered);
+                let unsent = data_end.since(self.snd_nxt);
+                let window = self.snd_wnd.min(self.cc.cwnd);
+                let fin_due = self.flags.has(Flags::FIN_QUEUED)
+                    && !self.flags.has(Flags::FIN_ACKED)
+                    && self.snd_nxt == data_end;
+                fin_due
+                    || (unsent > 0
+                        && (window > self.flight() || self.flags.has(Flags::FORCE_PROBE)))
+            }
+        }
+    }
+
     /// SYN (active) or SYN-ACK (passive or simultaneous) with our options.
     fn syn_segment(&mut self, ctx: &mut Ctx<'_>, with_ack: bool) -> Option<OutSegment> {
         if self.snd_nxt != self.iss {
