@@ -204,6 +204,22 @@ impl Endpoint {
             )
         });
         self.counters.passive_opens += 1;
+        self.child_created(l, id, tuple);
+        // Data on the SYN is kept and delivered once established (CE-10).
+        if !seg.payload.is_empty()
+            && let Some((tcb, mut ctx)) = self.split(id, now)
+        {
+            let seq = SeqNum(seg.seq).add(1);
+            tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
+            tcb.process_text(&mut ctx, seq, seg.payload, false);
+        }
+        self.schedule(id);
+        self.arm(id);
+    }
+
+    /// A listener's new half-open child: counted in its SYN queue, and
+    /// traced as LISTEN -> SYN-RECEIVED.
+    fn child_created(&mut self, l: ListenerId, id: ConnId, tuple: FourTuple) {
         if let Some(li) = self.listener_mut(l) {
             li.syn_queue += 1;
         }
@@ -216,16 +232,6 @@ impl Endpoint {
                 to: State::SynReceived,
             });
         }
-        // Data on the SYN is kept and delivered once established (CE-10).
-        if !seg.payload.is_empty()
-            && let Some((tcb, mut ctx)) = self.split(id, now)
-        {
-            let seq = SeqNum(seg.seq).add(1);
-            tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
-            tcb.process_text(&mut ctx, seq, seg.payload, false);
-        }
-        self.schedule(id);
-        self.arm(id);
     }
 
     /// A stateless SYN-ACK whose ISN is a cookie (RFC 4987 3.6); with
@@ -335,18 +341,7 @@ impl Endpoint {
             t.rcv_adv = t.rcv_nxt.add(cfg.recv_buffer.min(65535) as u32);
             t
         });
-        if self.cfg.trace_states {
-            self.events.push_back(Event::StateChanged {
-                conn: id,
-                local: tuple.local(),
-                remote: tuple.remote(),
-                from: State::Listen,
-                to: State::SynReceived,
-            });
-        }
-        if let Some(li) = self.listener_mut(l) {
-            li.syn_queue += 1;
-        }
+        self.child_created(l, id, tuple);
         // Now an ordinary SYN-RECEIVED child receives the ACK.
         self.segment_for_conn(now, id, seg);
         true

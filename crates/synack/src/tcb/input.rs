@@ -60,13 +60,7 @@ impl Tcb {
         // and changes nothing (CE-04).
         if f.ack() && (ack.le(self.iss) || ack.gt(self.snd_max)) {
             if !f.rst() {
-                let rst = ControlSegment {
-                    tuple: self.tuple,
-                    seq: ack,
-                    ack: None,
-                    flags: TcpFlags::RST,
-                };
-                ctx.control.push(rst, ctx.counters);
+                self.reset_unacceptable_ack(ctx, ack);
             }
             ctx.counters.drop(DropReason::SynSentUnexpected);
             return;
@@ -306,13 +300,7 @@ impl Tcb {
         ack: SeqNum,
     ) -> bool {
         if !(self.snd_una.lt(ack) && ack.le(self.snd_max)) {
-            let rst = ControlSegment {
-                tuple: self.tuple,
-                seq: ack,
-                ack: None,
-                flags: TcpFlags::RST,
-            };
-            ctx.control.push(rst, ctx.counters);
+            self.reset_unacceptable_ack(ctx, ack);
             ctx.counters.drop(DropReason::AckOutOfRange);
             return false;
         }
@@ -412,15 +400,7 @@ impl Tcb {
     /// timestamps are in use (RFC 7323 4; RT-09), else from the one timed
     /// segment, never a retransmitted one (Karn, RFC 6298 3; RT-05).
     fn rtt_sample(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) {
-        let mut sample = None;
-        if self.flags.has(Flags::TS_OK)
-            && let Some(ts) = seg.options.timestamps
-        {
-            let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
-            if ts.tsecr != 0 && ms < 120_000 {
-                sample = Some(Duration::from_millis(u64::from(ms)));
-            }
-        }
+        let mut sample = self.timestamp_rtt(ctx, seg);
         if self.flags.has(Flags::RTT_TIMING) && self.rtt_seq.lt(ack) {
             self.flags.clear(Flags::RTT_TIMING);
             if sample.is_none() {
@@ -439,30 +419,45 @@ impl Tcb {
         if self.open == OpenKind::Cookie {
             // The SYN-ACK left statelessly; only its timestamp echo can
             // time it.
-            if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps) {
-                let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
-                if ts.tsecr != 0 && ms < 120_000 {
-                    self.rtt
-                        .sample(Duration::from_millis(u64::from(ms)), &ctx.cfg.rtt);
-                }
+            if let Some(r) = self.timestamp_rtt(ctx, seg) {
+                self.rtt.sample(r, &ctx.cfg.rtt);
             }
             return;
         }
         if self.flags.has(Flags::SYN_RETRANSMITTED) {
             self.rtt.syn_timed_out();
             self.cc.syn_was_lost(u32::from(self.snd_mss));
-            if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps) {
-                let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
-                if ts.tsecr != 0 && ms < 120_000 {
-                    self.rtt
-                        .sample(Duration::from_millis(u64::from(ms)), &ctx.cfg.rtt);
-                }
+            if let Some(r) = self.timestamp_rtt(ctx, seg) {
+                self.rtt.sample(r, &ctx.cfg.rtt);
             }
         } else {
             let r = ctx.now.saturating_since(self.rtt_start);
             self.rtt.sample(r, &ctx.cfg.rtt);
         }
         self.flags.clear(Flags::RTT_TIMING);
+    }
+
+    /// The RTT the echoed timestamp measures, if it is believable (RFC 7323
+    /// 4: TSecr is our own clock, so now minus TSecr is one round trip).
+    fn timestamp_rtt(&self, ctx: &Ctx<'_>, seg: &TcpSegment<'_>) -> Option<Duration> {
+        let ts = seg
+            .options
+            .timestamps
+            .filter(|_| self.flags.has(Flags::TS_OK))?;
+        let ms = self.ts_now(ctx.now).wrapping_sub(ts.tsecr);
+        (ts.tsecr != 0 && ms < 120_000).then(|| Duration::from_millis(u64::from(ms)))
+    }
+
+    /// `<SEQ=SEG.ACK><CTL=RST>` for an ACK of something we never sent
+    /// (RFC 9293 3.10.7.3 and 3.10.7.4, SYN-RECEIVED).
+    fn reset_unacceptable_ack(&self, ctx: &mut Ctx<'_>, ack: SeqNum) {
+        let rst = ControlSegment {
+            tuple: self.tuple,
+            seq: ack,
+            ack: None,
+            flags: TcpFlags::RST,
+        };
+        ctx.control.push(rst, ctx.counters);
     }
 
     /// Steps 7 and 8: in-order text into the receive buffer, then the FIN.
