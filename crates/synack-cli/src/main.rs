@@ -1,5 +1,6 @@
-//! The `synack` command: a demo of the engine on the simulated network, and
-//! benchmarks of the engine itself.
+//! The `synack` command: a demo of the engine on the simulated network,
+//! benchmarks of the engine, and the engine on a real TUN or TAP device
+//! (`serve`, `connect`, `ss`).
 //!
 //! This file only parses arguments and dispatches. Arguments are parsed by
 //! hand (no dependency); every mistake is reported with a clear message and
@@ -15,6 +16,7 @@ mod bench;
 mod demo;
 mod host;
 mod ladder;
+mod live;
 mod report;
 mod scenarios;
 
@@ -25,11 +27,18 @@ use std::process::ExitCode;
 static ALLOC: alloc::Counting = alloc::Counting;
 
 const USAGE: &str = "\
-synack: a user-space TCP/IP stack, shown on a simulated network
+synack: a user-space TCP/IP stack, shown on a simulated network and run on
+a real one
 
 USAGE:
     synack demo [--scenario NAME] [--seed N] [--loss PERCENT] [--pcap FILE] [--quiet]
-    synack bench [lifecycle|memory] [--json] [--connections N] [--batch N]
+    synack bench [lifecycle|memory|tun] [--json] [--connections N] [--batch N]
+                 [--size MIB] [--pcap FILE]
+    synack serve (--tun|--tap) IFNAME --ip ADDR [--port PORT] [--app APP]
+                 [--control PATH] [--pcap FILE]
+    synack connect (--tun|--tap) IFNAME --ip ADDR HOST:PORT [--timeout SECS]
+                 [--control PATH] [--pcap FILE]
+    synack ss --control PATH [--counters]
     synack --help
 
 DEMO
@@ -55,14 +64,57 @@ BENCH
                       TIME-WAIT, in virtual time; plus a wire-only baseline
     memory            heap bytes per idle ESTABLISHED connection, after a
                       16-byte exchange, and per TIME-WAIT entry
-    (no name)         both
+    tun               (root) single-connection throughput between the Linux
+                      kernel and synack over a TUN device in a namespace of
+                      its own, both ways, and the kernel to itself over a
+                      veth pair as the baseline; prints both and the ratio
+    (no name)         lifecycle and memory
 
     --json            one JSON object instead of `name: value unit` lines
     --connections N   connections to run (lifecycle default 200000,
                       memory default 100000)
     --batch N         lifecycle: connections in flight at once (default 1000)
+    --size MIB        tun: bytes per transfer, in MiB (default 256; each
+                      transfer also stops after 10 s)
+    --pcap FILE       tun: capture synack's side of the TUN transfers
 
 Run benchmarks from a release build: cargo run --release -- bench
+
+SERVE
+    Runs synack on the TUN device IFNAME (an existing persistent one, or a
+    new one if we may create it) with address ADDR (IPv4 or IPv6), and
+    serves APP on ADDR:PORT until SIGINT or SIGTERM (exit 0). Prints
+    `listening on ADDR:PORT` once ready. Answers ping.
+
+    --tun IFNAME      the device carries IP datagrams
+    --tap IFNAME      the device carries Ethernet frames (ARP and neighbor
+                      discovery answered by synack)
+    --ip ADDR         the stack's own address, e.g. 198.18.0.2 or 2001:db8::2
+    --app APP         echo (port 7, default), discard (9), source (19: an
+                      endless chargen stream), http (80: a page listing the
+                      stack's connections and counters)
+    --port PORT       instead of the app's well-known port
+    --control PATH    answer `synack ss --control PATH` on this Unix socket
+                      (removed on exit)
+    --pcap FILE       write every packet to FILE (pcap, raw IP)
+
+CONNECT
+    Runs synack on IFNAME as above and opens a connection to HOST:PORT
+    (an IP address and port; [v6]:port for IPv6). Copies standard input to
+    it and, at end of input, sends FIN; copies what arrives to standard
+    output. Exits 0 once the peer has closed and everything was delivered;
+    1 with a one-line reason (connection refused, reset, timed out...).
+    Shows progress on standard error when it is a terminal.
+
+    --timeout SECS    give up the handshake after SECS seconds (default 30)
+    --tun, --tap, --ip, --control, --pcap   as for serve
+
+SS
+    Shows the connections of a running `synack serve` or `synack connect`
+    started with --control PATH, like `ss -ant`: state, queues, addresses,
+    smoothed RTT/variation, RTO, congestion window, retransmissions.
+
+    --counters        also print the stack's TCP and device counters
 ";
 
 fn main() -> ExitCode {
@@ -74,6 +126,9 @@ fn main() -> ExitCode {
         }
         Ok(Command::Demo(opts)) => demo::run(&opts),
         Ok(Command::Bench(opts)) => bench::run(&opts),
+        Ok(Command::Serve(opts)) => live::serve::run(&opts),
+        Ok(Command::Connect(opts)) => live::connect::run(&opts),
+        Ok(Command::Ss(opts)) => live::ss::run(&opts),
         Err(msg) => {
             eprintln!("synack: {msg}");
             eprintln!("Try 'synack --help'.");
@@ -88,6 +143,9 @@ enum Command {
     Help,
     Demo(demo::Options),
     Bench(bench::Options),
+    Serve(live::serve::Options),
+    Connect(live::connect::Options),
+    Ss(live::ss::Options),
 }
 
 /// Parses the arguments after the program name.
@@ -100,8 +158,11 @@ fn parse(args: &[String]) -> Result<Command, String> {
         "-h" | "--help" | "help" => Ok(Command::Help),
         "demo" => parse_demo(rest),
         "bench" => parse_bench(rest),
+        "serve" => parse_serve(rest),
+        "connect" => parse_connect(rest),
+        "ss" => parse_ss(rest),
         other => Err(format!(
-            "unknown command '{other}' (expected demo or bench)"
+            "unknown command '{other}' (expected demo, bench, serve, connect or ss)"
         )),
     }
 }
@@ -217,9 +278,20 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
             }
             "--connections" => o.connections = Some(count(flag, a.value(flag, inline)?)?),
             "--batch" => o.batch = Some(count(flag, a.value(flag, inline)?)?),
+            "--size" => {
+                let v = a.value(flag, inline)?;
+                let n: u64 = v
+                    .parse()
+                    .map_err(|_| format!("--size: '{v}' is not a whole number of MiB"))?;
+                if n == 0 || n > 65536 {
+                    return Err(format!("--size: {v} is out of range (1 to 65536 MiB)"));
+                }
+                o.size_mib = Some(n);
+            }
+            "--pcap" => o.pcap = Some(file(flag, a.value(flag, inline)?)?),
             name if !name.starts_with('-') => {
                 let which = bench::Which::from_name(name).ok_or_else(|| {
-                    format!("unknown benchmark '{name}' (expected lifecycle or memory)")
+                    format!("unknown benchmark '{name}' (expected lifecycle, memory or tun)")
                 })?;
                 if o.which != bench::Which::All {
                     return Err("name one benchmark, or none for both".into());
@@ -229,7 +301,203 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
             other => return Err(format!("bench: unknown option '{other}'")),
         }
     }
+    if o.which != bench::Which::Tun && (o.size_mib.is_some() || o.pcap.is_some()) {
+        return Err("--size and --pcap apply to bench tun only".into());
+    }
     Ok(Command::Bench(o))
+}
+
+/// A file name that is not empty.
+fn file(flag: &str, v: &str) -> Result<std::path::PathBuf, String> {
+    if v.is_empty() {
+        return Err(format!("{flag} needs a file name"));
+    }
+    Ok(v.into())
+}
+
+/// The link options `serve` and `connect` share, gathered as they come.
+#[derive(Default)]
+struct LinkArgs {
+    dev: Option<(live::DeviceKind, String)>,
+    ip: Option<std::net::IpAddr>,
+    pcap: Option<std::path::PathBuf>,
+    control: Option<std::path::PathBuf>,
+}
+
+impl LinkArgs {
+    /// Takes `flag` if it is one of the link options; `Ok(false)` if not.
+    fn take<'a>(
+        &mut self,
+        flag: &str,
+        inline: Option<&'a str>,
+        a: &mut Args<'a>,
+    ) -> Result<bool, String> {
+        match flag {
+            "--tun" | "--tap" => {
+                let v = a.value(flag, inline)?;
+                if v.is_empty() {
+                    return Err(format!("{flag} needs an interface name"));
+                }
+                if self.dev.is_some() {
+                    return Err("give one device: --tun IFNAME or --tap IFNAME".into());
+                }
+                let kind = if flag == "--tun" {
+                    live::DeviceKind::Tun
+                } else {
+                    live::DeviceKind::Tap
+                };
+                self.dev = Some((kind, v.into()));
+            }
+            "--ip" => {
+                let v = a.value(flag, inline)?;
+                self.ip = Some(
+                    v.parse()
+                        .map_err(|_| format!("--ip: '{v}' is not an IPv4 or IPv6 address"))?,
+                );
+            }
+            "--pcap" => self.pcap = Some(file(flag, a.value(flag, inline)?)?),
+            "--control" => self.control = Some(file(flag, a.value(flag, inline)?)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn link(self, cmd: &str) -> Result<(live::Link, Option<std::path::PathBuf>), String> {
+        let (kind, ifname) = self
+            .dev
+            .ok_or_else(|| format!("{cmd}: name the device with --tun IFNAME or --tap IFNAME"))?;
+        let ip = self
+            .ip
+            .ok_or_else(|| format!("{cmd}: give the stack's address with --ip ADDR"))?;
+        if ip.is_unspecified() || ip.is_multicast() {
+            return Err(format!("--ip: {ip} cannot be a host's address"));
+        }
+        let link = live::Link {
+            kind,
+            ifname,
+            ip,
+            pcap: self.pcap,
+        };
+        Ok((link, self.control))
+    }
+}
+
+fn parse_serve(args: &[String]) -> Result<Command, String> {
+    let mut l = LinkArgs::default();
+    let mut port = None;
+    let mut app = live::apps::App::Echo;
+    let mut a = Args::new(args);
+    while let Some((flag, inline)) = a.next() {
+        if l.take(flag, inline, &mut a)? {
+            continue;
+        }
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--port" => {
+                let v = a.value(flag, inline)?;
+                port = Some(
+                    v.parse::<u16>()
+                        .ok()
+                        .filter(|&p| p != 0)
+                        .ok_or_else(|| format!("--port: '{v}' is not a port from 1 to 65535"))?,
+                );
+            }
+            "--app" => {
+                let v = a.value(flag, inline)?;
+                app = live::apps::App::from_name(v).ok_or_else(|| {
+                    format!(
+                        "unknown app '{v}' (expected one of: {})",
+                        live::apps::App::NAMES.join(", ")
+                    )
+                })?;
+            }
+            other => return Err(format!("serve: unknown option '{other}'")),
+        }
+    }
+    let (link, control) = l.link("serve")?;
+    Ok(Command::Serve(live::serve::Options {
+        link,
+        port,
+        app,
+        control,
+    }))
+}
+
+fn parse_connect(args: &[String]) -> Result<Command, String> {
+    let mut l = LinkArgs::default();
+    let mut remote = None;
+    let mut timeout = std::time::Duration::from_secs(30);
+    let mut a = Args::new(args);
+    while let Some((flag, inline)) = a.next() {
+        if l.take(flag, inline, &mut a)? {
+            continue;
+        }
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--timeout" => {
+                let v = a.value(flag, inline)?;
+                let secs: f64 = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 86400.0)
+                    .ok_or_else(|| {
+                        format!("--timeout: '{v}' is not a number of seconds (up to 86400)")
+                    })?;
+                timeout = std::time::Duration::from_secs_f64(secs);
+            }
+            target if !target.starts_with('-') => {
+                if remote.is_some() {
+                    return Err(format!("connect: one HOST:PORT only ('{target}' is extra)"));
+                }
+                let addr: std::net::SocketAddr = target.parse().map_err(|_| {
+                    format!("connect: '{target}' is not ADDRESS:PORT (IPv6: [ADDRESS]:PORT)")
+                })?;
+                if addr.port() == 0 {
+                    return Err(format!("connect: {target}: port 0"));
+                }
+                remote = Some(addr);
+            }
+            other => return Err(format!("connect: unknown option '{other}'")),
+        }
+    }
+    let remote = remote.ok_or("connect: give the peer as HOST:PORT")?;
+    let (link, control) = l.link("connect")?;
+    if link.ip.is_ipv4() != remote.is_ipv4() {
+        return Err(format!(
+            "connect: the stack's address {} and the peer {remote} are of different families",
+            link.ip
+        ));
+    }
+    Ok(Command::Connect(live::connect::Options {
+        link,
+        remote,
+        control,
+        timeout,
+    }))
+}
+
+fn parse_ss(args: &[String]) -> Result<Command, String> {
+    let mut control = None;
+    let mut counters = false;
+    let mut a = Args::new(args);
+    while let Some((flag, inline)) = a.next() {
+        match flag {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--control" => control = Some(file(flag, a.value(flag, inline)?)?),
+            "--counters" => {
+                no_value(flag, inline)?;
+                counters = true;
+            }
+            "--pcap" => {
+                return Err(
+                    "ss: --pcap belongs to the serve or connect whose table ss reads".into(),
+                );
+            }
+            other => return Err(format!("ss: unknown option '{other}'")),
+        }
+    }
+    let control = control.ok_or("ss: give the control socket with --control PATH")?;
+    Ok(Command::Ss(live::ss::Options { control, counters }))
 }
 
 /// A positive count with a sane upper bound (the benchmarks hold every
@@ -292,9 +560,65 @@ mod tests {
             "bench --connections 0",
             "bench --batch x",
             "bench --json=1",
+            "bench lifecycle --size 5",
+            "bench tun --size 0",
+            "serve",
+            "serve --tun tun0",
+            "serve --ip 198.18.0.2",
+            "serve --tun tun0 --tap tap0 --ip 198.18.0.2",
+            "serve --tun tun0 --ip 198.18.0.300",
+            "serve --tun tun0 --ip 0.0.0.0",
+            "serve --tun tun0 --ip 198.18.0.2 --port 0",
+            "serve --tun tun0 --ip 198.18.0.2 --port 70000",
+            "serve --tun tun0 --ip 198.18.0.2 --app gopher",
+            "serve --tun tun0 --ip 198.18.0.2 --pcap=",
+            "connect --tun tun0 --ip 198.18.0.2",
+            "connect --tun tun0 --ip 198.18.0.2 198.18.0.1",
+            "connect --tun tun0 --ip 198.18.0.2 198.18.0.1:0",
+            "connect --tun tun0 --ip 198.18.0.2 [2001:db8::1]:80",
+            "connect --tun tun0 --ip 198.18.0.2 198.18.0.1:80 198.18.0.1:81",
+            "connect --tun tun0 --ip 198.18.0.2 198.18.0.1:80 --timeout 0",
+            "ss",
+            "ss --control /tmp/x --pcap y",
         ] {
             assert!(p(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn live_commands() {
+        let Ok(Command::Serve(o)) = p("serve --tun tun0 --ip 198.18.0.2 --app http") else {
+            panic!("serve")
+        };
+        assert_eq!(o.link.kind, live::DeviceKind::Tun);
+        assert_eq!(o.link.ifname, "tun0");
+        assert_eq!(o.app, live::apps::App::Http);
+        assert_eq!(o.port, None);
+        let Ok(Command::Serve(o)) =
+            p("serve --tap=tap0 --ip 2001:db8::2 --port 8080 --control /tmp/c --pcap /tmp/p")
+        else {
+            panic!("serve tap")
+        };
+        assert_eq!(o.link.kind, live::DeviceKind::Tap);
+        assert_eq!(o.port, Some(8080));
+        assert!(o.link.ip.is_ipv6());
+        assert!(o.control.is_some() && o.link.pcap.is_some());
+        let Ok(Command::Connect(o)) =
+            p("connect --tun tun0 --ip 2001:db8::2 [2001:db8::1]:5000 --timeout 2.5")
+        else {
+            panic!("connect")
+        };
+        assert_eq!(o.remote.port(), 5000);
+        assert_eq!(o.timeout, std::time::Duration::from_millis(2500));
+        let Ok(Command::Ss(o)) = p("ss --control /tmp/c --counters") else {
+            panic!("ss")
+        };
+        assert!(o.counters);
+        let Ok(Command::Bench(o)) = p("bench tun --size 16 --json") else {
+            panic!("bench tun")
+        };
+        assert_eq!(o.which, bench::Which::Tun);
+        assert_eq!(o.size_mib, Some(16));
     }
 
     #[test]

@@ -8,10 +8,13 @@
 //! host. Each namespace is deleted when its handle drops, even when a test
 //! fails.
 
+use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
 
 /// The kernel's address on the test link.
 pub const KERNEL_V4: &str = "198.18.0.1";
@@ -26,7 +29,7 @@ pub const STACK_V6: &str = "2001:db8::2";
 /// `/dev/net/tun`, or no `ip` command.
 pub fn unavailable() -> Option<String> {
     // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { geteuid() };
+    let euid = unsafe { libc::geteuid() };
     if euid != 0 {
         return Some(format!(
             "needs root to create network namespaces (running as uid {euid})"
@@ -39,10 +42,6 @@ pub fn unavailable() -> Option<String> {
         Ok(o) if o.status.success() => None,
         _ => Some("the `ip` command (iproute2) is not installed".into()),
     }
-}
-
-unsafe extern "C" {
-    fn geteuid() -> u32;
 }
 
 /// A network namespace, deleted on drop.
@@ -107,6 +106,33 @@ impl Netns {
         self.command(program).args(args).output()
     }
 
+    /// Moves the calling thread (only it: network namespaces are per
+    /// thread) into this namespace. Sockets it opens from then on, and TUN
+    /// devices it attaches to by name, are this namespace's. Meant for a
+    /// thread of its own; see [`Netns::thread`].
+    pub fn enter(&self) -> io::Result<()> {
+        enter(&self.name)
+    }
+
+    /// Runs `f` on a new thread inside this namespace: the kernel's side of
+    /// a test, with plain `std::net` sockets.
+    pub fn thread<T, F>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let name = self.name.clone();
+        std::thread::Builder::new()
+            .name(format!("in-{name}"))
+            .spawn(move || {
+                if let Err(e) = enter(&name) {
+                    panic!("entering namespace {name}: {e}");
+                }
+                f()
+            })
+            .expect("spawning a thread")
+    }
+
     /// Starts a command inside the namespace with piped stdio.
     pub fn spawn(&self, program: &str, args: &[&str]) -> io::Result<Child> {
         self.command(program)
@@ -159,6 +185,20 @@ impl VethPair {
         a.ip(&["link", "set", "veth0", "up"])?;
         b.ip(&["link", "set", "veth1", "up"])?;
         Ok(VethPair { a, b })
+    }
+}
+
+/// Moves the calling thread into the network namespace `name` (one that
+/// `ip netns add` created).
+pub fn enter(name: &str) -> io::Result<()> {
+    let f = File::open(format!("/var/run/netns/{name}"))?;
+    // SAFETY: setns only reads the descriptor, which stays open for the
+    // call; it affects the calling thread alone.
+    let r = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -216,5 +256,37 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&out.stdout)
         );
+    }
+
+    #[test]
+    fn threads_enter_the_namespace() {
+        if let Some(why) = unavailable() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        let pair = VethPair::new("selfthread").expect("veth");
+        let server = pair.b.thread(|| {
+            let l = std::net::TcpListener::bind("198.18.1.2:5000").unwrap();
+            let (mut s, _) = l.accept().unwrap();
+            io::copy(&mut s.try_clone().unwrap(), &mut s).unwrap();
+        });
+        let client = pair.a.thread(|| {
+            use std::io::{Read, Write};
+            let mut s = loop {
+                match std::net::TcpStream::connect("198.18.1.2:5000") {
+                    Ok(s) => break s,
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+                }
+            };
+            s.write_all(b"hello").unwrap();
+            s.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut back = Vec::new();
+            s.read_to_end(&mut back).unwrap();
+            back
+        });
+        assert_eq!(client.join().unwrap(), b"hello");
+        server.join().unwrap();
+        // The test's own thread never left the host's namespace.
+        assert!(std::net::TcpListener::bind("198.18.1.2:0").is_err());
     }
 }

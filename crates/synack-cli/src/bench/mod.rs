@@ -1,11 +1,14 @@
 //! `synack bench`: what the engine costs, measured on this machine.
 //!
-//! Both benchmarks drive two endpoints wired back to back ([`pair`]), not
-//! through the simulated network, so the figures are the engine's own.
+//! `lifecycle` and `memory` drive two endpoints wired back to back
+//! ([`pair`]), not through the simulated network, so the figures are the
+//! engine's own. `tun` measures the whole stack against the Linux kernel
+//! over a real TUN device (root only).
 
 mod lifecycle;
 mod memory;
 mod pair;
+mod tun;
 
 use crate::report::Report;
 use std::process::ExitCode;
@@ -15,6 +18,7 @@ pub enum Which {
     All,
     Lifecycle,
     Memory,
+    Tun,
 }
 
 impl Which {
@@ -22,6 +26,7 @@ impl Which {
         match s {
             "lifecycle" => Some(Which::Lifecycle),
             "memory" => Some(Which::Memory),
+            "tun" => Some(Which::Tun),
             _ => None,
         }
     }
@@ -33,6 +38,10 @@ pub struct Options {
     pub json: bool,
     pub connections: Option<usize>,
     pub batch: Option<usize>,
+    /// `tun`: MiB per transfer.
+    pub size_mib: Option<u64>,
+    /// `tun`: capture synack's side.
+    pub pcap: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -42,6 +51,8 @@ impl Default for Options {
             json: false,
             connections: None,
             batch: None,
+            size_mib: None,
+            pcap: None,
         }
     }
 }
@@ -59,6 +70,10 @@ pub fn run(o: &Options) -> ExitCode {
     }
     if result.is_ok() && matches!(o.which, Which::All | Which::Memory) {
         result = memory::run(o.connections.unwrap_or(100_000), &mut r);
+    }
+    if o.which == Which::Tun {
+        let size = o.size_mib.unwrap_or(256) << 20;
+        result = tun::run(size, o.pcap.as_deref(), &mut r);
     }
     if o.json {
         out!("{}", r.json());

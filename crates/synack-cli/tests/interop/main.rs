@@ -1,0 +1,15 @@
+//! Interop with the Linux kernel's own TCP: the `synack` binary on a TUN
+//! (or TAP) device in a network namespace of each test's own, the kernel's
+//! side a plain `std::net` socket on a thread that entered the namespace.
+//!
+//! Kernel 198.18.0.1 / 2001:db8::1, synack 198.18.0.2 / 2001:db8::2. Every
+//! namespace is deleted when its test ends, pass or fail. Without root,
+//! `/dev/net/tun` or `ip`, each test prints `skipped: <why>` and passes.
+
+mod common;
+
+mod apps;
+mod client;
+mod close;
+mod echo;
+mod http;

@@ -1,0 +1,95 @@
+//! Links that carry packets between the stack and the world.
+//!
+//! A [`Device`] moves whole packets: IP datagrams for everything the
+//! [`Stack`](crate::Stack) drives, Ethernet frames for the raw TAP link that
+//! [`Ethernet`] wraps. Devices are non-blocking and expose a file descriptor
+//! so the event loop can sleep until one is readable.
+
+mod arp;
+mod channel;
+mod ethernet;
+mod ndp;
+mod neighbor;
+mod pcap;
+mod tap;
+mod tun;
+
+pub use channel::ChannelDevice;
+pub use ethernet::{Ethernet, EthernetConfig, EthernetStats, MacAddr};
+pub use neighbor::NeighborConfig;
+pub use pcap::Pcap;
+pub use tap::{Tap, TapLink};
+pub use tun::Tun;
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Instant;
+
+/// A non-blocking link that carries whole packets.
+pub trait Device: Send {
+    /// Reads one packet into `buf` and returns its length, or `None` when
+    /// nothing is waiting (would block). A packet longer than `buf` is
+    /// truncated.
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>>;
+
+    /// Sends one packet. A full link may drop it silently, as a real one
+    /// would; TCP recovers.
+    fn send(&mut self, packet: &[u8]) -> io::Result<()>;
+
+    /// A descriptor that polls readable when [`Device::recv`] may return a
+    /// packet. It must be non-blocking, owned by the device, and the same
+    /// descriptor for the device's whole life (the event loop registers it
+    /// once).
+    fn raw_fd(&self) -> RawFd;
+
+    /// The largest packet the link carries (for IP devices, the IP MTU).
+    fn mtu(&self) -> usize;
+
+    /// When [`Device::handle_timeout`] wants to run next (for example an
+    /// ARP retry).
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Runs the device's own timers that are due at `now`. Safe to call at
+    /// any time.
+    fn handle_timeout(&mut self, now: Instant) {
+        let _ = now;
+    }
+}
+
+impl<D: Device + ?Sized> Device for Box<D> {
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        (**self).recv(buf)
+    }
+    fn send(&mut self, packet: &[u8]) -> io::Result<()> {
+        (**self).send(packet)
+    }
+    fn raw_fd(&self) -> RawFd {
+        (**self).raw_fd()
+    }
+    fn mtu(&self) -> usize {
+        (**self).mtu()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        (**self).poll_timeout()
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        (**self).handle_timeout(now)
+    }
+}
+
+/// Runs a non-blocking read, retrying on `Interrupted` and mapping
+/// `WouldBlock` to `Ok(None)`, the trait's way of saying so.
+pub(crate) fn nonblocking(
+    mut read: impl FnMut() -> io::Result<usize>,
+) -> io::Result<Option<usize>> {
+    loop {
+        match read() {
+            Ok(n) => return Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Async sockets in the shape of `tokio::net`: [`TcpListener`] and
+//! [`TcpStream`] (with tokio's `AsyncRead` and `AsyncWrite`), over a
+//! [`Stack`](crate::Stack).
+
+mod conn;
+mod listener;
+mod split;
+mod stream;
+
+pub(crate) use conn::Conn;
+pub use listener::TcpListener;
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+pub use stream::TcpStream;

@@ -1,0 +1,46 @@
+//! What the event loop counts about the device, beside the engine's own
+//! TCP counters.
+
+/// Device and ICMP counters of one stack.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IoCounters {
+    /// Datagrams read from the device.
+    pub rx_packets: u64,
+    /// Bytes read from the device.
+    pub rx_bytes: u64,
+    /// Datagrams written to the device.
+    pub tx_packets: u64,
+    /// Bytes written to the device.
+    pub tx_bytes: u64,
+    /// Device read errors.
+    pub rx_errors: u64,
+    /// Device write errors (the datagram is lost; TCP retransmits).
+    pub tx_errors: u64,
+    /// ICMP echo requests answered.
+    pub icmp_echo_replies: u64,
+    /// ICMP errors quoting our segments, handed to the engine.
+    pub icmp_errors: u64,
+    /// ICMP messages not acted on (other types, not for us, malformed).
+    pub icmp_ignored: u64,
+    /// Times the event loop woke up.
+    pub wakeups: u64,
+}
+
+impl IoCounters {
+    /// Every counter as (name, value), in a stable order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        [
+            ("RxPackets", self.rx_packets),
+            ("RxBytes", self.rx_bytes),
+            ("TxPackets", self.tx_packets),
+            ("TxBytes", self.tx_bytes),
+            ("RxErrors", self.rx_errors),
+            ("TxErrors", self.tx_errors),
+            ("IcmpEchoReplies", self.icmp_echo_replies),
+            ("IcmpErrors", self.icmp_errors),
+            ("IcmpIgnored", self.icmp_ignored),
+            ("Wakeups", self.wakeups),
+        ]
+        .into_iter()
+    }
+}

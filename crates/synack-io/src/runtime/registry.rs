@@ -1,0 +1,115 @@
+//! Who is waiting for what: the wakers of every connection and listener
+//! that has a user handle, and what the engine's events mean for them.
+
+use std::collections::HashMap;
+use std::task::Waker;
+use synack::{CloseReason, ConnId, Event, ListenerId};
+
+/// One connection as its handles see it.
+#[derive(Default)]
+pub(crate) struct ConnSlot {
+    pub reader: Option<Waker>,
+    pub writer: Option<Waker>,
+    pub connector: Option<Waker>,
+    /// The handshake completed (an accepted connection starts so).
+    pub connected: bool,
+    /// Why the engine finished the connection; its calls answer
+    /// `NotConnected` from then on, and this says what to tell the user.
+    pub closed: Option<CloseReason>,
+    /// The user shut down reading (`Shutdown::Read`): reads return 0.
+    pub read_shut: bool,
+}
+
+/// The waker tables.
+#[derive(Default)]
+pub(crate) struct Registry {
+    conns: HashMap<ConnId, ConnSlot>,
+    /// Tasks waiting in `accept`; several may wait on one listener.
+    listeners: HashMap<ListenerId, Vec<Waker>>,
+}
+
+/// Stores `w` in `slot` unless the same task is already there.
+pub(crate) fn park(slot: &mut Option<Waker>, w: &Waker) {
+    if !slot.as_ref().is_some_and(|old| old.will_wake(w)) {
+        *slot = Some(w.clone());
+    }
+}
+
+impl Registry {
+    pub(crate) fn add_conn(&mut self, id: ConnId, connected: bool) {
+        self.conns.insert(
+            id,
+            ConnSlot {
+                connected,
+                ..ConnSlot::default()
+            },
+        );
+    }
+
+    pub(crate) fn conn(&self, id: ConnId) -> Option<&ConnSlot> {
+        self.conns.get(&id)
+    }
+
+    pub(crate) fn conn_mut(&mut self, id: ConnId) -> Option<&mut ConnSlot> {
+        self.conns.get_mut(&id)
+    }
+
+    pub(crate) fn remove_conn(&mut self, id: ConnId) {
+        self.conns.remove(&id);
+    }
+
+    pub(crate) fn add_listener(&mut self, id: ListenerId) {
+        self.listeners.insert(id, Vec::new());
+    }
+
+    pub(crate) fn remove_listener(&mut self, id: ListenerId) {
+        self.listeners.remove(&id);
+    }
+
+    pub(crate) fn park_acceptor(&mut self, id: ListenerId, w: &Waker) {
+        if let Some(waiters) = self.listeners.get_mut(&id)
+            && !waiters.iter().any(|old| old.will_wake(w))
+        {
+            waiters.push(w.clone());
+        }
+    }
+
+    /// Translates one engine event into state and wakers to wake (once the
+    /// lock is released). Events for connections without a handle (not yet
+    /// accepted, or already dropped) concern nobody.
+    pub(crate) fn dispatch(&mut self, ev: Event, wake: &mut Vec<Waker>) {
+        match ev {
+            Event::Accepted { listener } => {
+                if let Some(waiters) = self.listeners.get_mut(&listener) {
+                    wake.append(waiters);
+                }
+            }
+            Event::Connected { conn, .. } => {
+                if let Some(s) = self.conns.get_mut(&conn) {
+                    s.connected = true;
+                    wake.extend(s.connector.take());
+                    wake.extend(s.writer.take());
+                }
+            }
+            Event::Readable { conn } => {
+                if let Some(s) = self.conns.get_mut(&conn) {
+                    wake.extend(s.reader.take());
+                }
+            }
+            Event::Writable { conn } => {
+                if let Some(s) = self.conns.get_mut(&conn) {
+                    wake.extend(s.writer.take());
+                }
+            }
+            Event::Closed { conn, reason } => {
+                if let Some(s) = self.conns.get_mut(&conn) {
+                    s.closed = Some(reason);
+                    wake.extend(s.connector.take());
+                    wake.extend(s.reader.take());
+                    wake.extend(s.writer.take());
+                }
+            }
+            Event::StateChanged { .. } | Event::SoftError { .. } | Event::TimeWaitEnded { .. } => {}
+        }
+    }
+}
