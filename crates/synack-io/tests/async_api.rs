@@ -192,3 +192,21 @@ async fn stack_reports_connections() {
     assert_eq!(a.local_ip(), A);
     assert!(a.io_counters().tx_packets >= 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_on_a_multi_thread_runtime() {
+    let (a, b) = pair();
+    spawn_echo(TcpListener::bind(&b, addr(B, 7)).await.unwrap());
+    let s = within(2, TcpStream::connect(&a, addr(B, 7))).await.unwrap();
+    let (mut r, mut w) = s.into_split();
+    let msg = pattern(512 * 1024);
+    let sent = msg.clone();
+    let writer = tokio::spawn(async move {
+        w.write_all(&sent).await.unwrap();
+        w.shutdown().await.unwrap();
+    });
+    let mut got = Vec::new();
+    within(5, r.read_to_end(&mut got)).await.unwrap();
+    writer.await.unwrap();
+    assert!(got == msg);
+}

@@ -81,3 +81,31 @@ fn connect_timeout_gives_up() {
     let e = TcpStream::connect_timeout(&a, addr(B, 7), Duration::from_millis(100)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TimedOut);
 }
+
+#[test]
+fn event_loop_stops_with_the_last_handle() {
+    let (da, mut raw) = ChannelDevice::pair(1500).unwrap();
+    let a = Stack::spawn_thread(da, StackConfig::new(A)).unwrap();
+    let l = TcpListener::bind(&a, addr(A, 7)).unwrap();
+    drop(a);
+    let mut buf = [0u8; 64];
+    // The listener still holds the stack.
+    thread::sleep(Duration::from_millis(50));
+    use synack_io::device::Device;
+    assert!(raw.recv(&mut buf).is_ok());
+    drop(l);
+    // No connections left: the loop ends at once and drops the device.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        match raw.recv(&mut buf) {
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::NotConnected);
+                break;
+            }
+            Ok(_) => {
+                assert!(std::time::Instant::now() < deadline, "still running");
+                thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+}

@@ -185,3 +185,11 @@ impl Stack {
         f(&self.shared.lock().ep)
     }
 }
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("addrs", &self.shared.addrs)
+            .finish_non_exhaustive()
+    }
+}

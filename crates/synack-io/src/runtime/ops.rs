@@ -172,15 +172,14 @@ impl Stack {
     /// peer, so data that still arrives is acknowledged and discarded when
     /// the handle closes (as on Linux, where `SHUT_RD` is local only).
     pub(crate) fn shutdown_read(&self, c: ConnId) {
-        self.shared.with(|g| {
-            if let Some(s) = g.reg.conn_mut(c) {
-                s.read_shut = true;
-                // Waking under the lock is safe: wakers only schedule.
-                if let Some(w) = s.reader.take() {
-                    w.wake();
-                }
-            }
+        let reader = self.shared.with(|g| {
+            let s = g.reg.conn_mut(c)?;
+            s.read_shut = true;
+            s.reader.take()
         });
+        if let Some(w) = reader {
+            w.wake();
+        }
     }
 
     /// The user's last handle is gone: CLOSE, which resets the connection

@@ -491,7 +491,15 @@ impl Tcb {
             self.flags.set(Flags::ACK_NOW);
             return;
         }
-        let cap = ctx.cfg.recv_buffer;
+        // Whatever lies inside the window we advertised is taken, even past
+        // the configured size: the window field is rounded up to the scale
+        // unit so it never shrinks (RFC 7323 2.4), which can promise up to
+        // 2^shift - 1 bytes more than the buffer's free space. Dropping them
+        // would discard the rest of the peer's flight as out of order.
+        let cap = ctx
+            .cfg
+            .recv_buffer
+            .max(self.rcv_buf.len() + self.rcv_wnd() as usize);
         let accepted = self.rcv_buf.push(payload, cap);
         if accepted > 0 {
             self.rcv_nxt = self.rcv_nxt.add(accepted as u32);

@@ -482,3 +482,36 @@ fn sa_14_out_of_order_segments_queued() {
     h.expect(out(ACK).seq(1).ack(201));
     assert_eq!(h.recv_all(), &stream[..200]);
 }
+
+/// DT-07 with window scaling: the window field is rounded up so the right
+/// edge never moves left, which can promise a byte or so more than the free
+/// buffer; a peer that fills exactly that window must have every byte taken
+/// (dropping the last one would turn the rest of its flight out of order).
+#[test]
+fn dt_07_scaled_window_rounded_up_is_honoured() {
+    let mut h = Harness::new(small_window(70_001));
+    h.peer_syn_opts.window_scale = Some(0);
+    h.enter_syn_received();
+    h.enter_established_passive();
+    // Any segment from us now advertises the scaled window.
+    h.send(b"x").unwrap();
+    let s = h.expect(out(ACK | PSH).seq(1).ack(1).len(1));
+    let shift = h.info().unwrap().wscale.expect("window scaling").1;
+    assert!(shift >= 1);
+    let window = usize::from(s.window) << shift;
+    assert!(window > 70_001, "rounded up past the buffer: {window}");
+    let mut off = 0;
+    while off < window {
+        let n = (window - off).min(1000);
+        h.inject(seg(ACK).seq(1 + off as i64).ack(2).len(n));
+        off += n;
+    }
+    let acks = h.drain();
+    let last = acks.last().expect("ACKs");
+    assert_eq!(
+        last.rack as usize,
+        1 + window,
+        "every byte in the window taken"
+    );
+    assert_eq!(h.info().unwrap().recv_queue, window);
+}
