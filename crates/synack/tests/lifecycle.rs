@@ -137,10 +137,10 @@ fn slow_reader_behind_a_scaled_window_loses_nothing() {
     let mut got = Vec::new();
     let mut buf = vec![0u8; 7_777];
     while got.len() < data.len() && p.net.now() < Instant::from_secs(120) {
-        if sent < data.len() {
-            if let Ok(n) = p.client().send(c, &data[sent..]) {
-                sent += n;
-            }
+        if sent < data.len()
+            && let Ok(n) = p.client().send(c, &data[sent..])
+        {
+            sent += n;
         }
         // A slow reader: one small read every 20 ms keeps the window tight.
         let until = p.net.now() + Duration::from_millis(20);
