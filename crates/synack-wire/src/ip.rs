@@ -1,9 +1,10 @@
 //! Version dispatch for received datagrams, and the version-independent
 //! header that the engine fills in to emit one.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
-use crate::tcp::{TcpHeader, TcpSegment, same_family};
+use crate::options::{MAX_OPTIONS_LEN, OptionsWriter, with_writer};
+use crate::tcp::{TcpHeader, TcpSegment, v4_addr_sum};
 use crate::{IPV4_HEADER_LEN, IPV6_HEADER_LEN, PROTO_TCP, WireError, ipv4, ipv6};
 
 /// A validated IP datagram, borrowing its payload.
@@ -110,21 +111,55 @@ pub fn emit_ip_tcp(
     payload: &[u8],
     out: &mut [u8],
 ) -> Result<usize, WireError> {
-    if !same_family(ip.src, ip.dst) {
-        return Err(WireError::AddressFamilyMismatch);
+    // The checks happen in the order of the unfused version: family, room
+    // for the IP header, the TCP emit's own checks, then the IP length.
+    match (ip.src, ip.dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            let (hdr, rest) = out
+                .split_first_chunk_mut::<IPV4_HEADER_LEN>()
+                .ok_or(WireError::BufferTooSmall)?;
+            with_writer!(&tcp.options, w => emit_v4(ip, tcp, w, payload, s, d, hdr, rest))
+        }
+        (IpAddr::V6(_), IpAddr::V6(_)) => {
+            if out.len() < IPV6_HEADER_LEN {
+                return Err(WireError::BufferTooSmall);
+            }
+            let (hdr, rest) = out.split_at_mut(IPV6_HEADER_LEN);
+            let tcp_len = tcp.emit(payload, ip.src, ip.dst, rest)?;
+            let ip = IpHeader {
+                protocol: PROTO_TCP,
+                ..*ip
+            };
+            ip.emit(tcp_len, hdr)?;
+            Ok(IPV6_HEADER_LEN + tcp_len)
+        }
+        _ => Err(WireError::AddressFamilyMismatch),
     }
-    let ip_len = ip.header_len();
-    if out.len() < ip_len {
-        return Err(WireError::BufferTooSmall);
+}
+
+/// The IPv4 arm of [`emit_ip_tcp`], for one option layout, once the output
+/// is known to hold the IP header.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn emit_v4<W: OptionsWriter>(
+    ip: &IpHeader,
+    tcp: &TcpHeader,
+    options: W,
+    payload: &[u8],
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    hdr: &mut [u8; IPV4_HEADER_LEN],
+    rest: &mut [u8],
+) -> Result<usize, WireError> {
+    if options.len() > MAX_OPTIONS_LEN {
+        return Err(WireError::OptionsTooLong);
     }
-    let (hdr, rest) = out.split_at_mut(ip_len);
-    let tcp_len = tcp.emit(payload, ip.src, ip.dst, rest)?;
-    let ip = IpHeader {
-        protocol: PROTO_TCP,
-        ..*ip
-    };
-    ip.emit(tcp_len, hdr)?;
-    Ok(ip_len + tcp_len)
+    // Shared by the IP header checksum and the TCP pseudo-header.
+    let addrs = v4_addr_sum(src, dst);
+    let tcp_len = tcp.emit_segment(options, payload, addrs, rest)?;
+    let total = u16::try_from(IPV4_HEADER_LEN + tcp_len).map_err(|_| WireError::PayloadTooLong)?;
+    ipv4::write(hdr, ip, PROTO_TCP, total, src, dst, addrs);
+    Ok(usize::from(total))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::checksum;
 use crate::ip::{IpHeader, IpPacket};
+use crate::tcp::v4_addr_sum;
 use crate::{IPV4_HEADER_LEN, WireError};
 
 /// Don't Fragment, in the flags/fragment-offset word.
@@ -25,35 +26,42 @@ const FRAG_OFFSET_MASK: u16 = 0x1fff;
 ///   the stack does no reassembly.
 /// * Options are skipped without being interpreted (RFC 1122 3.2.1.8,
 ///   MUST-50; unknown options ignored, WF-05).
+#[inline]
 pub(crate) fn parse(buf: &[u8]) -> Result<IpPacket<'_>, WireError> {
-    if buf.len() < IPV4_HEADER_LEN {
-        return Err(WireError::Truncated);
-    }
-    if buf[0] >> 4 != 4 {
+    let (h, _) = buf
+        .split_first_chunk::<IPV4_HEADER_LEN>()
+        .ok_or(WireError::Truncated)?;
+    if h[0] >> 4 != 4 {
         return Err(WireError::BadVersion);
     }
-    let header_len = usize::from(buf[0] & 0x0f) * 4;
+    let header_len = usize::from(h[0] & 0x0f) * 4;
     if header_len < IPV4_HEADER_LEN || header_len > buf.len() {
         return Err(WireError::BadIhl);
     }
-    let total_len = usize::from(u16::from_be_bytes([buf[2], buf[3]]));
+    let total_len = usize::from(u16::from_be_bytes([h[2], h[3]]));
     if total_len < header_len || total_len > buf.len() {
         return Err(WireError::BadTotalLength);
     }
-    let header = &buf[..header_len];
-    if checksum::fold(checksum::sum(header, 0)) != 0 {
+    // Summed in the little-endian domain, where "verifies" is the same test
+    // (see `checksum`). Without options the header is the fixed 20 bytes.
+    let sum = if header_len == IPV4_HEADER_LEN {
+        checksum::sum_le(h)
+    } else {
+        checksum::sum_le(&buf[..header_len])
+    };
+    if checksum::fold(sum) != 0 {
         return Err(WireError::BadIpChecksum);
     }
-    let frag = u16::from_be_bytes([buf[6], buf[7]]);
+    let frag = u16::from_be_bytes([h[6], h[7]]);
     if frag & (FLAG_MF | FRAG_OFFSET_MASK) != 0 {
         return Err(WireError::Fragmented);
     }
     Ok(IpPacket {
-        src: IpAddr::V4(Ipv4Addr::new(buf[12], buf[13], buf[14], buf[15])),
-        dst: IpAddr::V4(Ipv4Addr::new(buf[16], buf[17], buf[18], buf[19])),
-        protocol: buf[9],
-        ttl: buf[8],
-        tos: buf[1],
+        src: IpAddr::V4(Ipv4Addr::new(h[12], h[13], h[14], h[15])),
+        dst: IpAddr::V4(Ipv4Addr::new(h[16], h[17], h[18], h[19])),
+        protocol: h[9],
+        ttl: h[8],
+        tos: h[1],
         header_len,
         payload: &buf[header_len..total_len],
     })
@@ -71,23 +79,51 @@ pub(crate) fn emit(
         .checked_add(payload_len)
         .filter(|&t| t <= usize::from(u16::MAX))
         .ok_or(WireError::PayloadTooLong)?;
-    let hdr = out
-        .get_mut(..IPV4_HEADER_LEN)
+    let (hdr, _) = out
+        .split_first_chunk_mut::<IPV4_HEADER_LEN>()
         .ok_or(WireError::BufferTooSmall)?;
+    write(
+        hdr,
+        h,
+        h.protocol,
+        total as u16,
+        src,
+        dst,
+        v4_addr_sum(src, dst),
+    );
+    Ok(IPV4_HEADER_LEN)
+}
+
+/// Fills in a 20-byte IPv4 header for a datagram of `total` bytes. `addrs`
+/// is the unfolded sum of the two addresses (shared with the TCP
+/// pseudo-header); the checksum is computed from the field values.
+#[inline(always)]
+pub(crate) fn write(
+    hdr: &mut [u8; IPV4_HEADER_LEN],
+    h: &IpHeader,
+    protocol: u8,
+    total: u16,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    addrs: u64,
+) {
+    let flags = if h.dont_fragment { FLAG_DF } else { 0 };
+    let ttl_proto = u16::from_be_bytes([h.ttl, protocol]);
     hdr[0] = 0x45; // version 4, IHL 5
     hdr[1] = h.tos;
-    hdr[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+    hdr[2..4].copy_from_slice(&total.to_be_bytes());
     hdr[4..6].copy_from_slice(&h.ident.to_be_bytes());
-    let flags = if h.dont_fragment { FLAG_DF } else { 0 };
     hdr[6..8].copy_from_slice(&flags.to_be_bytes());
-    hdr[8] = h.ttl;
-    hdr[9] = h.protocol;
-    hdr[10..12].fill(0);
+    hdr[8..10].copy_from_slice(&ttl_proto.to_be_bytes());
     hdr[12..16].copy_from_slice(&src.octets());
     hdr[16..20].copy_from_slice(&dst.octets());
-    let csum = checksum::fold(checksum::sum(hdr, 0));
-    hdr[10..12].copy_from_slice(&csum.to_be_bytes());
-    Ok(IPV4_HEADER_LEN)
+    let sum = addrs
+        + u64::from(0x4500 | u16::from(h.tos))
+        + u64::from(total)
+        + u64::from(h.ident)
+        + u64::from(flags)
+        + u64::from(ttl_proto);
+    hdr[10..12].copy_from_slice(&checksum::fold(sum).to_be_bytes());
 }
 
 #[cfg(test)]

@@ -43,6 +43,7 @@ pub const MAX_EXTENSION_HEADERS: usize = 8;
 ///   RFC 7045 (Mobility 135, HIP 139, Shim6 140, experimental 253/254) ->
 ///   [`WireError::ExtensionHeader`].
 /// * Anything else is the upper-layer protocol.
+#[inline(never)]
 pub(crate) fn parse(buf: &[u8]) -> Result<IpPacket<'_>, WireError> {
     if buf.len() < IPV6_HEADER_LEN {
         return Err(WireError::Truncated);

@@ -41,8 +41,10 @@
 //!
 //! # Checksums
 //!
-//! [`checksum`] sums 16 bytes per step into wide accumulators and folds once
-//! at the end; it is the hottest code in the stack.
+//! [`checksum`] sums 32 bytes per step (little-endian loads, no byte swaps)
+//! into wide accumulators and folds once at the end; it is the hottest code
+//! in the stack. Emitting computes the header part of both checksums from
+//! the field values and sums the payload while copying it.
 
 mod error;
 mod ip;

@@ -162,6 +162,95 @@ impl TcpOptions {
 }
 
 /// Decodes the option bytes of a TCP header (everything between byte 20 and
+/// data offset * 4): [`parse_fast`] for the common layouts, else
+/// [`parse_general`]. The engine-facing path (`TcpSegment::decode`) makes
+/// the same two calls.
+#[cfg(test)]
+pub(crate) fn parse(opts: &[u8]) -> Result<TcpOptions, WireError> {
+    match parse_fast(opts) {
+        Some(o) => Ok(o),
+        None => parse_general(opts),
+    }
+}
+
+/// The layouts that make up nearly all traffic, recognised whole and
+/// decoded without a loop; `None` for anything else. Each decodes exactly
+/// as [`parse_general`] would. Kind and length bytes are compared four at a
+/// time.
+#[inline(always)]
+pub(crate) fn parse_fast(opts: &[u8]) -> Option<TcpOptions> {
+    const NOP_NOP_TS: u32 =
+        u32::from_le_bytes([KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, LEN_TIMESTAMPS]);
+    const SACKOK_TS: u32 = u32::from_le_bytes([
+        KIND_SACK_PERMITTED,
+        LEN_SACK_PERMITTED,
+        KIND_TIMESTAMPS,
+        LEN_TIMESTAMPS,
+    ]);
+    const NOP_WS: [u8; 3] = [KIND_NOP, KIND_WS, LEN_WS];
+    if opts.is_empty() {
+        return Some(TcpOptions::default());
+    }
+    // Once established, Linux and the BSDs send exactly NOP,NOP,TS on every
+    // segment (the RFC 7323 Appendix A layout).
+    if let Ok(&[k0, k1, k2, k3, v0, v1, v2, v3, e0, e1, e2, e3]) = <&[u8; 12]>::try_from(opts) {
+        if u32::from_le_bytes([k0, k1, k2, k3]) != NOP_NOP_TS {
+            return None;
+        }
+        return Some(TcpOptions {
+            timestamps: Some(Timestamps {
+                tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
+            }),
+            ..TcpOptions::default()
+        });
+    }
+    // The Linux SYN and SYN-ACK: mss, sackOK, TS, nop, wscale; or with SACK
+    // off: mss, nop, nop, TS, nop, wscale.
+    if let Ok(
+        &[
+            KIND_MSS,
+            LEN_MSS,
+            m0,
+            m1,
+            p0,
+            p1,
+            p2,
+            p3,
+            v0,
+            v1,
+            v2,
+            v3,
+            e0,
+            e1,
+            e2,
+            e3,
+            w0,
+            w1,
+            w2,
+            shift,
+        ],
+    ) = <&[u8; 20]>::try_from(opts)
+    {
+        let middle = u32::from_le_bytes([p0, p1, p2, p3]);
+        if (middle != SACKOK_TS && middle != NOP_NOP_TS) || [w0, w1, w2] != NOP_WS {
+            return None;
+        }
+        return Some(TcpOptions {
+            mss: Some(u16::from_be_bytes([m0, m1])),
+            window_scale: Some(shift),
+            sack_permitted: middle == SACKOK_TS,
+            timestamps: Some(Timestamps {
+                tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
+            }),
+            sack: SackBlocks::new(),
+        });
+    }
+    None
+}
+
+/// Decodes the option bytes of a TCP header (everything between byte 20 and
 /// data offset * 4) in one pass.
 ///
 /// * EOL (0) ends parsing; whatever follows is padding and is not looked at.
@@ -171,46 +260,27 @@ impl TcpOptions {
 ///   (MUST-7); nothing is ever read past `opts`.
 /// * Known kinds with a wrong length are rejected likewise; unknown kinds
 ///   are skipped by their length (MUST-6).
-pub(crate) fn parse(opts: &[u8]) -> Result<TcpOptions, WireError> {
+#[inline]
+pub(crate) fn parse_general(opts: &[u8]) -> Result<TcpOptions, WireError> {
     let mut out = TcpOptions::default();
-    // Fast path: once established, Linux and the BSDs send exactly
-    // NOP,NOP,TS on every segment (the RFC 7323 Appendix A layout).
-    if let &[
-        KIND_NOP,
-        KIND_NOP,
-        KIND_TIMESTAMPS,
-        LEN_TIMESTAMPS,
-        v0,
-        v1,
-        v2,
-        v3,
-        e0,
-        e1,
-        e2,
-        e3,
-    ] = opts
-    {
-        out.timestamps = Some(Timestamps {
-            tsval: u32::from_be_bytes([v0, v1, v2, v3]),
-            tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
-        });
-        return Ok(out);
-    }
-    let mut i = 0;
-    while let Some(&kind) = opts.get(i) {
+    let mut rest = opts;
+    while let Some((&kind, tail)) = rest.split_first() {
         match kind {
             KIND_EOL => break,
             KIND_NOP => {
-                i += 1;
+                rest = tail;
                 continue;
             }
             _ => {}
         }
-        let len = usize::from(*opts.get(i + 1).ok_or(WireError::BadOptionLength)?);
-        if len < 2 {
-            return Err(WireError::BadOptionLength);
-        }
-        let body = opts.get(i + 2..i + len).ok_or(WireError::BadOptionLength)?;
+        let (&len, tail) = tail.split_first().ok_or(WireError::BadOptionLength)?;
+        // `len` counts the kind and length bytes; the body is the rest.
+        let body_len = usize::from(len)
+            .checked_sub(2)
+            .ok_or(WireError::BadOptionLength)?;
+        let (body, tail) = tail
+            .split_at_checked(body_len)
+            .ok_or(WireError::BadOptionLength)?;
         match kind {
             KIND_MSS => {
                 let b: [u8; LEN_MSS as usize - 2] =
@@ -223,7 +293,7 @@ pub(crate) fn parse(opts: &[u8]) -> Result<TcpOptions, WireError> {
                 out.window_scale = Some(shift);
             }
             KIND_SACK_PERMITTED => {
-                if len != usize::from(LEN_SACK_PERMITTED) {
+                if len != LEN_SACK_PERMITTED {
                     return Err(WireError::BadOptionLength);
                 }
                 out.sack_permitted = true;
@@ -233,90 +303,272 @@ pub(crate) fn parse(opts: &[u8]) -> Result<TcpOptions, WireError> {
                     return Err(WireError::BadOptionLength);
                 }
                 out.sack.clear();
-                for block in body.chunks_exact(8) {
-                    let (l, r) = block.split_at(4);
-                    out.sack.push(be32(l), be32(r));
+                let mut blocks = body;
+                while let Some((block, r)) = blocks.split_first_chunk::<8>() {
+                    let [l0, l1, l2, l3, r0, r1, r2, r3] = *block;
+                    out.sack.push(
+                        u32::from_be_bytes([l0, l1, l2, l3]),
+                        u32::from_be_bytes([r0, r1, r2, r3]),
+                    );
+                    blocks = r;
                 }
             }
             KIND_TIMESTAMPS => {
-                if len != usize::from(LEN_TIMESTAMPS) {
-                    return Err(WireError::BadOptionLength);
-                }
-                let (v, e) = body.split_at(4);
+                let [v0, v1, v2, v3, e0, e1, e2, e3]: [u8; LEN_TIMESTAMPS as usize - 2] =
+                    body.try_into().map_err(|_| WireError::BadOptionLength)?;
                 out.timestamps = Some(Timestamps {
-                    tsval: be32(v),
-                    tsecr: be32(e),
+                    tsval: u32::from_be_bytes([v0, v1, v2, v3]),
+                    tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
                 });
             }
             _ => {}
         }
-        i += len;
+        rest = tail;
     }
     Ok(out)
 }
 
-/// Big-endian u32 from a slice the caller has already sized to 4 bytes.
+/// The big-endian-domain checksum contribution of four bytes (two 16-bit
+/// words; a 32-bit word is congruent to the sum of its halves).
 #[inline]
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes(b.try_into().unwrap_or([0; 4]))
+fn word_sum(b: [u8; 4]) -> u64 {
+    u64::from(u32::from_be_bytes(b))
 }
 
-/// Writes `opts` in the Linux layout into `out`, which must hold at least
-/// `opts.wire_len()` bytes (the caller checks; a short buffer yields
-/// `BufferTooSmall` rather than a panic). Returns the bytes written.
-///
-/// Layout (Linux `tcp_options_write`): MSS; then SACK-Permitted+TS or
-/// NOP,NOP,TS or NOP,NOP,SACK-Permitted; then NOP,WS; then NOP,NOP,SACK.
-/// Every option other than NOP carries its length (WF-07), NOPs do the
-/// padding, so the total is a multiple of 4 and no EOL is ever emitted:
-/// there are no bytes after an EOL that could be non-zero (WF-03).
-pub(crate) fn write(opts: &TcpOptions, out: &mut [u8]) -> Result<usize, WireError> {
-    let mut w = Writer { out, pos: 0 };
+/// Writes one option layout into a TCP header. Each emit path is
+/// instantiated once per writer (see `with_writer!`),
+/// so the fixed layouts compile to straight-line stores with constant
+/// lengths.
+pub(crate) trait OptionsWriter: Copy {
+    /// The bytes the options take: [`TcpOptions::wire_len`].
+    fn len(self) -> usize;
+
+    /// Writes the options in the Linux layout into `out`, which must be
+    /// exactly `self.len()` bytes long (the caller makes it so; any other
+    /// length yields `BufferTooSmall` rather than a panic). Returns the
+    /// unfolded (big-endian-domain) checksum sum of the bytes written,
+    /// computed from the values rather than read back.
+    ///
+    /// Layout (Linux `tcp_options_write`): MSS; then SACK-Permitted+TS or
+    /// NOP,NOP,TS or NOP,NOP,SACK-Permitted; then NOP,WS; then NOP,NOP,SACK.
+    /// Every option other than NOP carries its length (WF-07), NOPs do the
+    /// padding, so the total is a multiple of 4 and no EOL is ever emitted:
+    /// there are no bytes after an EOL that could be non-zero (WF-03).
+    fn write(self, out: &mut [u8]) -> Result<u64, WireError>;
+}
+
+/// No option: a 20-byte header.
+#[derive(Clone, Copy)]
+pub(crate) struct NoOptions;
+
+impl OptionsWriter for NoOptions {
+    #[inline(always)]
+    fn len(self) -> usize {
+        0
+    }
+    #[inline(always)]
+    fn write(self, out: &mut [u8]) -> Result<u64, WireError> {
+        if !out.is_empty() {
+            return Err(WireError::BufferTooSmall);
+        }
+        Ok(0)
+    }
+}
+
+/// NOP, NOP, TS (12 bytes), on every established segment.
+#[derive(Clone, Copy)]
+pub(crate) struct TimestampsOnly(pub(crate) Timestamps);
+
+impl OptionsWriter for TimestampsOnly {
+    #[inline(always)]
+    fn len(self) -> usize {
+        12
+    }
+    #[inline(always)]
+    fn write(self, out: &mut [u8]) -> Result<u64, WireError> {
+        let ts = self.0;
+        let o: &mut [u8; 12] = out.try_into().map_err(|_| WireError::BufferTooSmall)?;
+        let head = [KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, LEN_TIMESTAMPS];
+        o[0..4].copy_from_slice(&head);
+        o[4..8].copy_from_slice(&ts.tsval.to_be_bytes());
+        o[8..12].copy_from_slice(&ts.tsecr.to_be_bytes());
+        Ok(word_sum(head) + u64::from(ts.tsval) + u64::from(ts.tsecr))
+    }
+}
+
+/// MSS, SACK-Permitted or NOP NOP, TS, NOP, WS (20 bytes): a SYN or
+/// SYN-ACK.
+#[derive(Clone, Copy)]
+pub(crate) struct SynOptions {
+    mss: u16,
+    sack_permitted: bool,
+    ts: Timestamps,
+    shift: u8,
+}
+
+impl OptionsWriter for SynOptions {
+    #[inline(always)]
+    fn len(self) -> usize {
+        20
+    }
+    #[inline(always)]
+    fn write(self, out: &mut [u8]) -> Result<u64, WireError> {
+        let SynOptions {
+            mss,
+            sack_permitted,
+            ts,
+            shift,
+        } = self;
+        let o: &mut [u8; 20] = out.try_into().map_err(|_| WireError::BufferTooSmall)?;
+        let m = mss.to_be_bytes();
+        let a = [KIND_MSS, LEN_MSS, m[0], m[1]];
+        let b = if sack_permitted {
+            [
+                KIND_SACK_PERMITTED,
+                LEN_SACK_PERMITTED,
+                KIND_TIMESTAMPS,
+                LEN_TIMESTAMPS,
+            ]
+        } else {
+            [KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, LEN_TIMESTAMPS]
+        };
+        let c = [KIND_NOP, KIND_WS, LEN_WS, shift];
+        o[0..4].copy_from_slice(&a);
+        o[4..8].copy_from_slice(&b);
+        o[8..12].copy_from_slice(&ts.tsval.to_be_bytes());
+        o[12..16].copy_from_slice(&ts.tsecr.to_be_bytes());
+        o[16..20].copy_from_slice(&c);
+        Ok(word_sum(a) + word_sum(b) + u64::from(ts.tsval) + u64::from(ts.tsecr) + word_sum(c))
+    }
+}
+
+/// Any other combination, written four bytes at a time; carries
+/// [`TcpOptions::wire_len`] (which may exceed 40: the caller checks).
+#[derive(Clone, Copy)]
+pub(crate) struct GeneralOptions<'a>(pub(crate) &'a TcpOptions, pub(crate) usize);
+
+impl OptionsWriter for GeneralOptions<'_> {
+    #[inline(always)]
+    fn len(self) -> usize {
+        self.1
+    }
+    #[inline(always)]
+    fn write(self, out: &mut [u8]) -> Result<u64, WireError> {
+        write_general(self.0, out)
+    }
+}
+
+/// How a set of options will be written.
+pub(crate) enum Layout<'a> {
+    Empty(NoOptions),
+    Timestamps(TimestampsOnly),
+    Syn(SynOptions),
+    General(GeneralOptions<'a>),
+}
+
+impl Layout<'_> {
+    /// Classifies `opts`.
+    #[inline(always)]
+    pub(crate) fn of(opts: &TcpOptions) -> Layout<'_> {
+        if !opts.sack.is_empty() {
+            return Layout::General(GeneralOptions(opts, opts.wire_len()));
+        }
+        match (
+            opts.mss,
+            opts.sack_permitted,
+            opts.timestamps,
+            opts.window_scale,
+        ) {
+            (None, false, None, None) => Layout::Empty(NoOptions),
+            (None, false, Some(ts), None) => Layout::Timestamps(TimestampsOnly(ts)),
+            (Some(mss), sack_permitted, Some(ts), Some(shift)) => Layout::Syn(SynOptions {
+                mss,
+                sack_permitted,
+                ts,
+                shift,
+            }),
+            _ => Layout::General(GeneralOptions(opts, opts.wire_len())),
+        }
+    }
+}
+
+/// Evaluates `$body` with `$w` bound to the [`OptionsWriter`] for
+/// `$opts`, once per layout, so that `$body` (a call to a generic function)
+/// is compiled separately for each.
+macro_rules! with_writer {
+    ($opts:expr, $w:ident => $body:expr) => {
+        match $crate::options::Layout::of($opts) {
+            $crate::options::Layout::Empty($w) => $body,
+            $crate::options::Layout::Timestamps($w) => $body,
+            $crate::options::Layout::Syn($w) => $body,
+            $crate::options::Layout::General($w) => $body,
+        }
+    };
+}
+pub(crate) use with_writer;
+
+/// Every other combination, four bytes at a time.
+#[inline(never)]
+fn write_general(opts: &TcpOptions, out: &mut [u8]) -> Result<u64, WireError> {
+    let mut w = Writer {
+        out,
+        pos: 0,
+        sum: 0,
+    };
     if let Some(mss) = opts.mss {
         let m = mss.to_be_bytes();
-        w.put(&[KIND_MSS, LEN_MSS, m[0], m[1]])?;
+        w.put([KIND_MSS, LEN_MSS, m[0], m[1]])?;
     }
     if let Some(ts) = opts.timestamps {
         if opts.sack_permitted {
-            w.put(&[KIND_SACK_PERMITTED, LEN_SACK_PERMITTED])?;
+            w.put([
+                KIND_SACK_PERMITTED,
+                LEN_SACK_PERMITTED,
+                KIND_TIMESTAMPS,
+                LEN_TIMESTAMPS,
+            ])?;
         } else {
-            w.put(&[KIND_NOP, KIND_NOP])?;
+            w.put([KIND_NOP, KIND_NOP, KIND_TIMESTAMPS, LEN_TIMESTAMPS])?;
         }
-        w.put(&[KIND_TIMESTAMPS, LEN_TIMESTAMPS])?;
-        w.put(&ts.tsval.to_be_bytes())?;
-        w.put(&ts.tsecr.to_be_bytes())?;
+        w.put(ts.tsval.to_be_bytes())?;
+        w.put(ts.tsecr.to_be_bytes())?;
     } else if opts.sack_permitted {
-        w.put(&[KIND_NOP, KIND_NOP, KIND_SACK_PERMITTED, LEN_SACK_PERMITTED])?;
+        w.put([KIND_NOP, KIND_NOP, KIND_SACK_PERMITTED, LEN_SACK_PERMITTED])?;
     }
     if let Some(shift) = opts.window_scale {
-        w.put(&[KIND_NOP, KIND_WS, LEN_WS, shift])?;
+        w.put([KIND_NOP, KIND_WS, LEN_WS, shift])?;
     }
     if !opts.sack.is_empty() {
         // At most 2 + 8 * 4 = 34: SackBlocks holds four blocks.
         let len = (2 + 8 * opts.sack.len()) as u8;
-        w.put(&[KIND_NOP, KIND_NOP, KIND_SACK, len])?;
+        w.put([KIND_NOP, KIND_NOP, KIND_SACK, len])?;
         for &(l, r) in opts.sack.as_slice() {
-            w.put(&l.to_be_bytes())?;
-            w.put(&r.to_be_bytes())?;
+            w.put(l.to_be_bytes())?;
+            w.put(r.to_be_bytes())?;
         }
     }
-    Ok(w.pos)
+    if w.pos != w.out.len() {
+        return Err(WireError::BufferTooSmall);
+    }
+    Ok(w.sum)
 }
 
 struct Writer<'a> {
     out: &'a mut [u8],
     pos: usize,
+    sum: u64,
 }
 
 impl Writer<'_> {
     #[inline]
-    fn put(&mut self, bytes: &[u8]) -> Result<(), WireError> {
-        let end = self.pos + bytes.len();
+    fn put(&mut self, bytes: [u8; 4]) -> Result<(), WireError> {
+        let end = self.pos + 4;
         self.out
             .get_mut(self.pos..end)
             .ok_or(WireError::BufferTooSmall)?
-            .copy_from_slice(bytes);
+            .copy_from_slice(&bytes);
         self.pos = end;
+        self.sum += word_sum(bytes);
         Ok(())
     }
 }
@@ -325,11 +577,19 @@ impl Writer<'_> {
 mod tests {
     use super::*;
 
+    /// Writes `o`, checking the returned checksum sum against the bytes.
     fn emit(o: &TcpOptions) -> Vec<u8> {
-        let mut buf = [0u8; 64];
-        let n = write(o, &mut buf).unwrap();
-        assert_eq!(n, o.wire_len());
-        buf[..n].to_vec()
+        let mut buf = vec![0u8; o.wire_len()];
+        let sum = crate::options::with_writer!(o, w => {
+            assert_eq!(w.len(), o.wire_len());
+            w.write(&mut buf).unwrap()
+        });
+        assert_eq!(
+            crate::checksum::fold(sum),
+            crate::checksum::fold(crate::checksum::sum(&buf, 0)),
+            "{o:?}"
+        );
+        buf
     }
 
     #[test]
@@ -376,7 +636,18 @@ mod tests {
             mss: Some(536),
             ..Default::default()
         };
-        assert_eq!(write(&o, &mut [0u8; 3]), Err(WireError::BufferTooSmall));
+        let w = |o: &TcpOptions, out: &mut [u8]| crate::options::with_writer!(o, w => w.write(out));
+        assert_eq!(w(&o, &mut [0u8; 3]), Err(WireError::BufferTooSmall));
+        assert_eq!(w(&o, &mut [0u8; 5]), Err(WireError::BufferTooSmall));
+        let ts = TcpOptions {
+            timestamps: Some(Timestamps { tsval: 1, tsecr: 2 }),
+            ..Default::default()
+        };
+        assert_eq!(w(&ts, &mut [0u8; 11]), Err(WireError::BufferTooSmall));
+        assert_eq!(
+            w(&TcpOptions::default(), &mut [0u8; 1]),
+            Err(WireError::BufferTooSmall)
+        );
     }
 
     #[test]
@@ -447,6 +718,38 @@ mod tests {
         .unwrap();
         assert_eq!(o.mss, Some(2));
         assert_eq!(o.sack.as_slice(), &[(3, 4)]);
+    }
+
+    #[test]
+    fn fast_paths_agree_with_general_loop() {
+        let templates: [&[u8]; 4] = [
+            &[],
+            &[1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8],
+            &[
+                2, 4, 5, 0xb4, 4, 2, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7,
+            ],
+            &[
+                2, 4, 5, 0xb4, 1, 1, 8, 10, 1, 2, 3, 4, 0, 0, 0, 0, 1, 3, 3, 7,
+            ],
+        ];
+        let values = [0u8, 1, 2, 3, 4, 5, 8, 10, 0x7f, 0xff];
+        let mut hits = 0;
+        for t in templates {
+            assert_eq!(parse_fast(t).map(Ok), Some(parse_general(t)));
+            // Every single-byte change either leaves the fast path or
+            // decodes exactly as the general loop does.
+            for i in 0..t.len() {
+                for v in values {
+                    let mut b = t.to_vec();
+                    b[i] = v;
+                    if let Some(o) = parse_fast(&b) {
+                        assert_eq!(Ok(o), parse_general(&b), "{b:?}");
+                        hits += 1;
+                    }
+                }
+            }
+        }
+        assert!(hits > 100);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use core::ops::{BitAnd, BitOr, BitOrAssign};
 use std::net::IpAddr;
 
 use crate::checksum;
-use crate::options::{self, MAX_OPTIONS_LEN, TcpOptions};
+use crate::options::{self, MAX_OPTIONS_LEN, OptionsWriter, TcpOptions, with_writer};
 use crate::{PROTO_TCP, TCP_HEADER_LEN, WireError};
 
 /// The eight control bits of byte 13 of the TCP header (RFC 9293 3.1,
@@ -189,29 +189,59 @@ pub struct TcpSegment<'a> {
     pub payload: &'a [u8],
 }
 
-#[inline]
-fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
-}
-
-#[inline]
-fn be32(b: &[u8], at: usize) -> u32 {
-    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
-}
-
+/// The pseudo-header sum of a segment of `len` bytes, in the little-endian
+/// domain (see [`checksum`]): addresses loaded as they lie in memory,
+/// protocol and length (big-endian values) times 256.
+///
 /// The pseudo-header length field is 16 bits for IPv4 (RFC 9293 3.1) and
-/// 32 bits for IPv6 (RFC 8200 8.1); a longer segment cannot be checksummed.
+/// 32 bits for IPv6 (RFC 8200 8.1); a longer segment cannot be checksummed
+/// ([`WireError::BadPayloadLength`]). Mixed families are
+/// [`WireError::AddressFamilyMismatch`].
 #[inline]
-fn pseudo_len(len: usize, src: IpAddr, dst: IpAddr) -> Result<u32, WireError> {
-    let max = match (src, dst) {
-        (IpAddr::V4(_), IpAddr::V4(_)) => usize::from(u16::MAX),
-        (IpAddr::V6(_), IpAddr::V6(_)) => u32::MAX as usize,
-        _ => return Err(WireError::AddressFamilyMismatch),
-    };
-    if len > max {
-        return Err(WireError::BadPayloadLength);
+fn pseudo_le(len: usize, src: IpAddr, dst: IpAddr) -> Result<u64, WireError> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            if len > usize::from(u16::MAX) {
+                return Err(WireError::BadPayloadLength);
+            }
+            let addrs = u64::from(u32::from_le_bytes(s.octets()))
+                + u64::from(u32::from_le_bytes(d.octets()));
+            Ok(addrs + ((u64::from(PROTO_TCP) + len as u64) << 8))
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            if len > u32::MAX as usize {
+                return Err(WireError::BadPayloadLength);
+            }
+            let len = len as u64;
+            let fixed = (u64::from(PROTO_TCP) + (len >> 16) + (len & 0xffff)) << 8;
+            let addrs = checksum::add(
+                checksum::fold128(u128::from_le_bytes(s.octets())),
+                checksum::fold128(u128::from_le_bytes(d.octets())),
+            );
+            Ok(checksum::add(addrs, fixed))
+        }
+        _ => Err(WireError::AddressFamilyMismatch),
     }
-    Ok(len as u32)
+}
+
+/// A segment's fixed header, options and payload.
+type Parts<'a> = (&'a [u8; TCP_HEADER_LEN], &'a [u8], &'a [u8]);
+
+/// Splits a segment into its fixed 20-byte header, its options and its
+/// payload, validating the minimum length ([`WireError::Truncated`]) and the
+/// data offset ([`WireError::BadDataOffset`]).
+#[inline]
+fn split(buf: &[u8]) -> Result<Parts<'_>, WireError> {
+    let (h, rest) = buf
+        .split_first_chunk::<TCP_HEADER_LEN>()
+        .ok_or(WireError::Truncated)?;
+    let opts_len = (usize::from(h[12] >> 4) * 4)
+        .checked_sub(TCP_HEADER_LEN)
+        .ok_or(WireError::BadDataOffset)?;
+    let (opts, payload) = rest
+        .split_at_checked(opts_len)
+        .ok_or(WireError::BadDataOffset)?;
+    Ok((h, opts, payload))
 }
 
 impl<'a> TcpSegment<'a> {
@@ -224,42 +254,69 @@ impl<'a> TcpSegment<'a> {
     /// ([`WireError::BadChecksum`], MUST-2/MUST-3, WF-02); then the options
     /// ([`WireError::BadOptionLength`]).
     pub fn parse(buf: &'a [u8], src: IpAddr, dst: IpAddr) -> Result<Self, WireError> {
-        let header_len = data_offset(buf)?;
-        let len = pseudo_len(buf.len(), src, dst)?;
-        let sum = checksum::sum(buf, checksum::pseudo_header(src, dst, PROTO_TCP, len));
+        let (h, opts, payload) = split(buf)?;
+        let pseudo = pseudo_le(buf.len(), src, dst)?;
+        // Both sums are in the little-endian domain, where "verifies" is
+        // the same test as in the big-endian one (see `checksum`).
+        let sum = checksum::add(pseudo, checksum::sum_le(buf));
         if checksum::fold(sum) != 0 {
             return Err(WireError::BadChecksum);
         }
-        Self::decode(buf, header_len)
+        Self::decode(h, opts, payload)
     }
 
     /// Like [`parse`](Self::parse) but without the checksum, for fuzzing,
     /// tests and headers quoted inside ICMP errors (which are usually
     /// truncated and whose checksum cannot be checked).
     pub fn parse_unchecked(buf: &'a [u8]) -> Result<Self, WireError> {
-        let header_len = data_offset(buf)?;
+        let (h, opts, payload) = split(buf)?;
         // Keep seg_len() exact: it counts in u32.
         if buf.len() > u32::MAX as usize - 2 {
             return Err(WireError::BadPayloadLength);
         }
-        Self::decode(buf, header_len)
+        Self::decode(h, opts, payload)
     }
 
-    /// Decodes fields and options once the data offset is known to be valid.
-    fn decode(buf: &'a [u8], header_len: usize) -> Result<Self, WireError> {
-        let options = options::parse(&buf[TCP_HEADER_LEN..header_len])?;
-        Ok(TcpSegment {
-            src_port: be16(buf, 0),
-            dst_port: be16(buf, 2),
-            seq: be32(buf, 4),
-            ack: be32(buf, 8),
-            flags: TcpFlags(buf[13]),
-            window: be16(buf, 14),
-            urgent_ptr: be16(buf, 18),
-            header_len,
+    /// Decodes fields and options once the data offset is known to be
+    /// valid. The common option layouts are decoded inline; anything else
+    /// takes the general, out-of-line path.
+    #[inline]
+    fn decode(h: &[u8; TCP_HEADER_LEN], opts: &[u8], payload: &'a [u8]) -> Result<Self, WireError> {
+        match options::parse_fast(opts) {
+            Some(options) => Ok(Self::assemble(h, opts.len(), options, payload)),
+            None => Self::decode_general(h, opts, payload),
+        }
+    }
+
+    #[inline(never)]
+    fn decode_general(
+        h: &[u8; TCP_HEADER_LEN],
+        opts: &[u8],
+        payload: &'a [u8],
+    ) -> Result<Self, WireError> {
+        let options = options::parse_general(opts)?;
+        Ok(Self::assemble(h, opts.len(), options, payload))
+    }
+
+    #[inline(always)]
+    fn assemble(
+        h: &[u8; TCP_HEADER_LEN],
+        opts_len: usize,
+        options: TcpOptions,
+        payload: &'a [u8],
+    ) -> Self {
+        TcpSegment {
+            src_port: u16::from_be_bytes([h[0], h[1]]),
+            dst_port: u16::from_be_bytes([h[2], h[3]]),
+            seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
+            ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
+            flags: TcpFlags(h[13]),
+            window: u16::from_be_bytes([h[14], h[15]]),
+            urgent_ptr: u16::from_be_bytes([h[18], h[19]]),
+            header_len: TCP_HEADER_LEN + opts_len,
             options,
-            payload: &buf[header_len..],
-        })
+            payload,
+        }
     }
 
     /// SEG.LEN: octets of data plus one for SYN and one for FIN, the
@@ -271,6 +328,7 @@ impl<'a> TcpSegment<'a> {
     }
 
     /// The header fields, for re-emitting (e.g. in tests and round trips).
+    #[inline]
     pub fn header(&self) -> TcpHeader {
         TcpHeader {
             src_port: self.src_port,
@@ -283,24 +341,6 @@ impl<'a> TcpSegment<'a> {
             options: self.options,
         }
     }
-}
-
-#[inline]
-pub(crate) fn same_family(a: IpAddr, b: IpAddr) -> bool {
-    a.is_ipv4() == b.is_ipv4()
-}
-
-/// Validates the minimum length and data offset; returns the header length.
-#[inline]
-fn data_offset(buf: &[u8]) -> Result<usize, WireError> {
-    if buf.len() < TCP_HEADER_LEN {
-        return Err(WireError::Truncated);
-    }
-    let header_len = usize::from(buf[12] >> 4) * 4;
-    if header_len < TCP_HEADER_LEN || header_len > buf.len() {
-        return Err(WireError::BadDataOffset);
-    }
-    Ok(header_len)
 }
 
 /// The first eight bytes of a TCP header, which is all that an ICMPv4 error
@@ -320,13 +360,12 @@ impl TcpQuote {
     /// Reads the ports and sequence number; fails only with
     /// [`WireError::Truncated`] when fewer than 8 bytes are quoted.
     pub fn parse(buf: &[u8]) -> Result<TcpQuote, WireError> {
-        if buf.len() < 8 {
-            return Err(WireError::Truncated);
-        }
+        let (&[s0, s1, d0, d1, q0, q1, q2, q3], _) =
+            buf.split_first_chunk::<8>().ok_or(WireError::Truncated)?;
         Ok(TcpQuote {
-            src_port: be16(buf, 0),
-            dst_port: be16(buf, 2),
-            seq: be32(buf, 4),
+            src_port: u16::from_be_bytes([s0, s1]),
+            dst_port: u16::from_be_bytes([d0, d1]),
+            seq: u32::from_be_bytes([q0, q1, q2, q3]),
         })
     }
 }
@@ -376,43 +415,97 @@ impl TcpHeader {
         dst: IpAddr,
         out: &mut [u8],
     ) -> Result<usize, WireError> {
-        let opts_len = self.options.wire_len();
-        if opts_len > MAX_OPTIONS_LEN {
+        with_writer!(&self.options, w => self.emit_with(w, payload, src, dst, out))
+    }
+
+    /// [`emit`](Self::emit) for one option layout.
+    #[inline(always)]
+    fn emit_with<W: OptionsWriter>(
+        &self,
+        options: W,
+        payload: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        out: &mut [u8],
+    ) -> Result<usize, WireError> {
+        if options.len() > MAX_OPTIONS_LEN {
             return Err(WireError::OptionsTooLong);
         }
+        let addrs = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => v4_addr_sum(s, d),
+            (IpAddr::V6(s), IpAddr::V6(d)) => checksum::add(
+                checksum::fold128(u128::from(s)),
+                checksum::fold128(u128::from(d)),
+            ),
+            _ => return Err(WireError::AddressFamilyMismatch),
+        };
+        self.emit_segment(options, payload, addrs, out)
+    }
+
+    /// [`emit`](Self::emit) once the options are known to take at most 40
+    /// bytes and the address families to agree; `addrs` is the
+    /// big-endian-domain unfolded sum of the two addresses (the variable
+    /// part of the pseudo-header).
+    ///
+    /// The checksum is computed from the field values as they are written,
+    /// not read back from `out`: every header field is a big-endian integer
+    /// whose sum modulo `0xffff` is the integer itself (2^16 ≡ 1), the
+    /// options come with their sum from [`OptionsWriter::write`], and only
+    /// the payload is summed from memory (while it is copied).
+    #[inline(always)]
+    pub(crate) fn emit_segment<W: OptionsWriter>(
+        &self,
+        options: W,
+        payload: &[u8],
+        addrs: u64,
+        out: &mut [u8],
+    ) -> Result<usize, WireError> {
+        let opts_len = options.len();
         let header_len = TCP_HEADER_LEN + opts_len;
         let total = header_len + payload.len();
-        if !same_family(src, dst) {
-            return Err(WireError::AddressFamilyMismatch);
-        }
         if total > usize::from(u16::MAX) {
             return Err(WireError::PayloadTooLong);
         }
-        let len = total as u32;
         let out = out.get_mut(..total).ok_or(WireError::BufferTooSmall)?;
+        let (hdr, rest) = out
+            .split_first_chunk_mut::<TCP_HEADER_LEN>()
+            .ok_or(WireError::BufferTooSmall)?;
+        let (opts, data) = rest
+            .split_at_mut_checked(opts_len)
+            .ok_or(WireError::BufferTooSmall)?;
 
-        let (hdr, data) = out.split_at_mut(header_len);
-        hdr[0..2].copy_from_slice(&self.src_port.to_be_bytes());
-        hdr[2..4].copy_from_slice(&self.dst_port.to_be_bytes());
-        hdr[4..8].copy_from_slice(&self.seq.to_be_bytes());
-        hdr[8..12].copy_from_slice(&self.ack.to_be_bytes());
-        // Data offset in the high nibble; reserved low nibble zero (WF-03).
-        hdr[12] = ((header_len / 4) as u8) << 4;
-        hdr[13] = self.flags.0;
-        hdr[14..16].copy_from_slice(&self.window.to_be_bytes());
-        hdr[16..18].fill(0);
+        // Bytes 0..16 as two big-endian words. Data offset in the high
+        // nibble of byte 12; reserved low nibble zero (WF-03).
+        let offset_flags = (((header_len / 4) as u64) << 12) | u64::from(self.flags.0);
+        let w0 = (u64::from(self.src_port) << 48)
+            | (u64::from(self.dst_port) << 32)
+            | u64::from(self.seq);
+        let w1 = (u64::from(self.ack) << 32) | (offset_flags << 16) | u64::from(self.window);
+        hdr[0..8].copy_from_slice(&w0.to_be_bytes());
+        hdr[8..16].copy_from_slice(&w1.to_be_bytes());
         hdr[18..20].copy_from_slice(&self.urgent_ptr.to_be_bytes());
-        options::write(&self.options, &mut hdr[TCP_HEADER_LEN..])?;
-        data.copy_from_slice(payload);
+        let opts_sum = options.write(opts)?;
+        // Copied and summed in one pass; the header is a multiple of 4
+        // bytes, so the odd-length rule only applies here.
+        let data_sum = checksum::le_to_be(checksum::copy_sum_le(data, payload));
 
-        // Header first (always a multiple of 4 bytes, so the odd-length rule
-        // only applies to the payload), then the payload from the caller's
-        // buffer, which is still hot in cache from the copy above.
-        let sum = checksum::sum(hdr, checksum::pseudo_header(src, dst, PROTO_TCP, len));
-        let csum = checksum::fold(checksum::sum(payload, sum));
+        // A big-endian word of any even width counts as itself (2^16 ≡ 1),
+        // so the two header words go in whole. The rest: the pseudo-header
+        // (protocol, TCP length), the urgent pointer (the checksum field
+        // counts as zero) and the options, all small.
+        let fields =
+            u64::from(PROTO_TCP) + total as u64 + u64::from(self.urgent_ptr) + opts_sum + data_sum;
+        let words = checksum::add(checksum::add(w0, w1), addrs);
+        let csum = checksum::fold(checksum::add(words, fields));
         hdr[16..18].copy_from_slice(&csum.to_be_bytes());
         Ok(total)
     }
+}
+
+/// The big-endian-domain sum of two IPv4 addresses (below 2^33).
+#[inline]
+pub(crate) fn v4_addr_sum(src: std::net::Ipv4Addr, dst: std::net::Ipv4Addr) -> u64 {
+    u64::from(u32::from(src)) + u64::from(u32::from(dst))
 }
 
 #[cfg(test)]
