@@ -28,10 +28,9 @@
 //! without timestamps they are lost, which is the known cost of cookies
 //! (RFC 4987 section 3.6).
 
-use core::hash::Hasher;
 use core::net::SocketAddr;
 
-use crate::secret::{Secret, keyed, write_sockaddr};
+use crate::secret::{HashInput, Secret};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 
@@ -210,18 +209,18 @@ impl SynCookies {
     }
 
     fn h0(&self, local: SocketAddr, remote: SocketAddr) -> u32 {
-        let mut h = keyed(self.k0);
-        write_sockaddr(&mut h, local);
-        write_sockaddr(&mut h, remote);
-        h.finish() as u32
+        HashInput::new()
+            .sockaddr(local)
+            .sockaddr(remote)
+            .hash(self.k0) as u32
     }
 
     fn h1(&self, local: SocketAddr, remote: SocketAddr, count: u32) -> u32 {
-        let mut h = keyed(self.k1);
-        write_sockaddr(&mut h, local);
-        write_sockaddr(&mut h, remote);
-        h.write_u32(count);
-        h.finish() as u32
+        HashInput::new()
+            .sockaddr(local)
+            .sockaddr(remote)
+            .bytes(&count.to_le_bytes())
+            .hash(self.k1) as u32
     }
 }
 

@@ -14,11 +14,17 @@
 //! gives each 4-tuple its own secret offset, so an off-path attacker who
 //! sees the ISNs of their own connections learns nothing about the ISN of
 //! anyone else's (the blind-spoofing defence of RFC 6528 section 1).
+//!
+//! F is the low half of a 64-bit SipHash-2-4 output; the high half is the
+//! connection's timestamp offset (RFC 7323 section 5.4), so one hash per
+//! connection gives both. The halves of a PRF's output are independent, so
+//! neither reveals the other, and both depend on the 4-tuple and the secret
+//! alone: a new incarnation of a 4-tuple keeps its timestamp clock, which
+//! RFC 6191's reopening of TIME-WAIT relies on.
 
-use core::hash::Hasher;
 use core::net::SocketAddr;
 
-use crate::secret::{Secret, keyed, write_sockaddr};
+use crate::secret::{HashInput, Secret};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 
@@ -47,14 +53,34 @@ impl IsnGenerator {
     /// the 4 µs clock (`now.micros() / 4` truncated to u32), F SipHash-2-4
     /// over the 4-tuple with a derived key (RFC 6528 section 3).
     pub fn isn(&self, now: Instant, local: SocketAddr, remote: SocketAddr) -> SeqNum {
+        self.isn_and_ts_offset(now, local, remote).0
+    }
+
+    /// The ISN and the timestamp offset of a connection, from one hash.
+    pub fn isn_and_ts_offset(
+        &self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> (SeqNum, u32) {
         // Truncation is intended: M wraps every 2^32 * 4 µs (about 4.77
         // hours), exactly as the RFC 9293 section 3.4.1 clock does.
         let m = (now.micros() / 4) as u32;
-        let mut h = keyed(self.key);
-        write_sockaddr(&mut h, local);
-        write_sockaddr(&mut h, remote);
-        let f = h.finish() as u32;
-        SeqNum(m.wrapping_add(f))
+        let h = self.hash(local, remote);
+        (SeqNum(m.wrapping_add(h as u32)), (h >> 32) as u32)
+    }
+
+    /// The timestamp offset alone (our timestamp clock is milliseconds
+    /// plus this).
+    pub fn ts_offset(&self, local: SocketAddr, remote: SocketAddr) -> u32 {
+        (self.hash(local, remote) >> 32) as u32
+    }
+
+    fn hash(&self, local: SocketAddr, remote: SocketAddr) -> u64 {
+        HashInput::new()
+            .sockaddr(local)
+            .sockaddr(remote)
+            .hash(self.key)
     }
 }
 

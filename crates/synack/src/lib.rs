@@ -66,6 +66,7 @@ mod state;
 mod tcb;
 mod timewait;
 mod tuple;
+mod tuple_map;
 
 pub mod sim;
 

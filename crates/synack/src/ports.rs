@@ -12,16 +12,19 @@
 //! destinations that share a table slot are still hard to relate.
 //!
 //! ```text
-//! offset = F(local_ip, remote_ip, remote_port, key1)
-//! index  = G(local_ip, remote_ip, remote_port, key2) mod TABLE_LEN
+//! offset = F(local_ip, remote_ip, remote_port, key)
+//! index  = G(local_ip, remote_ip, remote_port, key) mod TABLE_LEN
 //! port   = min + (offset + table[index] + i) mod num_ephemeral,  i = 0, 1, ...
 //! ```
+//!
+//! F and G are the low and the high half of one SipHash-2-4 output: the
+//! halves of a PRF's output are two independent keyed functions, and one
+//! hash per connection costs half as much as two.
 
-use core::hash::Hasher;
 use core::net::{IpAddr, SocketAddr};
 use core::ops::RangeInclusive;
 
-use crate::secret::{Secret, keyed, write_ip};
+use crate::secret::{HashInput, Secret};
 
 /// Entries in the perturbation table. RFC 6056 suggests a table much
 /// smaller than the number of likely destinations; 256 entries (512 bytes)
@@ -37,8 +40,8 @@ pub struct PortAllocator {
     /// (port 0 is never used), so it needs more than 16 bits only in
     /// intermediate sums.
     num: u32,
-    key_offset: (u64, u64),
-    key_index: (u64, u64),
+    /// The key of F and G.
+    key: (u64, u64),
     /// Per-slot perturbations, kept reduced modulo `num`.
     table: [u16; TABLE_LEN],
 }
@@ -70,8 +73,7 @@ impl PortAllocator {
         PortAllocator {
             min: start,
             num,
-            key_offset: secret.derive(b"synack ports rfc6056 F"),
-            key_index: secret.derive(b"synack ports rfc6056 G"),
+            key: secret.derive(b"synack ports rfc6056 F"),
             table: [0; TABLE_LEN],
         }
     }
@@ -91,9 +93,10 @@ impl PortAllocator {
             return None;
         }
         let num = u64::from(self.num);
-        let offset = self.hash(self.key_offset, local, remote) % num;
+        let h = self.hash(local, remote);
+        let offset = (h & 0xFFFF_FFFF) % num;
         // TABLE_LEN is a power of two, so masking is an exact reduction.
-        let index = (self.hash(self.key_index, local, remote) as usize) & (TABLE_LEN - 1);
+        let index = ((h >> 32) as usize) & (TABLE_LEN - 1);
         let base = u64::from(self.table[index]);
         // Walking i over 0..num with one reduction per step (rather than
         // incrementing the u16 table entry as the RFC's pseudocode does)
@@ -114,12 +117,12 @@ impl PortAllocator {
         None
     }
 
-    fn hash(&self, key: (u64, u64), local: IpAddr, remote: SocketAddr) -> u64 {
-        let mut h = keyed(key);
-        write_ip(&mut h, local);
-        write_ip(&mut h, remote.ip());
-        h.write(&remote.port().to_be_bytes());
-        h.finish()
+    fn hash(&self, local: IpAddr, remote: SocketAddr) -> u64 {
+        HashInput::new()
+            .ip(local)
+            .ip(remote.ip())
+            .bytes(&remote.port().to_be_bytes())
+            .hash(self.key)
     }
 }
 

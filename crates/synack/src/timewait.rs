@@ -1,12 +1,11 @@
 //! TIME-WAIT kept apart from full TCBs (RFC 9293 3.6.1, 3.10.7.4): a few
 //! dozen bytes per entry, so that a busy server's closed connections cost
-//! almost nothing for their 2 x MSL. IPv4 entries use a 12-byte key.
+//! almost nothing for their 2 x MSL. IPv4 entries use a 12-byte key
+//! ([`Key`]).
 
 use crate::endpoint::TableHasher;
-use crate::tuple::FourTuple;
+use crate::tuple::{FamilyKey, FourTuple, Key, KeyV4, KeyV6};
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// What TIME-WAIT must remember about the old incarnation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,48 +26,6 @@ pub(crate) struct TimeWaitEntry {
     pub(crate) ts_ok: bool,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct KeyV4 {
-    local: [u8; 4],
-    remote: [u8; 4],
-    local_port: u16,
-    remote_port: u16,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-struct KeyV6 {
-    local: [u8; 16],
-    remote: [u8; 16],
-    local_port: u16,
-    remote_port: u16,
-}
-
-trait TwKey: Copy + Eq + Hash {
-    fn tuple(&self) -> FourTuple;
-}
-
-impl TwKey for KeyV4 {
-    fn tuple(&self) -> FourTuple {
-        FourTuple {
-            local_ip: IpAddr::V4(Ipv4Addr::from(self.local)),
-            remote_ip: IpAddr::V4(Ipv4Addr::from(self.remote)),
-            local_port: self.local_port,
-            remote_port: self.remote_port,
-        }
-    }
-}
-
-impl TwKey for KeyV6 {
-    fn tuple(&self) -> FourTuple {
-        FourTuple {
-            local_ip: IpAddr::V6(Ipv6Addr::from(self.local)),
-            remote_ip: IpAddr::V6(Ipv6Addr::from(self.remote)),
-            local_port: self.local_port,
-            remote_port: self.remote_port,
-        }
-    }
-}
-
 /// One address family's table: the entries, and a FIFO of keys in the
 /// order they entered. All entries last the same 2 x MSL, so the FIFO is
 /// also the expiry order; an entry whose timer was restarted is pushed to
@@ -78,7 +35,7 @@ struct Family<K> {
     fifo: VecDeque<K>,
 }
 
-impl<K: TwKey> Family<K> {
+impl<K: FamilyKey> Family<K> {
     fn new(hasher: TableHasher) -> Self {
         Family {
             map: HashMap::with_hasher(hasher),
@@ -153,7 +110,7 @@ impl TimeWaitTable {
         if self.len() >= self.cap {
             evicted = self.v4.evict_oldest() || self.v6.evict_oldest();
         }
-        match key(t) {
+        match t.key() {
             Key::V4(k) => self.v4.insert(k, e),
             Key::V6(k) => self.v6.insert(k, e),
         }
@@ -161,21 +118,21 @@ impl TimeWaitTable {
     }
 
     pub(crate) fn get_mut(&mut self, t: &FourTuple) -> Option<&mut TimeWaitEntry> {
-        match key(t) {
+        match t.key() {
             Key::V4(k) => self.v4.map.get_mut(&k),
             Key::V6(k) => self.v6.map.get_mut(&k),
         }
     }
 
     pub(crate) fn contains(&self, t: &FourTuple) -> bool {
-        match key(t) {
+        match t.key() {
             Key::V4(k) => self.v4.map.contains_key(&k),
             Key::V6(k) => self.v6.map.contains_key(&k),
         }
     }
 
     pub(crate) fn remove(&mut self, t: &FourTuple) -> Option<TimeWaitEntry> {
-        match key(t) {
+        match t.key() {
             Key::V4(k) => self.v4.map.remove(&k),
             Key::V6(k) => self.v6.map.remove(&k),
         }
@@ -212,35 +169,6 @@ impl TimeWaitTable {
             f.map.capacity() * entry + f.fifo.capacity() * core::mem::size_of::<K>()
         }
         fam(&self.v4) + fam(&self.v6)
-    }
-}
-
-enum Key {
-    V4(KeyV4),
-    V6(KeyV6),
-}
-
-fn key(t: &FourTuple) -> Key {
-    match (t.local_ip, t.remote_ip) {
-        (IpAddr::V4(l), IpAddr::V4(r)) => Key::V4(KeyV4 {
-            local: l.octets(),
-            remote: r.octets(),
-            local_port: t.local_port,
-            remote_port: t.remote_port,
-        }),
-        (l, r) => Key::V6(KeyV6 {
-            local: to_v6(l).octets(),
-            remote: to_v6(r).octets(),
-            local_port: t.local_port,
-            remote_port: t.remote_port,
-        }),
-    }
-}
-
-fn to_v6(a: IpAddr) -> Ipv6Addr {
-    match a {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        IpAddr::V6(v6) => v6,
     }
 }
 

@@ -5,7 +5,7 @@
 use super::Endpoint;
 use super::demux::unicast;
 use crate::error::Error;
-use crate::event::{ConnId, Event, ListenerId};
+use crate::event::{ConnId, Event, ListenerId, OpenKind};
 use crate::info::ConnInfo;
 use crate::listener::Listener;
 use crate::state::State;
@@ -56,9 +56,8 @@ impl Endpoint {
             .ok_or(Error::InvalidHandle)?;
         self.listener_addrs.remove(&(li.addr.ip(), li.addr.port()));
         let children: Vec<ConnId> = self
-            .slots
+            .conns
             .iter()
-            .filter_map(|s| s.tcb.as_ref())
             .filter(|t| t.listener == Some(l))
             .map(|t| t.id)
             .collect();
@@ -115,22 +114,21 @@ impl Endpoint {
                 .ports
                 .select(local.ip(), remote, |p| {
                     let t = FourTuple::new(SocketAddr::new(local.ip(), p), remote);
-                    tuples.contains_key(&t) || time_wait.contains(&t)
+                    tuples.contains(&t) || time_wait.contains(&t)
                 })
                 .ok_or(Error::AddrNotAvailable)?;
             SocketAddr::new(local.ip(), port)
         } else {
             let t = FourTuple::new(local, remote);
-            if self.tuples.contains_key(&t) || self.time_wait.contains(&t) {
+            if self.tuples.contains(&t) || self.time_wait.contains(&t) {
                 return Err(Error::AddrInUse);
             }
             local
         };
         let tuple = FourTuple::new(local, remote);
-        let iss = self.isn.isn(now, local, remote);
-        let ts_offset = self.ts_offset(&tuple);
-        let id = self.insert_tcb(tuple, |id, cfg| {
-            Tcb::new_active(id, tuple, iss, ts_offset, cfg)
+        let (iss, ts_offset) = self.isn.isn_and_ts_offset(now, local, remote);
+        let id = self.insert_tcb(tuple, iss, ts_offset, OpenKind::Active, |t, _| {
+            t.open_active();
         });
         self.counters.active_opens += 1;
         if self.cfg.trace_states {
@@ -158,7 +156,7 @@ impl Endpoint {
         if data.is_empty() {
             return Ok(0);
         }
-        let n = tcb.snd_buf.push(data, ctx.cfg.send_buffer);
+        let n = tcb.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
         if n == 0 {
             tcb.flags.set(Flags::WRITE_BLOCKED);
             return Err(Error::WouldBlock);
@@ -286,7 +284,7 @@ impl Endpoint {
     pub fn handle_icmp_error(&mut self, now: Instant, err: crate::icmp::IcmpError) {
         self.now = self.now.max(now);
         let tuple = FourTuple::new(err.local, err.remote);
-        let Some(&id) = self.tuples.get(&tuple) else {
+        let Some(&id) = self.tuples.get(&tuple.key()) else {
             self.counters.drop(crate::counters::DropReason::IcmpIgnored);
             return;
         };
@@ -306,10 +304,7 @@ impl Endpoint {
 
     /// Snapshots of every live connection (not compact TIME-WAIT entries).
     pub fn connections(&self) -> impl Iterator<Item = (ConnId, ConnInfo)> + '_ {
-        self.slots
-            .iter()
-            .filter_map(|s| s.tcb.as_deref())
-            .map(|t| (t.id, self.snapshot(t)))
+        self.conns.iter().map(|t| (t.id, self.snapshot(t)))
     }
 
     /// Whether the peer has closed its side and everything was read.

@@ -2,6 +2,7 @@
 //! 4-tuple, a TIME-WAIT entry, a listener, or nobody (RFC 9293 3.10.7.1-2).
 
 use super::Endpoint;
+use super::timers::settle;
 use crate::config::SynCookieMode;
 use crate::control::ControlSegment;
 use crate::cookie::{CookieOptions, SynCookies};
@@ -9,9 +10,9 @@ use crate::counters::DropReason;
 use crate::event::{ConnId, Event, ListenerId, OpenKind};
 use crate::seq::SeqNum;
 use crate::state::State;
-use crate::tcb::Tcb;
+use crate::tcb::{Ctx, Flags};
 use crate::time::Instant;
-use crate::tuple::FourTuple;
+use crate::tuple::{FourTuple, Key};
 use core::time::Duration;
 use std::net::IpAddr;
 use synack_wire::{PROTO_TCP, TcpFlags, TcpOptions, TcpSegment, Timestamps, WireError, parse_ip};
@@ -39,11 +40,14 @@ impl Endpoint {
         }
         // InSegs counts segments received in error too (RFC 4022).
         self.counters.in_segs += 1;
-        let seg = match TcpSegment::parse(ip.payload, ip.src, ip.dst) {
+        // Matched by reference: the segment is large, and moving it out of
+        // the `Result` would copy it.
+        let parsed = TcpSegment::parse(ip.payload, ip.src, ip.dst);
+        let seg = match &parsed {
             Ok(s) => s,
             Err(e) => {
                 self.counters.in_errs += 1;
-                self.counters.drop(if e == WireError::BadChecksum {
+                self.counters.drop(if *e == WireError::BadChecksum {
                     DropReason::BadChecksum
                 } else {
                     DropReason::MalformedTcp
@@ -57,20 +61,23 @@ impl Endpoint {
             self.counters.drop(DropReason::BadAddress);
             return;
         }
+        let key = Key::new(ip.dst, ip.src, seg.dst_port, seg.src_port);
+        if let Some(&id) = self.tuples.get(&key) {
+            self.segment_for_conn(now, id, seg);
+            return;
+        }
         let tuple = FourTuple {
             local_ip: ip.dst,
             remote_ip: ip.src,
             local_port: seg.dst_port,
             remote_port: seg.src_port,
         };
-        if let Some(&id) = self.tuples.get(&tuple) {
-            self.segment_for_conn(now, id, &seg);
-        } else if self.time_wait.contains(&tuple) {
-            self.segment_for_time_wait(now, tuple, &seg);
+        if self.time_wait.contains(&tuple) {
+            self.segment_for_time_wait(now, tuple, seg);
         } else if let Some(l) = self.find_listener(&tuple) {
-            self.segment_for_listener(now, l, tuple, &seg, None);
+            self.segment_for_listener(now, l, tuple, seg, None);
         } else {
-            self.reply_closed(tuple, &seg);
+            self.reply_closed(tuple, seg);
         }
     }
 
@@ -87,7 +94,19 @@ impl Endpoint {
     }
 
     fn segment_for_conn(&mut self, now: Instant, id: ConnId, seg: &TcpSegment<'_>) {
-        let Some(tcb) = self.tcb(id) else {
+        let Endpoint {
+            conns,
+            cfg,
+            events,
+            counters,
+            control,
+            pool,
+            tx_queue,
+            listeners,
+            timers,
+            ..
+        } = self;
+        let Some(tcb) = conns.get_mut(id) else {
             return;
         };
         // A half-open child completes only if its listener can queue it;
@@ -96,18 +115,31 @@ impl Endpoint {
             && seg.flags.ack()
             && !seg.flags.rst()
             && let Some(l) = tcb.listener
-            && self.listener(l).is_some_and(|li| li.accept_queue_full())
+            && listeners
+                .get(l.0 as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|li| li.accept_queue_full())
         {
-            self.counters.drop(DropReason::AcceptQueueFull);
+            counters.drop(DropReason::AcceptQueueFull);
             return;
         }
-        let Some((tcb, mut ctx)) = self.split(id, now) else {
-            return;
-        };
         let prev = tcb.state;
+        let mut ctx = Ctx {
+            now,
+            cfg,
+            events,
+            counters,
+            control,
+            pool,
+        };
         tcb.on_segment(&mut ctx, seg);
-        self.schedule(id);
-        self.after(id, prev);
+        if !tcb.flags.has(Flags::QUEUED_TX) {
+            tcb.flags.set(Flags::QUEUED_TX);
+            tx_queue.push_back(id);
+        }
+        if !settle(timers, id, tcb, prev) {
+            self.state_changed(id, prev);
+        }
     }
 
     /// RFC 9293 3.10.7.1: no TCB. Answer anything but a RST with a RST
@@ -182,26 +214,16 @@ impl Endpoint {
             self.counters.drop(DropReason::SynQueueFull);
             return;
         }
-        let mut iss = self.isn.isn(now, tuple.local(), tuple.remote());
+        let (mut iss, ts_offset) = self
+            .isn
+            .isn_and_ts_offset(now, tuple.local(), tuple.remote());
         if let Some(floor) = iss_floor
             && iss.le(floor)
         {
             iss = floor.add(1);
         }
-        let ts_offset = self.ts_offset(&tuple);
-        let id = self.insert_tcb(tuple, |id, cfg| {
-            Tcb::new_passive(
-                id,
-                tuple,
-                iss,
-                ts_offset,
-                cfg,
-                l,
-                SeqNum(seg.seq),
-                seg.window,
-                &seg.options,
-                now,
-            )
+        let id = self.insert_tcb(tuple, iss, ts_offset, OpenKind::Passive, |t, cfg| {
+            t.open_passive(cfg, l, SeqNum(seg.seq), seg.window, &seg.options, now);
         });
         self.counters.passive_opens += 1;
         self.child_created(l, id, tuple);
@@ -329,17 +351,13 @@ impl Endpoint {
         self.counters.syncookies_recv += 1;
         self.counters.passive_opens += 1;
         let ts_offset = self.ts_offset(&tuple);
-        let id = self.insert_tcb(tuple, |id, cfg| {
-            let mut t = Tcb::new_passive(
-                id, tuple, cookie, ts_offset, cfg, l, client_isn, seg.window, &syn_opts, now,
-            );
-            t.open = OpenKind::Cookie;
+        let id = self.insert_tcb(tuple, cookie, ts_offset, OpenKind::Cookie, |t, cfg| {
+            t.open_passive(cfg, l, client_isn, seg.window, &syn_opts, now);
             // The SYN-ACK went out statelessly: SND.NXT is past it and the
             // window we offered there is what the peer may fill.
             t.snd_nxt = cookie.add(1);
             t.snd_max = t.snd_nxt;
             t.rcv_adv = t.rcv_nxt.add(cfg.recv_buffer.min(65535) as u32);
-            t
         });
         self.child_created(l, id, tuple);
         // Now an ordinary SYN-RECEIVED child receives the ACK.

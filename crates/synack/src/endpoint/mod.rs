@@ -10,6 +10,8 @@
 
 mod api;
 mod demux;
+mod slab;
+mod timer_heap;
 mod timers;
 mod transmit;
 
@@ -17,26 +19,21 @@ use crate::config::Config;
 use crate::control::ControlQueue;
 use crate::cookie::SynCookies;
 use crate::counters::Counters;
-use crate::event::{ConnId, Event};
+use crate::event::{ConnId, Event, OpenKind};
 use crate::isn::IsnGenerator;
 use crate::listener::Listener;
 use crate::ports::PortAllocator;
 use crate::secret::Secret;
-use crate::tcb::{Ctx, Tcb};
+use crate::seq::SeqNum;
+use crate::tcb::{BufferPool, Ctx, Tcb};
 use crate::time::Instant;
 use crate::timewait::TimeWaitTable;
 use crate::tuple::FourTuple;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::hash::Hasher;
+use crate::tuple_map::TupleMap;
+use slab::Slab;
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-
-/// One slot of the connection slab. The generation makes stale handles
-/// harmless.
-struct Slot {
-    generation: u32,
-    tcb: Option<Box<Tcb>>,
-}
+use timer_heap::TimerHeap;
 
 /// A TCP endpoint: the engine.
 pub struct Endpoint {
@@ -44,12 +41,10 @@ pub struct Endpoint {
     isn: IsnGenerator,
     cookies: SynCookies,
     ports: PortAllocator,
-    ts_key: (u64, u64),
 
-    slots: Vec<Slot>,
-    free: Vec<u32>,
+    conns: Slab,
     /// The 4-tuple table: O(1) demultiplexing however many connections.
-    tuples: HashMap<FourTuple, ConnId, TableHasher>,
+    tuples: TupleMap<ConnId>,
     listeners: Vec<Option<Listener>>,
     listener_addrs: HashMap<(IpAddr, u16), u32, TableHasher>,
     time_wait: TimeWaitTable,
@@ -60,7 +55,9 @@ pub struct Endpoint {
     tx_queue: VecDeque<ConnId>,
     /// Lazy timer heap: (deadline, slot, generation). Entries may be stale;
     /// each TCB remembers its earliest entry in `armed`.
-    timers: BinaryHeap<Reverse<(Instant, u32, u32)>>,
+    timers: TimerHeap,
+    /// Buffer storage recycled between connections.
+    pool: BufferPool,
     counters: Counters,
     now: Instant,
     ip_id: u16,
@@ -77,17 +74,16 @@ impl Endpoint {
             isn: IsnGenerator::new(&secret),
             cookies: SynCookies::new(&secret),
             ports,
-            ts_key: secret.derive(b"synack timestamp offset"),
-            slots: Vec::new(),
-            free: Vec::new(),
-            tuples: HashMap::with_hasher(hasher.clone()),
+            conns: Slab::default(),
+            tuples: TupleMap::new(hasher.clone()),
             listeners: Vec::new(),
             listener_addrs: HashMap::with_hasher(hasher.clone()),
             time_wait: TimeWaitTable::new(cfg.max_time_wait, hasher),
             events: VecDeque::new(),
             control: ControlQueue::new(cfg.max_control_queue),
             tx_queue: VecDeque::new(),
-            timers: BinaryHeap::new(),
+            timers: TimerHeap::default(),
+            pool: BufferPool::default(),
             counters: Counters::default(),
             now,
             ip_id: 0,
@@ -131,52 +127,38 @@ impl Endpoint {
     }
 
     /// Heap bytes the endpoint holds for its tables and connections, for the
-    /// memory benchmark. Counts TCB boxes, buffers and table capacity.
+    /// memory benchmark. Counts the slab, buffers (pooled ones included)
+    /// and table capacity.
     pub fn heap_bytes(&self) -> usize {
-        let tcb = core::mem::size_of::<Tcb>();
-        let slots = self.slots.capacity() * core::mem::size_of::<Slot>();
-        let boxes: usize = self
-            .slots
-            .iter()
-            .filter_map(|s| s.tcb.as_ref())
-            .map(|t| tcb + t.buffer_capacity())
-            .sum();
-        let table = self.tuples.capacity() * (core::mem::size_of::<(FourTuple, ConnId)>() + 1);
-        slots + boxes + table + self.free.capacity() * 4 + self.time_wait.heap_bytes()
+        let buffers: usize = self.conns.iter().map(Tcb::buffer_capacity).sum();
+        self.conns.heap_bytes()
+            + buffers
+            + self.tuples.heap_bytes()
+            + self.time_wait.heap_bytes()
+            + self.pool.heap_bytes()
     }
 
+    /// The 4-tuple's timestamp offset (see `IsnGenerator`).
     fn ts_offset(&self, t: &FourTuple) -> u32 {
-        let mut h = siphasher::sip::SipHasher24::new_with_keys(self.ts_key.0, self.ts_key.1);
-        h.write(&ip_bytes(t.local_ip));
-        h.write(&ip_bytes(t.remote_ip));
-        h.write_u16(t.local_port);
-        h.write_u16(t.remote_port);
-        h.finish() as u32
+        self.isn.ts_offset(t.local(), t.remote())
     }
 
     fn tcb(&self, id: ConnId) -> Option<&Tcb> {
-        let slot = self.slots.get(id.index as usize)?;
-        if slot.generation != id.generation {
-            return None;
-        }
-        slot.tcb.as_deref()
+        self.conns.get(id)
     }
 
     /// A TCB and the context it needs, borrowed from disjoint fields.
     fn split(&mut self, id: ConnId, now: Instant) -> Option<(&mut Tcb, Ctx<'_>)> {
         let Endpoint {
-            slots,
+            conns,
             cfg,
             events,
             counters,
             control,
+            pool,
             ..
         } = self;
-        let slot = slots.get_mut(id.index as usize)?;
-        if slot.generation != id.generation {
-            return None;
-        }
-        let tcb = slot.tcb.as_deref_mut()?;
+        let tcb = conns.get_mut(id)?;
         Some((
             tcb,
             Ctx {
@@ -185,6 +167,7 @@ impl Endpoint {
                 events,
                 counters,
                 control,
+                pool,
             },
         ))
     }
@@ -197,48 +180,44 @@ impl Endpoint {
         self.listeners.get_mut(l.0 as usize)?.as_mut()
     }
 
-    /// Allocates a slab slot and inserts the TCB built by `make`.
+    /// Stores a new TCB for `tuple`, built in its slab slot and set up
+    /// there by `open`, and maps the 4-tuple to it.
     fn insert_tcb(
         &mut self,
         tuple: FourTuple,
-        make: impl FnOnce(ConnId, &Config) -> Tcb,
+        iss: SeqNum,
+        ts_offset: u32,
+        how: OpenKind,
+        open: impl FnOnce(&mut Tcb, &Config),
     ) -> ConnId {
-        let index = match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.slots.push(Slot {
-                    generation: 0,
-                    tcb: None,
-                });
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let id = ConnId {
-            index,
-            generation: self.slots[index as usize].generation,
-        };
-        let tcb = Box::new(make(id, &self.cfg));
-        self.slots[index as usize].tcb = Some(tcb);
-        self.tuples.insert(tuple, id);
+        let cfg = &self.cfg;
+        let (id, tcb) = self
+            .conns
+            .insert(|id| Tcb::new(id, tuple, iss, ts_offset, cfg, how));
+        open(tcb, cfg);
+        self.tuples.insert(&tuple, id);
         id
     }
 
-    fn remove_tcb(&mut self, id: ConnId) -> Option<Box<Tcb>> {
-        let slot = self.slots.get_mut(id.index as usize)?;
-        if slot.generation != id.generation {
-            return None;
-        }
-        let tcb = slot.tcb.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(id.index);
-        self.unmap(&tcb.tuple, id);
-        Some(tcb)
+    /// Frees the TCB and its 4-tuple mapping.
+    fn remove_tcb(&mut self, id: ConnId) {
+        let Some(tcb) = self.conns.get_mut(id) else {
+            return;
+        };
+        tcb.free_buffers(&mut self.pool);
+        let tuple = tcb.tuple;
+        self.unmap(&tuple, id);
+        self.conns.remove(id);
     }
 
     /// Removes the 4-tuple mapping if it still names this connection.
     fn unmap(&mut self, tuple: &FourTuple, id: ConnId) {
-        if self.tuples.get(tuple) == Some(&id) {
-            self.tuples.remove(tuple);
+        // Remove first and put back in the rare case that the mapping is a
+        // newer connection's: one lookup instead of two on the common path.
+        if let Some(other) = self.tuples.remove(tuple)
+            && other != id
+        {
+            self.tuples.insert(tuple, other);
         }
     }
 }
@@ -253,13 +232,6 @@ fn table_hasher(secret: &Secret) -> TableHasher {
     let (a, b) = secret.derive(b"synack table hasher 1");
     let (c, d) = secret.derive(b"synack table hasher 2");
     ahash::RandomState::with_seeds(a, b, c, d)
-}
-
-fn ip_bytes(a: IpAddr) -> [u8; 16] {
-    match a {
-        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-        IpAddr::V6(v6) => v6.octets(),
-    }
 }
 
 impl crate::sim::Node for Endpoint {

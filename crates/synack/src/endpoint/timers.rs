@@ -3,19 +3,19 @@
 //! changes.
 
 use super::Endpoint;
+use super::timer_heap::TimerHeap;
 use crate::control::ControlSegment;
 use crate::event::{CloseReason, ConnId, Event};
 use crate::state::State;
-use crate::tcb::Flags;
+use crate::tcb::{Flags, Tcb};
 use crate::time::Instant;
 use crate::timewait::TimeWaitEntry;
-use std::cmp::Reverse;
 use synack_wire::{TcpFlags, TcpOptions, Timestamps};
 
 impl Endpoint {
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let heap = self.timers.peek().map(|Reverse((t, _, _))| *t);
+        let heap = self.timers.peek().map(|(t, _)| t);
         let now_ms = self.now.millis();
         let tw = self.time_wait.next_expiry_ms(now_ms as u32).map(|e| {
             let delta = e.wrapping_sub(now_ms as u32) as i32;
@@ -30,12 +30,11 @@ impl Endpoint {
     /// Runs every timer due at `now`. Safe to call at any time.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        while let Some(&Reverse((t, index, generation))) = self.timers.peek() {
+        while let Some((t, id)) = self.timers.peek() {
             if t > now {
                 break;
             }
             self.timers.pop();
-            let id = ConnId { index, generation };
             let Some((tcb, mut ctx)) = self.split(id, now) else {
                 continue;
             };
@@ -64,6 +63,7 @@ impl Endpoint {
     }
 
     /// Queues the connection for `poll_transmit`.
+    #[inline]
     pub(super) fn schedule(&mut self, id: ConnId) {
         let Some((tcb, _)) = self.split(id, self.now) else {
             return;
@@ -74,31 +74,34 @@ impl Endpoint {
         }
     }
 
-    /// Pushes a heap entry if the TCB's timer moved earlier than its
-    /// earliest entry. Later moves need none: the old entry fires, finds
-    /// nothing due, and re-arms.
+    /// Pushes a heap entry if the TCB's timer moved earlier (see
+    /// [`TimerHeap::arm`]).
     pub(super) fn arm(&mut self, id: ConnId) {
-        let Some((tcb, _)) = self.split(id, self.now) else {
-            return;
-        };
-        let timer = tcb.timer;
-        if timer < tcb.armed {
-            tcb.armed = timer;
-            self.timers.push(Reverse((timer, id.index, id.generation)));
+        if let Some(tcb) = self.conns.get_mut(id) {
+            self.timers.arm(id, tcb);
         }
     }
 
     /// Bookkeeping after a TCB handled an input or a timer: listener queues,
     /// removal at CLOSED, compaction into TIME-WAIT, timer arming.
     pub(super) fn after(&mut self, id: ConnId, prev: State) {
-        let Some(tcb) = self.tcb(id) else {
+        let Some(tcb) = self.conns.get_mut(id) else {
+            return;
+        };
+        if !settle(&mut self.timers, id, tcb, prev) {
+            self.state_changed(id, prev);
+        }
+    }
+
+    /// The rest of `after`, when [`settle`] cannot do it alone.
+    pub(super) fn state_changed(&mut self, id: ConnId, prev: State) {
+        let Some(tcb) = self.conns.get(id) else {
             return;
         };
         let state = tcb.state;
         let listener = tcb.listener;
         let compact = tcb.can_compact_time_wait();
         let unread = !tcb.rcv_buf.is_empty() && tcb.flags.has(Flags::VISIBLE);
-        let tuple = tcb.tuple;
         if prev == State::SynReceived
             && state != State::SynReceived
             && let Some(l) = listener
@@ -121,7 +124,10 @@ impl Endpoint {
             // A normal close can leave data the application has not read
             // yet: keep the TCB, unreachable from the network, until it has.
             if unread {
-                self.unmap(&tuple, id);
+                if let Some(tcb) = self.conns.get(id) {
+                    let tuple = tcb.tuple;
+                    self.unmap(&tuple, id);
+                }
             } else {
                 self.remove_tcb(id);
             }
@@ -137,11 +143,15 @@ impl Endpoint {
     /// Replaces a TIME-WAIT TCB by a compact entry, sending the ACK it still
     /// owed.
     fn compact_time_wait(&mut self, id: ConnId) {
-        let Some(tcb) = self.remove_tcb(id) else {
+        // Read in place, then free the slot: moving the TCB out would copy
+        // all of it.
+        let Some(tcb) = self.conns.get(id) else {
             return;
         };
         let window = (tcb.rcv_wnd() >> tcb.rcv_shift).min(65535) as u16;
         let ts_ok = tcb.flags.has(Flags::TS_OK);
+        let tuple = tcb.tuple;
+        let visible = tcb.flags.has(Flags::VISIBLE);
         let entry = TimeWaitEntry {
             snd_nxt: tcb.snd_max.0,
             rcv_nxt: tcb.rcv_nxt.0,
@@ -160,7 +170,7 @@ impl Endpoint {
                 });
             }
             let seg = ControlSegment {
-                tuple: tcb.tuple,
+                tuple,
                 seq: tcb.snd_max,
                 ack: Some(tcb.rcv_nxt),
                 flags: TcpFlags::ACK,
@@ -168,12 +178,30 @@ impl Endpoint {
             self.control
                 .push_full(seg, window, options, &mut self.counters);
         }
-        self.time_wait.insert(&tcb.tuple, entry);
-        if tcb.flags.has(Flags::VISIBLE) {
+        self.remove_tcb(id);
+        self.time_wait.insert(&tuple, entry);
+        if visible {
             self.events.push_back(Event::Closed {
                 conn: id,
                 reason: CloseReason::Normal,
             });
         }
     }
+}
+
+/// The common case of [`Endpoint::after`], by far: no table needs the TCB
+/// moved, so only the timer may need an entry. Returns false when the rest
+/// of `after` must run: when a listener's child leaves SYN-RECEIVED (its
+/// listener's queues change), and always in CLOSED and TIME-WAIT (the TCB
+/// is freed or compacted, at once or once the application has read what is
+/// left).
+pub(super) fn settle(timers: &mut TimerHeap, id: ConnId, tcb: &mut Tcb, prev: State) -> bool {
+    let state = tcb.state;
+    let leaves_listener =
+        prev == State::SynReceived && state != State::SynReceived && tcb.listener.is_some();
+    if leaves_listener || state == State::Closed || state == State::TimeWait {
+        return false;
+    }
+    timers.arm(id, tcb);
+    true
 }

@@ -2,8 +2,9 @@
 //! as whole IP datagrams into the caller's buffer.
 
 use super::Endpoint;
+use super::timers::settle;
 use crate::control::QueuedControl;
-use crate::tcb::Flags;
+use crate::tcb::{Ctx, Flags};
 use crate::time::Instant;
 use crate::tuple::FourTuple;
 use synack_wire::{IpHeader, PROTO_TCP, TcpFlags, TcpHeader, emit_ip_tcp};
@@ -21,58 +22,66 @@ impl Endpoint {
                 continue;
             }
             let id = self.tx_queue.pop_front()?;
-            let Some((tcb, mut ctx)) = self.split(id, now) else {
+            // One slab lookup for the whole segment: the TCB and the fields
+            // it needs are borrowed side by side.
+            let Endpoint {
+                conns,
+                cfg,
+                events,
+                counters,
+                control,
+                pool,
+                tx_queue,
+                timers,
+                ip_id,
+                ..
+            } = self;
+            let Some(tcb) = conns.get_mut(id) else {
                 continue;
             };
             tcb.flags.clear(Flags::QUEUED_TX);
             let prev = tcb.state;
+            // Woken with nothing to say (an ACK that needs no answer, say):
+            // skip building a segment that `next_segment` would refuse.
+            if !tcb.wants_transmit() {
+                if !settle(timers, id, tcb, prev) {
+                    self.state_changed(id, prev);
+                }
+                continue;
+            }
+            let mut ctx = Ctx {
+                now,
+                cfg,
+                events,
+                counters,
+                control,
+                pool,
+            };
             let Some(seg) = tcb.next_segment(&mut ctx) else {
                 self.after(id, prev);
                 continue;
             };
-            let tuple = self.tcb(id)?.tuple;
-            let ip = self.ip_header(&tuple);
-            let tcb = self.tcb(id)?;
+            *ip_id = ip_id.wrapping_add(1);
+            let ip = ip_header(&tcb.tuple, cfg.ttl, *ip_id);
             let payload = tcb.snd_buf.slice(seg.data_offset, seg.data_len);
-            let tcp = TcpHeader {
-                src_port: tuple.local_port,
-                dst_port: tuple.remote_port,
-                seq: seg.seq.0,
-                ack: seg.ack.0,
-                flags: seg.flags,
-                window: seg.window,
-                urgent_ptr: 0,
-                options: seg.options,
-            };
-            let written = emit_ip_tcp(&ip, &tcp, payload, buf);
+            let written = emit_ip_tcp(&ip, &seg.header, payload, buf);
             if seg.retransmission {
-                self.counters.retrans_segs += 1;
+                counters.retrans_segs += 1;
             } else {
-                self.counters.out_segs += 1;
+                counters.out_segs += 1;
             }
             // More to send: stay in the round-robin.
-            if self.tcb(id).is_some_and(|t| t.wants_transmit()) {
-                self.schedule(id);
+            if tcb.wants_transmit() {
+                tcb.flags.set(Flags::QUEUED_TX);
+                tx_queue.push_back(id);
             }
-            self.after(id, prev);
+            if !settle(timers, id, tcb, prev) {
+                self.state_changed(id, prev);
+            }
             match written {
                 Ok(n) => return Some(n),
                 Err(_) => continue,
             }
-        }
-    }
-
-    fn ip_header(&mut self, t: &FourTuple) -> IpHeader {
-        self.ip_id = self.ip_id.wrapping_add(1);
-        IpHeader {
-            src: t.local_ip,
-            dst: t.remote_ip,
-            protocol: PROTO_TCP,
-            ttl: self.cfg.ttl,
-            tos: 0,
-            ident: self.ip_id,
-            dont_fragment: true,
-            flow_label: 0,
         }
     }
 
@@ -92,11 +101,25 @@ impl Endpoint {
             urgent_ptr: 0,
             options: c.options,
         };
-        let ip = self.ip_header(&s.tuple);
+        self.ip_id = self.ip_id.wrapping_add(1);
+        let ip = ip_header(&s.tuple, self.cfg.ttl, self.ip_id);
         if flags.rst() {
             self.counters.out_rsts += 1;
         }
         self.counters.out_segs += 1;
         emit_ip_tcp(&ip, &tcp, &[], buf).ok()
+    }
+}
+
+fn ip_header(t: &FourTuple, ttl: u8, ident: u16) -> IpHeader {
+    IpHeader {
+        src: t.local_ip,
+        dst: t.remote_ip,
+        protocol: PROTO_TCP,
+        ttl,
+        tos: 0,
+        ident,
+        dont_fragment: true,
+        flow_label: 0,
     }
 }

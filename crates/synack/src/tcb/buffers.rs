@@ -1,45 +1,95 @@
 //! Send and receive buffers. Both start empty and unallocated, so an idle
 //! connection costs only its TCB; they grow on demand up to the configured
-//! size and are never reallocated per packet once warm.
+//! size and are never reallocated per packet once warm. Their storage comes
+//! from, and goes back to, an endpoint-wide [`BufferPool`], so short
+//! connections do not pay an allocation and a free per buffer.
 
-use std::collections::VecDeque;
-
-/// Bytes the application queued for sending, from SND.UNA onward: the front
-/// part is in flight (sent, unacknowledged), the rest is not yet sent.
-/// Kept contiguous so a segment's payload is always one slice.
+/// Storage recycled between connections. A connection that sends a few
+/// bytes and closes would otherwise allocate and free each of its buffers
+/// once; with the pool that costs a push and a pop. Bounded in the bytes it
+/// keeps (`MAX_POOLED_BYTES`), so it holds at most a few hundred KiB
+/// however many connections come and go.
 #[derive(Debug, Default)]
-pub(crate) struct SendBuffer {
+pub(crate) struct BufferPool {
+    free: Vec<Vec<u8>>,
+    /// Capacity of the storage in `free`.
+    bytes: usize,
+}
+
+/// Storage the pool keeps at most, in bytes: a few thousand small
+/// buffers, enough for a burst of short connections in flight at once.
+const MAX_POOLED_BYTES: usize = 256 * 1024;
+/// Larger buffers (bulk transfers) go back to the allocator: handing one
+/// to the next small connection would waste it.
+const MAX_POOLED_CAPACITY: usize = 2048;
+/// The smallest allocation a buffer starts with.
+const MIN_CAPACITY: usize = 64;
+
+impl BufferPool {
+    /// Empty storage with room for at least `want` bytes.
+    fn take(&mut self, want: usize) -> Vec<u8> {
+        match self.free.pop() {
+            Some(mut v) => {
+                self.bytes -= v.capacity();
+                if v.capacity() < want {
+                    v.reserve_exact(want);
+                }
+                v
+            }
+            None => Vec::with_capacity(want),
+        }
+    }
+
+    /// Returns storage (emptied) to the pool, or to the allocator.
+    fn give(&mut self, mut v: Vec<u8>) {
+        let cap = v.capacity();
+        if cap == 0 || cap > MAX_POOLED_CAPACITY || self.bytes + cap > MAX_POOLED_BYTES {
+            return;
+        }
+        v.clear();
+        self.bytes += cap;
+        self.free.push(v);
+    }
+
+    /// Heap bytes held by pooled storage.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.bytes + self.free.capacity() * size_of::<Vec<u8>>()
+    }
+}
+
+/// Contiguous bytes consumed from the front: `data[head..]` is live. Kept
+/// contiguous so a segment's payload is always one slice.
+#[derive(Debug, Default)]
+struct Bytes {
     data: Vec<u8>,
     head: usize,
 }
 
-impl SendBuffer {
-    /// Bytes held (in flight plus unsent).
-    pub(crate) fn len(&self) -> usize {
+impl Bytes {
+    fn len(&self) -> usize {
         self.data.len() - self.head
     }
 
     /// Appends as much of `bytes` as fits under `cap`; returns how much.
-    pub(crate) fn push(&mut self, bytes: &[u8], cap: usize) -> usize {
+    fn push(&mut self, bytes: &[u8], cap: usize, pool: &mut BufferPool) -> usize {
         let room = cap.saturating_sub(self.len());
         let n = room.min(bytes.len());
         if n == 0 {
             return 0;
         }
-        if self.head > 0 && self.data.len() + n > self.data.capacity() {
-            // Reclaim acknowledged space before growing.
+        if self.data.capacity() == 0 {
+            self.data = pool.take(n.max(MIN_CAPACITY).min(cap));
+        } else if self.head > 0 && self.data.len() + n > self.data.capacity() {
+            // Reclaim consumed space before growing.
             self.data.drain(..self.head);
             self.head = 0;
-        }
-        if self.data.capacity() == 0 {
-            self.data.reserve_exact(n.max(64).min(cap));
         }
         self.data.extend_from_slice(&bytes[..n]);
         n
     }
 
-    /// Drops `n` acknowledged bytes from the front.
-    pub(crate) fn consume(&mut self, n: usize) {
+    /// Drops `n` bytes from the front.
+    fn consume(&mut self, n: usize) {
         let n = n.min(self.len());
         self.head += n;
         if self.head == self.data.len() {
@@ -51,70 +101,91 @@ impl SendBuffer {
         }
     }
 
+    /// The live bytes.
+    fn as_slice(&self) -> &[u8] {
+        &self.data[self.head..]
+    }
+
+    /// Gives the storage back to the pool.
+    fn free(&mut self, pool: &mut BufferPool) {
+        pool.give(core::mem::take(&mut self.data));
+        self.head = 0;
+    }
+}
+
+/// Bytes the application queued for sending, from SND.UNA onward: the front
+/// part is in flight (sent, unacknowledged), the rest is not yet sent.
+#[derive(Debug, Default)]
+pub(crate) struct SendBuffer(Bytes);
+
+impl SendBuffer {
+    /// Bytes held (in flight plus unsent).
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Appends as much of `bytes` as fits under `cap`; returns how much.
+    pub(crate) fn push(&mut self, bytes: &[u8], cap: usize, pool: &mut BufferPool) -> usize {
+        self.0.push(bytes, cap, pool)
+    }
+
+    /// Drops `n` acknowledged bytes from the front.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.0.consume(n);
+    }
+
     /// `len` bytes starting `offset` bytes after SND.UNA.
     pub(crate) fn slice(&self, offset: usize, len: usize) -> &[u8] {
-        let start = (self.head + offset).min(self.data.len());
-        let end = (start + len).min(self.data.len());
-        &self.data[start..end]
+        let live = self.0.as_slice();
+        let start = offset.min(live.len());
+        let end = (start + len).min(live.len());
+        &live[start..end]
     }
 
     /// Heap bytes held.
     pub(crate) fn capacity(&self) -> usize {
-        self.data.capacity()
+        self.0.data.capacity()
     }
 
-    /// Frees everything (RST, abort).
-    pub(crate) fn clear(&mut self) {
-        self.data = Vec::new();
-        self.head = 0;
+    /// Frees everything (FIN acknowledged, RST, abort).
+    pub(crate) fn clear(&mut self, pool: &mut BufferPool) {
+        self.0.free(pool);
     }
 }
 
 /// Bytes received in order and not yet read by the application.
 #[derive(Debug, Default)]
-pub(crate) struct RecvBuffer {
-    data: VecDeque<u8>,
-}
+pub(crate) struct RecvBuffer(Bytes);
 
 impl RecvBuffer {
     pub(crate) fn len(&self) -> usize {
-        self.data.len()
+        self.0.len()
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.0.len() == 0
     }
 
     /// Appends as much of `bytes` as fits under `cap`; returns how much.
-    pub(crate) fn push(&mut self, bytes: &[u8], cap: usize) -> usize {
-        let room = cap.saturating_sub(self.data.len());
-        let n = room.min(bytes.len());
-        if n > 0 {
-            if self.data.capacity() == 0 {
-                self.data.reserve_exact(n.max(64).min(cap));
-            }
-            self.data.extend(&bytes[..n]);
-        }
-        n
+    pub(crate) fn push(&mut self, bytes: &[u8], cap: usize, pool: &mut BufferPool) -> usize {
+        self.0.push(bytes, cap, pool)
     }
 
     /// Copies out up to `out.len()` bytes and removes them.
     pub(crate) fn read(&mut self, out: &mut [u8]) -> usize {
-        let (a, b) = self.data.as_slices();
-        let n1 = a.len().min(out.len());
-        out[..n1].copy_from_slice(&a[..n1]);
-        let n2 = b.len().min(out.len() - n1);
-        out[n1..n1 + n2].copy_from_slice(&b[..n2]);
-        self.data.drain(..n1 + n2);
-        n1 + n2
+        let live = self.0.as_slice();
+        let n = live.len().min(out.len());
+        out[..n].copy_from_slice(&live[..n]);
+        self.0.consume(n);
+        n
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.data.capacity()
+        self.0.data.capacity()
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.data = VecDeque::new();
+    pub(crate) fn clear(&mut self, pool: &mut BufferPool) {
+        self.0.free(pool);
     }
 }
 
@@ -124,13 +195,14 @@ mod tests {
 
     #[test]
     fn send_buffer_stays_contiguous_across_consumes() {
+        let mut pool = BufferPool::default();
         let mut b = SendBuffer::default();
         assert_eq!(b.capacity(), 0);
-        assert_eq!(b.push(b"hello world", 8), 8);
+        assert_eq!(b.push(b"hello world", 8, &mut pool), 8);
         assert_eq!(b.slice(0, 8), b"hello wo");
         b.consume(6);
         assert_eq!(b.len(), 2);
-        assert_eq!(b.push(b"rld!", 8), 4);
+        assert_eq!(b.push(b"rld!", 8, &mut pool), 4);
         assert_eq!(b.slice(0, 10), b"world!");
         assert_eq!(b.slice(1, 2), b"or");
         b.consume(100);
@@ -140,16 +212,42 @@ mod tests {
 
     #[test]
     fn recv_buffer_respects_cap_and_reads_in_order() {
+        let mut pool = BufferPool::default();
         let mut r = RecvBuffer::default();
-        assert_eq!(r.push(b"abcdef", 4), 4);
-        assert_eq!(r.push(b"x", 4), 0);
+        assert_eq!(r.push(b"abcdef", 4, &mut pool), 4);
+        assert_eq!(r.push(b"x", 4, &mut pool), 0);
         let mut out = [0u8; 3];
         assert_eq!(r.read(&mut out), 3);
         assert_eq!(&out, b"abc");
-        assert_eq!(r.push(b"gh", 4), 2);
+        assert_eq!(r.push(b"gh", 4, &mut pool), 2);
         let mut out = [0u8; 8];
         assert_eq!(r.read(&mut out), 3);
         assert_eq!(&out[..3], b"dgh");
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn storage_is_recycled_within_bounds() {
+        let mut pool = BufferPool::default();
+        let mut a = SendBuffer::default();
+        a.push(b"0123456789", 1000, &mut pool);
+        let cap = a.capacity();
+        a.clear(&mut pool);
+        assert_eq!(a.capacity(), 0);
+        assert_eq!(
+            pool.heap_bytes(),
+            cap + pool.free.capacity() * size_of::<Vec<u8>>()
+        );
+        // The next buffer reuses it, empty.
+        let mut r = RecvBuffer::default();
+        r.push(b"xy", 1000, &mut pool);
+        assert_eq!(r.capacity(), cap);
+        assert_eq!(r.len(), 2);
+        assert!(pool.free.is_empty());
+        // Big storage is not kept.
+        let mut big = SendBuffer::default();
+        big.push(&[0; 4096], 1 << 20, &mut pool);
+        big.clear(&mut pool);
+        assert!(pool.free.is_empty());
     }
 }

@@ -28,6 +28,7 @@ pub(crate) fn acceptable(seq: SeqNum, seg_len: u32, rcv_nxt: SeqNum, rcv_wnd: u3
 
 impl Tcb {
     /// Entry point: one validated segment for this connection.
+    #[inline]
     pub(crate) fn on_segment(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
         match self.state {
             State::Closed | State::Listen => {}
@@ -500,7 +501,7 @@ impl Tcb {
             .cfg
             .recv_buffer
             .max(self.rcv_buf.len() + self.rcv_wnd() as usize);
-        let accepted = self.rcv_buf.push(payload, cap);
+        let accepted = self.rcv_buf.push(payload, cap, ctx.pool);
         if accepted > 0 {
             self.rcv_nxt = self.rcv_nxt.add(accepted as u32);
             self.notify_readable(ctx);
@@ -540,7 +541,7 @@ impl Tcb {
         self.set_state(ctx, State::TimeWait);
         ctx.counters.time_waits += 1;
         self.timer = ctx.now + 2 * ctx.cfg.msl;
-        self.snd_buf.clear();
+        self.snd_buf.clear(ctx.pool);
     }
 }
 

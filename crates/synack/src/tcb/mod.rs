@@ -18,6 +18,7 @@ use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
 use crate::tuple::FourTuple;
+pub(crate) use buffers::BufferPool;
 use buffers::{RecvBuffer, SendBuffer};
 use core::time::Duration;
 use std::collections::VecDeque;
@@ -30,6 +31,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) events: &'a mut VecDeque<Event>,
     pub(crate) counters: &'a mut Counters,
     pub(crate) control: &'a mut ControlQueue,
+    pub(crate) pool: &'a mut BufferPool,
 }
 
 /// Per-connection flags, packed to keep the TCB small.
@@ -136,54 +138,12 @@ pub(crate) struct Tcb {
 }
 
 impl Tcb {
-    /// A TCB for an active OPEN (RFC 9293 3.10.1): SYN-SENT, SYN queued.
-    pub(crate) fn new_active(
-        id: ConnId,
-        tuple: FourTuple,
-        iss: SeqNum,
-        ts_offset: u32,
-        cfg: &Config,
-    ) -> Tcb {
-        let mut t = Tcb::blank(id, tuple, iss, ts_offset, cfg, OpenKind::Active);
-        t.state = State::SynSent;
-        t.flags.set(Flags::VISIBLE);
-        t
-    }
-
-    /// A TCB for a SYN that reached a listener (RFC 9293 3.10.7.2):
-    /// SYN-RECEIVED, SYN-ACK queued, options negotiated from the SYN.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new_passive(
-        id: ConnId,
-        tuple: FourTuple,
-        iss: SeqNum,
-        ts_offset: u32,
-        cfg: &Config,
-        listener: ListenerId,
-        syn_seq: SeqNum,
-        syn_window: u16,
-        opts: &TcpOptions,
-        now: Instant,
-    ) -> Tcb {
-        let mut t = Tcb::blank(id, tuple, iss, ts_offset, cfg, OpenKind::Passive);
-        t.state = State::SynReceived;
-        t.listener = Some(listener);
-        t.irs = syn_seq;
-        t.rcv_nxt = syn_seq.add(1);
-        t.rcv_adv = t.rcv_nxt;
-        t.negotiate(opts, cfg);
-        if let Some(ts) = opts.timestamps {
-            t.ts_recent = ts.tsval;
-        }
-        t.snd_wnd = u32::from(syn_window);
-        t.max_snd_wnd = t.snd_wnd;
-        t.snd_wl1 = syn_seq;
-        t.snd_wl2 = iss;
-        t.rtt_start = now;
-        t
-    }
-
-    fn blank(
+    /// A TCB in CLOSED with nothing negotiated yet; `open_active` or
+    /// `open_passive` makes it a connection. The endpoint builds it in its
+    /// slab slot and sets it up there: a finished TCB moved into place
+    /// would be copied whole.
+    #[inline]
+    pub(crate) fn new(
         id: ConnId,
         tuple: FourTuple,
         iss: SeqNum,
@@ -236,6 +196,39 @@ impl Tcb {
         }
     }
 
+    /// An active OPEN (RFC 9293 3.10.1): SYN-SENT, SYN queued.
+    pub(crate) fn open_active(&mut self) {
+        self.state = State::SynSent;
+        self.flags.set(Flags::VISIBLE);
+    }
+
+    /// A SYN that reached a listener (RFC 9293 3.10.7.2): SYN-RECEIVED,
+    /// SYN-ACK queued, options negotiated from the SYN.
+    pub(crate) fn open_passive(
+        &mut self,
+        cfg: &Config,
+        listener: ListenerId,
+        syn_seq: SeqNum,
+        syn_window: u16,
+        opts: &TcpOptions,
+        now: Instant,
+    ) {
+        self.state = State::SynReceived;
+        self.listener = Some(listener);
+        self.irs = syn_seq;
+        self.rcv_nxt = syn_seq.add(1);
+        self.rcv_adv = self.rcv_nxt;
+        self.negotiate(opts, cfg);
+        if let Some(ts) = opts.timestamps {
+            self.ts_recent = ts.tsval;
+        }
+        self.snd_wnd = u32::from(syn_window);
+        self.max_snd_wnd = self.snd_wnd;
+        self.snd_wl1 = syn_seq;
+        self.snd_wl2 = self.iss;
+        self.rtt_start = now;
+    }
+
     /// Applies the peer's SYN options (RFC 9293 3.7.1; RFC 7323 2.2, 3.2;
     /// RFC 2018 2): an option is in force only if both sides sent it.
     pub(crate) fn negotiate(&mut self, opts: &TcpOptions, cfg: &Config) {
@@ -274,6 +267,9 @@ impl Tcb {
     }
 
     /// Moves to `to`, keeping CurrEstab and the optional trace event right.
+    /// Inlined: a lifecycle makes eight transitions, and the call cost more
+    /// than the work (the rare trace event stays out of line).
+    #[inline]
     pub(crate) fn set_state(&mut self, ctx: &mut Ctx<'_>, to: State) {
         let from = self.state;
         if from == to {
@@ -287,14 +283,19 @@ impl Tcb {
         }
         self.state = to;
         if ctx.cfg.trace_states {
-            ctx.events.push_back(Event::StateChanged {
-                conn: self.id,
-                local: self.tuple.local(),
-                remote: self.tuple.remote(),
-                from,
-                to,
-            });
+            self.trace_state(ctx, from, to);
         }
+    }
+
+    #[cold]
+    fn trace_state(&self, ctx: &mut Ctx<'_>, from: State, to: State) {
+        ctx.events.push_back(Event::StateChanged {
+            conn: self.id,
+            local: self.tuple.local(),
+            remote: self.tuple.remote(),
+            from,
+            to,
+        });
     }
 
     /// Ends the connection: CLOSED, buffers freed, the application told (if
@@ -307,9 +308,9 @@ impl Tcb {
             ctx.counters.attempt_fails += 1;
         }
         self.set_state(ctx, State::Closed);
-        self.snd_buf.clear();
+        self.snd_buf.clear(ctx.pool);
         if reason != CloseReason::Normal {
-            self.rcv_buf.clear();
+            self.rcv_buf.clear(ctx.pool);
         }
         self.timer = Instant::NEVER;
         if self.flags.has(Flags::VISIBLE) {
@@ -392,6 +393,13 @@ impl Tcb {
     /// Current retransmission timeout.
     pub(crate) fn rto(&self, cfg: &Config) -> Duration {
         self.rtt.rto(&cfg.rtt)
+    }
+
+    /// Gives the buffers' storage back to the pool (the TCB is being freed).
+    #[inline]
+    pub(crate) fn free_buffers(&mut self, pool: &mut BufferPool) {
+        self.snd_buf.clear(pool);
+        self.rcv_buf.clear(pool);
     }
 
     /// Heap bytes held by the buffers.

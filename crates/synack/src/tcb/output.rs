@@ -5,17 +5,15 @@ use super::{Ctx, Flags, Tcb};
 use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
-use synack_wire::{TcpFlags, TcpOptions, Timestamps};
+use synack_wire::{TcpFlags, TcpHeader, TcpOptions, Timestamps};
 
-/// A segment the TCB wants sent. The payload is `data_len` bytes of the
-/// send buffer starting `data_offset` bytes after SND.UNA.
+/// A segment the TCB wants sent: its header, complete, so that it goes to
+/// the wire as it is (no copy into another header), and its payload,
+/// `data_len` bytes of the send buffer starting `data_offset` bytes after
+/// SND.UNA.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct OutSegment {
-    pub(crate) seq: SeqNum,
-    pub(crate) ack: SeqNum,
-    pub(crate) flags: TcpFlags,
-    pub(crate) window: u16,
-    pub(crate) options: TcpOptions,
+    pub(crate) header: TcpHeader,
     pub(crate) data_offset: usize,
     pub(crate) data_len: usize,
     pub(crate) retransmission: bool,
@@ -116,12 +114,9 @@ impl Tcb {
         if with_ack {
             flags = TcpFlags::SYN | TcpFlags::ACK;
         }
+        let ack = if with_ack { self.rcv_nxt } else { SeqNum(0) };
         Some(OutSegment {
-            seq: self.iss,
-            ack: if with_ack { self.rcv_nxt } else { SeqNum(0) },
-            flags,
-            window,
-            options,
+            header: self.header(self.iss, ack, flags, window, options),
             data_offset: 0,
             data_len: 0,
             retransmission,
@@ -194,12 +189,9 @@ impl Tcb {
         self.start_retransmit_timer(ctx);
         let window = self.advertise_window(ctx);
         self.flags.clear(Flags::ACK_NOW);
+        let options = self.segment_options(ctx.now);
         Some(OutSegment {
-            seq,
-            ack: self.rcv_nxt,
-            flags,
-            window,
-            options: self.segment_options(ctx.now),
+            header: self.header(seq, self.rcv_nxt, flags, window, options),
             data_offset: offset,
             data_len: len,
             retransmission,
@@ -213,16 +205,34 @@ impl Tcb {
         }
         self.flags.clear(Flags::ACK_NOW);
         let window = self.advertise_window(ctx);
+        let options = self.segment_options(ctx.now);
         Some(OutSegment {
-            seq: self.snd_nxt,
-            ack: self.rcv_nxt,
-            flags: TcpFlags::ACK,
-            window,
-            options: self.segment_options(ctx.now),
+            header: self.header(self.snd_nxt, self.rcv_nxt, TcpFlags::ACK, window, options),
             data_offset: 0,
             data_len: 0,
             retransmission: false,
         })
+    }
+
+    /// The header of a segment of this connection.
+    fn header(
+        &self,
+        seq: SeqNum,
+        ack: SeqNum,
+        flags: TcpFlags,
+        window: u16,
+        options: TcpOptions,
+    ) -> TcpHeader {
+        TcpHeader {
+            src_port: self.tuple.local_port,
+            dst_port: self.tuple.remote_port,
+            seq: seq.0,
+            ack: ack.0,
+            flags,
+            window,
+            urgent_ptr: 0,
+            options,
+        }
     }
 
     /// Options of a non-SYN segment: timestamps once negotiated (RFC 7323
