@@ -111,13 +111,18 @@ fn echo_client_example_talks_to_a_kernel_server() {
         .args(["--tun", "tun0", "--ip", "198.18.0.2", "198.18.0.1:7007"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("echo_client");
     let data = payload(300_000);
     client.stdin.take().unwrap().write_all(&data).unwrap();
     let out = client.wait_with_output().expect("echo_client output");
     server.join().expect("kernel server");
-    assert!(out.status.success(), "echo_client failed: {:?}", out.status);
+    assert!(
+        out.status.success(),
+        "echo_client failed: {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout == data, "got {} bytes back", out.stdout.len());
 }

@@ -185,7 +185,10 @@ impl Endpoint {
         if tcb.rcv_buf.is_empty() {
             tcb.flags.clear(Flags::READ_NOTIFIED);
         }
-        if tcb.window_update_due(&ctx) {
+        // After the peer's FIN no more data can come: a window update would
+        // only reach a peer that may have forgotten the connection and
+        // answer it with a RST.
+        if !tcb.flags.has(Flags::FIN_RECEIVED) && tcb.window_update_due(&ctx) {
             tcb.flags.set(Flags::ACK_NOW);
         }
         let prev = tcb.state;

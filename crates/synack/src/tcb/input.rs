@@ -288,6 +288,9 @@ impl Tcb {
                 ctx.counters.estab_resets += 1;
                 self.close(ctx, CloseReason::Reset);
             }
+            // TIME-WAIT: both FINs were exchanged and acknowledged, so the
+            // stream ended normally; the RST only cuts the wait short.
+            State::TimeWait => self.close(ctx, CloseReason::Normal),
             _ => self.close(ctx, CloseReason::Reset),
         }
     }

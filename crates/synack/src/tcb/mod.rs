@@ -309,7 +309,9 @@ impl Tcb {
         }
         self.set_state(ctx, State::Closed);
         self.snd_buf.clear(ctx.pool);
-        if reason != CloseReason::Normal {
+        // Data received in full (up to the peer's FIN) stays readable even
+        // after a reset; an incomplete stream is flushed (RFC 9293 3.10.7.4).
+        if reason != CloseReason::Normal && !self.flags.has(Flags::FIN_RECEIVED) {
             self.rcv_buf.clear(ctx.pool);
         }
         self.timer = Instant::NEVER;

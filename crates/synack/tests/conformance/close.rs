@@ -501,3 +501,35 @@ fn sm_13_close_wait_receive_reports_eof_not_new_data() {
     let mut buf = [0u8; 32];
     assert_eq!(h.recv(&mut buf), Ok(0));
 }
+
+/// SM-07 in TIME-WAIT with data still unread (the stream ended with a FIN,
+/// the application is still reading): reading after the peer's FIN sends no
+/// window update (the peer may have forgotten the connection), and a RST
+/// that ends TIME-WAIT early leaves the whole stream readable and the
+/// close normal. Found against the Linux kernel: its RST answering a late
+/// window update cut off the last of an echo.
+#[test]
+fn sm_07_time_wait_with_unread_data_survives_a_rst() {
+    let mut h = Harness::fin_wait_2(conf());
+    let c = h.conn();
+    h.inject(seg(FIN | ACK | PSH).seq(1).ack(2).len(3000));
+    h.expect(out(ACK).seq(2).ack(3002));
+    h.expect_none();
+    assert_eq!(h.state(), State::TimeWait);
+    let mut first = [0u8; 1000];
+    assert_eq!(h.recv(&mut first), Ok(1000));
+    h.pump();
+    h.expect_none();
+    h.take_events();
+    h.inject(seg(RST).seq(3002));
+    h.expect_none();
+    let rest = h.recv_all();
+    assert_eq!(rest.len(), 2000);
+    let mut all = first.to_vec();
+    all.extend_from_slice(&rest);
+    assert_eq!(all, bytes(3000));
+    assert!(h.saw(Event::Closed {
+        conn: c,
+        reason: CloseReason::Normal
+    }));
+}
