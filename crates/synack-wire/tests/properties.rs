@@ -446,6 +446,10 @@ proptest! {
         let ours = TcpSegment::parse_unchecked(&buf);
         match theirs {
             Ok(elements) => prop_assert_eq!(ours.unwrap().options, ep_options(&elements)),
+            // A corrupt option's body can spell an option kind etherparse
+            // does not know; it stops there, while we skip the option by
+            // its length as RFC 9293 MUST-6 requires. No verdict to compare.
+            Err(etherparse::TcpOptionReadError::UnknownId(_)) => {}
             Err(_) => prop_assert_eq!(ours, Err(WireError::BadOptionLength)),
         }
     }

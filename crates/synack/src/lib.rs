@@ -15,7 +15,7 @@
 //! how each connection opened), all eleven states and their transitions,
 //! RFC 5961 RST/SYN/ACK hardening with per-connection challenge-ACK limits,
 //! TIME-WAIT in a compact table with RFC 6191 reopening, in-order data with
-//! send and receive buffers, window management (scaling, receiver and sender
+//! send and receive buffers, an out-of-order queue, window management (scaling, receiver and sender
 //! SWS avoidance, Nagle, zero-window probing), retransmission with the
 //! RFC 6298 estimator, Karn's rule and backoff, R1/R2 and the user timeout,
 //! slow start and congestion avoidance (RFC 5681), and the MSS, window-scale
@@ -27,17 +27,14 @@
 //! SA) that are not implemented yet, and why:
 //!
 //! - WF-15, WF-16 (SACK blocks): SACK-permitted is negotiated only when
-//!   `Config::sack` is set (off by default); SACK generation needs the
-//!   out-of-order queue and the scoreboard, which arrive with loss recovery.
+//!   `Config::sack` is set (off by default); SACK blocks describing the
+//!   out-of-order queue, and the sender's scoreboard, arrive with loss
+//!   recovery (as do fast retransmit and recovery).
 //! - WF-17 / CE-17 (TCP Fast Open) and WF-18 (User Timeout option): optional
 //!   extensions, not started.
 //! - CE-18 (ECN negotiation): arrives with congestion-control work.
 //! - SA-10 .. SA-13 (PAWS and timestamp freshness): timestamps are sent,
 //!   echoed and used for RTT, but PAWS rejection is not applied yet.
-//! - SA-14 (out-of-order segments queued): overlapping segments are trimmed
-//!   and only new octets processed; segments beyond RCV.NXT are answered
-//!   with an immediate duplicate ACK and dropped, not held. Reassembly comes
-//!   with the out-of-order queue.
 //! - The urgent mechanism (DT-12, in another group) is not implemented; URG
 //!   is ignored on receipt.
 //!

@@ -489,9 +489,12 @@ impl Tcb {
             return;
         }
         if seq != self.rcv_nxt {
-            // Out-of-order: not held yet (a later issue adds reassembly).
-            // An immediate duplicate ACK tells the sender where we are.
-            ctx.counters.drop(DropReason::OutOfOrder);
+            // Ahead of RCV.NXT (trimming left nothing before it): held
+            // until the gap fills; an immediate duplicate ACK tells the
+            // sender where the gap is (RFC 5681 4.2).
+            if !self.ooo.insert(seq, payload, fin, self.rcv_adv) {
+                ctx.counters.drop(DropReason::OutOfOrder);
+            }
             self.flags.set(Flags::ACK_NOW);
             return;
         }
@@ -513,7 +516,18 @@ impl Tcb {
             ctx.counters.drop(DropReason::ReceiveBufferFull);
         }
         self.flags.set(Flags::ACK_NOW);
-        if fin && accepted == payload.len() {
+        let mut fin = fin && accepted == payload.len();
+        if accepted == payload.len() && !fin && !self.ooo.is_empty() {
+            // The gap may have filled: take what was held behind it.
+            let Tcb { ooo, rcv_buf, .. } = self;
+            let (moved, held_fin) = ooo.drain(self.rcv_nxt, |b| rcv_buf.push(b, cap, ctx.pool));
+            if moved > 0 {
+                self.rcv_nxt = self.rcv_nxt.add(moved);
+                self.notify_readable(ctx);
+            }
+            fin = held_fin;
+        }
+        if fin {
             self.rcv_nxt = self.rcv_nxt.add(1);
             self.flags.set(Flags::FIN_RECEIVED);
             self.notify_readable(ctx);

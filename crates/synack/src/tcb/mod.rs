@@ -6,6 +6,7 @@ mod buffers;
 mod icmp;
 mod input;
 mod output;
+mod reassembly;
 mod timer;
 
 use crate::cc::Congestion;
@@ -135,6 +136,8 @@ pub(crate) struct Tcb {
 
     pub(crate) snd_buf: SendBuffer,
     pub(crate) rcv_buf: RecvBuffer,
+    /// Segments that arrived ahead of RCV.NXT.
+    pub(crate) ooo: reassembly::Reassembly,
 }
 
 impl Tcb {
@@ -193,6 +196,7 @@ impl Tcb {
             retransmitting_since: Instant::NEVER,
             snd_buf: SendBuffer::default(),
             rcv_buf: RecvBuffer::default(),
+            ooo: reassembly::Reassembly::default(),
         }
     }
 
@@ -314,6 +318,7 @@ impl Tcb {
         if reason != CloseReason::Normal && !self.flags.has(Flags::FIN_RECEIVED) {
             self.rcv_buf.clear(ctx.pool);
         }
+        self.ooo.clear();
         self.timer = Instant::NEVER;
         if self.flags.has(Flags::VISIBLE) {
             ctx.events.push_back(Event::Closed {

@@ -206,8 +206,13 @@ impl Tcb {
         self.flags.clear(Flags::ACK_NOW);
         let window = self.advertise_window(ctx);
         let options = self.segment_options(ctx.now);
+        // The RFC's SND.NXT is our `snd_max`: after a timeout `snd_nxt` goes
+        // back to SND.UNA to resend, but the peer may already hold data up
+        // to `snd_max` (its RCV.NXT can be there), and an ACK numbered below
+        // its RCV.NXT would fail its acceptability test, ACK field and all.
+        // Two sides doing that to each other deadlock.
         Some(OutSegment {
-            header: self.header(self.snd_nxt, self.rcv_nxt, TcpFlags::ACK, window, options),
+            header: self.header(self.snd_max, self.rcv_nxt, TcpFlags::ACK, window, options),
             data_offset: 0,
             data_len: 0,
             retransmission: false,

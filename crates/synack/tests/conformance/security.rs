@@ -472,7 +472,6 @@ fn sa_14_fin_beyond_window_trimmed() {
 
 /// SA-14: out-of-order segments are held and delivered when the gap fills.
 #[test]
-#[ignore = "not implemented yet: out-of-order reassembly (SHLD-31, SA-14 second half) belongs to later work; the engine drops segments beyond RCV.NXT"]
 fn sa_14_out_of_order_segments_queued() {
     let stream = bytes(300);
     let mut h = Harness::passive_established(conf());
