@@ -1,57 +1,47 @@
 //! A Linux TAP device: the raw Ethernet link ([`TapLink`]) and the IP
 //! device built on it ([`Tap`]).
 
+use super::Device;
 use super::ethernet::{Ethernet, EthernetConfig};
-use super::tun::open_linux;
-use super::{Device, nonblocking};
+use super::tun::KernelLink;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use tun_rs::{Layer, SyncDevice};
+use tun_rs::Layer;
 
 /// The frames of a TAP device, in non-blocking mode. Wrap it in
 /// [`Ethernet`] (or use [`Tap::open`]) to carry IP.
-pub struct TapLink {
-    dev: SyncDevice,
-    name: String,
-    mtu: usize,
-}
+pub struct TapLink(KernelLink);
 
 impl TapLink {
     /// Attaches to the TAP device `name`, or creates it (see
     /// [`Tun::open`](super::Tun::open) for who owns it and whether it is
     /// brought up).
     pub fn open(name: &str) -> io::Result<TapLink> {
-        let (dev, name) = open_linux(name, Layer::L2)?;
         // The interface MTU counts the IP datagram; a frame adds its header.
-        let mtu = usize::from(dev.mtu()?) + 14;
-        Ok(TapLink { dev, name, mtu })
+        KernelLink::open(name, Layer::L2, 14).map(TapLink)
     }
 
     /// The interface name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
 }
 
 impl Device for TapLink {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
-        nonblocking(|| self.dev.recv(buf))
+        self.0.recv(buf)
     }
 
     fn send(&mut self, frame: &[u8]) -> io::Result<()> {
-        match self.dev.send(frame) {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.0.send(frame)
     }
 
     fn raw_fd(&self) -> RawFd {
-        self.dev.as_raw_fd()
+        self.0.dev.as_raw_fd()
     }
 
     fn mtu(&self) -> usize {
-        self.mtu
+        self.0.mtu
     }
 }
 
