@@ -169,37 +169,7 @@ impl Tcb {
             seg.payload.len() as u32 + u32::from(f.syn()) + u32::from(f.fin())
         };
         if !acceptable(orig_seq, seg_len, self.rcv_nxt, self.rcv_wnd()) {
-            if self.rcv_wnd() == 0 && orig_seq == self.rcv_nxt && !f.rst() && !f.syn() {
-                // A zero window accepts no text, but "special allowance
-                // should be made to accept valid ACKs, URGs, and RSTs"
-                // (RFC 9293 3.10.7.4, MUST-66): process the segment as a
-                // bare ACK and say again that the window is closed.
-                let mut bare = *seg;
-                bare.payload = &[];
-                bare.flags = TcpFlags(seg.flags.0 & !TcpFlags::FIN.0);
-                ctx.counters.drop(DropReason::OutOfWindow);
-                self.flags.set(Flags::ACK_NOW);
-                self.on_segment_synchronized(ctx, &bare);
-                return;
-            }
-            if f.rst() {
-                ctx.counters.drop(DropReason::RstIgnored);
-            } else if orig_seq.add(seg_len).le(self.rcv_nxt) {
-                // An old duplicate (our ACK was lost, or the peer timed out):
-                // the ACK is what repairs it, so it is never rate-limited.
-                if self.state == State::TimeWait && f.fin() && orig_seq.add(seg_len) == self.rcv_nxt
-                {
-                    // The peer's FIN again: ACK it and restart 2 x MSL.
-                    self.timer = ctx.now + 2 * ctx.cfg.msl;
-                }
-                ctx.counters.drop(DropReason::OutOfWindow);
-                self.flags.set(Flags::ACK_NOW);
-            } else {
-                // Beyond the window: answered, but within the per-connection
-                // budget (RFC 5961 section 7).
-                ctx.counters.drop(DropReason::OutOfWindow);
-                self.challenge_ack(ctx);
-            }
+            self.on_unacceptable(ctx, seg, seg_len);
             return;
         }
 
@@ -246,24 +216,67 @@ impl Tcb {
         }
 
         // Trim what we already have (SA-14); a SYN cannot reach here.
-        let mut seq = orig_seq;
-        let mut payload = seg.payload;
-        let mut fin = f.fin();
-        if seq.lt(self.rcv_nxt) {
-            let skip = self.rcv_nxt.since(seq) as usize;
-            if skip >= payload.len() {
-                // Only a FIN (if any) may remain.
-                if fin && skip > payload.len() {
-                    fin = false;
-                }
-                payload = &[];
-            } else {
-                payload = &payload[skip..];
-            }
-            seq = self.rcv_nxt;
-        }
+        let (seq, payload, fin) = self.trim_received(orig_seq, seg.payload, f.fin());
         // Sixth: URG is not supported yet; seventh and eighth: text and FIN.
         self.process_text(ctx, seq, payload, fin);
+    }
+
+    /// Step 1 failed (SA-01, SA-02): answer, or not, and drop.
+    fn on_unacceptable(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, seg_len: u32) {
+        let f = seg.flags;
+        let orig_seq = SeqNum(seg.seq);
+        if self.rcv_wnd() == 0 && orig_seq == self.rcv_nxt && !f.rst() && !f.syn() {
+            // A zero window accepts no text, but "special allowance should
+            // be made to accept valid ACKs, URGs, and RSTs" (RFC 9293
+            // 3.10.7.4, MUST-66): process the segment as a bare ACK and say
+            // again that the window is closed.
+            let mut bare = *seg;
+            bare.payload = &[];
+            bare.flags = TcpFlags(seg.flags.0 & !TcpFlags::FIN.0);
+            ctx.counters.drop(DropReason::OutOfWindow);
+            self.flags.set(Flags::ACK_NOW);
+            self.on_segment_synchronized(ctx, &bare);
+            return;
+        }
+        if f.rst() {
+            ctx.counters.drop(DropReason::RstIgnored);
+        } else if orig_seq.add(seg_len).le(self.rcv_nxt) {
+            // An old duplicate (our ACK was lost, or the peer timed out): the
+            // ACK is what repairs it, so it is never rate-limited.
+            if self.state == State::TimeWait && f.fin() && orig_seq.add(seg_len) == self.rcv_nxt {
+                // The peer's FIN again: ACK it and restart 2 x MSL.
+                self.timer = ctx.now + 2 * ctx.cfg.msl;
+            }
+            ctx.counters.drop(DropReason::OutOfWindow);
+            self.flags.set(Flags::ACK_NOW);
+        } else {
+            // Beyond the window: answered, but within the per-connection
+            // budget (RFC 5961 section 7).
+            ctx.counters.drop(DropReason::OutOfWindow);
+            self.challenge_ack(ctx);
+        }
+    }
+
+    /// Cuts off the octets before RCV.NXT that we already have (RFC 9293
+    /// 3.10.7.4: only new octets are processed; SA-14). Returns the new
+    /// start, the new octets, and whether a FIN remains.
+    fn trim_received<'p>(
+        &self,
+        seq: SeqNum,
+        payload: &'p [u8],
+        fin: bool,
+    ) -> (SeqNum, &'p [u8], bool) {
+        if !seq.lt(self.rcv_nxt) {
+            return (seq, payload, fin);
+        }
+        let skip = self.rcv_nxt.since(seq) as usize;
+        if skip >= payload.len() {
+            // Only a FIN (if any) may remain, and only if it lies at or
+            // after RCV.NXT.
+            (self.rcv_nxt, &[], fin && skip <= payload.len())
+        } else {
+            (self.rcv_nxt, &payload[skip..], fin)
+        }
     }
 
     /// RST handling of 3.10.7.4 step 2 with RFC 5961's exact-match rule.
