@@ -44,6 +44,11 @@ pub struct PortAllocator {
     key: (u64, u64),
     /// Per-slot perturbations, kept reduced modulo `num`.
     table: [u16; TABLE_LEN],
+    /// The last destination hashed and its hash. F and G depend on the
+    /// destination alone, and a client opens connection after connection
+    /// to the same server (a proxy to its backend, a load generator): the
+    /// keyed hash is then computed once, not once per connection.
+    last: Option<(IpAddr, SocketAddr, u64)>,
 }
 
 impl core::fmt::Debug for PortAllocator {
@@ -75,6 +80,7 @@ impl PortAllocator {
             num,
             key: secret.derive(b"synack ports rfc6056 F"),
             table: [0; TABLE_LEN],
+            last: None,
         }
     }
 
@@ -93,7 +99,14 @@ impl PortAllocator {
             return None;
         }
         let num = u64::from(self.num);
-        let h = self.hash(local, remote);
+        let h = match self.last {
+            Some((l, r, h)) if l == local && r == remote => h,
+            _ => {
+                let h = self.hash(local, remote);
+                self.last = Some((local, remote, h));
+                h
+            }
+        };
         let offset = (h & 0xFFFF_FFFF) % num;
         // TABLE_LEN is a power of two, so masking is an exact reduction.
         let index = ((h >> 32) as usize) & (TABLE_LEN - 1);
@@ -174,6 +187,23 @@ mod tests {
         // Both halves of the range get used.
         assert!(ports.iter().any(|&p| p < 57344));
         assert!(ports.iter().any(|&p| p >= 57344));
+    }
+
+    /// The memo of the last destination's hash never answers for another
+    /// destination: alternating between two gives each the port a fresh
+    /// allocator would give it.
+    #[test]
+    fn destination_memo_follows_the_destination() {
+        let mut mixed = alloc(49152..=65535);
+        let mut only_a = alloc(49152..=65535);
+        let mut only_b = alloc(49152..=65535);
+        let (a, b) = (remote(1), remote(2));
+        for _ in 0..20 {
+            let pa = mixed.select(local(), a, |_| false);
+            assert_eq!(pa, only_a.select(local(), a, |_| false));
+            let pb = mixed.select(local(), b, |_| false);
+            assert_eq!(pb, only_b.select(local(), b, |_| false));
+        }
     }
 
     /// SA-15: repeated connections to the same destination get fresh ports

@@ -5,6 +5,7 @@
 
 use crate::endpoint::TableHasher;
 use crate::tuple::{FamilyKey, FourTuple, Key, KeyV4, KeyV6};
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 
 /// What TIME-WAIT must remember about the old incarnation.
@@ -52,18 +53,20 @@ impl<K: FamilyKey> Family<K> {
     /// Removes and returns the tuple of the first expired entry.
     fn expire_one(&mut self, now_ms: u32) -> Option<Option<FourTuple>> {
         let k = *self.fifo.front()?;
-        match self.map.get(&k) {
-            None => {
+        // One lookup, through the entry, whether the slot is stale, due or
+        // not yet due.
+        match self.map.entry(k) {
+            Entry::Vacant(_) => {
                 // Removed earlier (reopened or reset); forget the slot.
                 self.fifo.pop_front();
                 Some(None)
             }
-            Some(e) if (now_ms.wrapping_sub(e.expires_ms) as i32) >= 0 => {
+            Entry::Occupied(e) if (now_ms.wrapping_sub(e.get().expires_ms) as i32) >= 0 => {
+                e.remove();
                 self.fifo.pop_front();
-                self.map.remove(&k);
                 Some(Some(k.tuple()))
             }
-            Some(_) => None,
+            Entry::Occupied(_) => None,
         }
     }
 

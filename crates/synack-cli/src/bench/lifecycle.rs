@@ -8,7 +8,7 @@
 //! entries (2 x MSL of virtual time costs nothing; the expiry work does).
 //! The endpoints use the default configuration.
 
-use super::pair::Pair;
+use super::pair::{Pair, Side};
 use crate::alloc::Owner;
 use crate::report::Report;
 use std::hint::black_box;
@@ -117,24 +117,11 @@ fn run_batch(p: &mut Pair, l: ListenerId, b: usize, bytes: &mut usize) -> Result
     }
     let (mut client_closed, mut server_closed) = (0, 0);
     loop {
-        p.pump();
+        // Receive a batch, let the application answer, transmit: each
+        // side's reply leaves with the acknowledgment of what it answers.
+        let mut moved = p.flush(Side::Client);
         let mut acted = false;
-        let client = &mut p.client;
         let server = &mut p.server;
-        Owner::Client.enter(|| {
-            while let Some(ev) = client.poll_event() {
-                match ev {
-                    Event::Connected { conn, .. } => {
-                        // The message and the FIN leave in one segment.
-                        let _ = client.send(conn, &MESSAGE);
-                        let _ = client.close(conn);
-                        acted = true;
-                    }
-                    Event::Closed { .. } => client_closed += 1,
-                    _ => {}
-                }
-            }
-        });
         Owner::Server.enter(|| {
             while let Some(ev) = server.poll_event() {
                 match ev {
@@ -149,7 +136,23 @@ fn run_batch(p: &mut Pair, l: ListenerId, b: usize, bytes: &mut usize) -> Result
                 }
             }
         });
-        if acted {
+        moved += p.flush(Side::Server);
+        let client = &mut p.client;
+        Owner::Client.enter(|| {
+            while let Some(ev) = client.poll_event() {
+                match ev {
+                    Event::Connected { conn, .. } => {
+                        // The message and the FIN leave in one segment.
+                        let _ = client.send(conn, &MESSAGE);
+                        let _ = client.close(conn);
+                        acted = true;
+                    }
+                    Event::Closed { .. } => client_closed += 1,
+                    _ => {}
+                }
+            }
+        });
+        if acted || moved > 0 {
             continue;
         }
         if client_closed == b && server_closed == b && p.client.time_wait_count() == 0 {

@@ -12,6 +12,13 @@ use synack::{Config, Endpoint, Instant, Secret};
 /// Largest datagram an endpoint writes (the MTU is 1500; room to spare).
 const BUF: usize = 2048;
 
+/// One of the two endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
 pub struct Pair {
     pub client: Endpoint,
     pub server: Endpoint,
@@ -40,6 +47,23 @@ impl Pair {
     /// Moves datagrams both ways until neither endpoint has one to send;
     /// returns how many moved.
     pub fn pump(&mut self) -> u64 {
+        let mut total = 0;
+        loop {
+            let moved = self.flush(Side::Client) + self.flush(Side::Server);
+            if moved == 0 {
+                return total;
+            }
+            total += moved;
+        }
+    }
+
+    /// Moves every datagram `from` has to send to the other endpoint, one
+    /// at a time; returns how many moved. What the receiver sends in reply
+    /// stays queued until its own flush: in between, its application can
+    /// act on the events, so that a reply rides on the same segment as
+    /// the acknowledgment (the way an event loop runs: receive a batch,
+    /// let the application answer, transmit).
+    pub fn flush(&mut self, from: Side) -> u64 {
         let Pair {
             client,
             server,
@@ -49,30 +73,20 @@ impl Pair {
             ..
         } = self;
         let now = *now;
-        let mut total = 0;
-        loop {
-            let mut moved = 0;
-            while let Some(n) = Owner::Client.enter(|| client.poll_transmit(now, &mut buf[..])) {
-                if let Some(r) = record {
-                    r.push(buf[..n].to_vec());
-                }
-                Owner::Server.enter(|| server.handle_packet(now, &buf[..n]));
-                moved += 1;
+        let (tx, rx, tx_owner, rx_owner) = match from {
+            Side::Client => (client, server, Owner::Client, Owner::Server),
+            Side::Server => (server, client, Owner::Server, Owner::Client),
+        };
+        let mut moved = 0;
+        while let Some(n) = tx_owner.enter(|| tx.poll_transmit(now, &mut buf[..])) {
+            if let Some(r) = record {
+                r.push(buf[..n].to_vec());
             }
-            while let Some(n) = Owner::Server.enter(|| server.poll_transmit(now, &mut buf[..])) {
-                if let Some(r) = record {
-                    r.push(buf[..n].to_vec());
-                }
-                Owner::Client.enter(|| client.handle_packet(now, &buf[..n]));
-                moved += 1;
-            }
-            if moved == 0 {
-                break;
-            }
-            total += moved;
+            rx_owner.enter(|| rx.handle_packet(now, &buf[..n]));
+            moved += 1;
         }
-        self.segments += total;
-        total
+        self.segments += moved;
+        moved
     }
 
     /// The earlier of the two endpoints' timers.

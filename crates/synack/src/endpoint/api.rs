@@ -22,8 +22,7 @@ impl Endpoint {
         if addr.port() == 0 || addr.ip().is_multicast() {
             return Err(Error::InvalidAddress);
         }
-        let key = (addr.ip(), addr.port());
-        if self.listener_addrs.contains_key(&key) {
+        if self.listener_addrs.contains(addr) {
             return Err(Error::AddrInUse);
         }
         let backlog = backlog.max(1);
@@ -42,7 +41,7 @@ impl Endpoint {
                 self.listeners.len() - 1
             }
         };
-        self.listener_addrs.insert(key, index as u32);
+        self.listener_addrs.insert(addr, index as u32);
         Ok(ListenerId(index as u32))
     }
 
@@ -54,7 +53,7 @@ impl Endpoint {
             .get_mut(l.0 as usize)
             .and_then(Option::take)
             .ok_or(Error::InvalidHandle)?;
-        self.listener_addrs.remove(&(li.addr.ip(), li.addr.port()));
+        self.listener_addrs.remove(li.addr);
         let children: Vec<ConnId> = self
             .conns
             .iter()

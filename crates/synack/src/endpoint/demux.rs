@@ -82,15 +82,9 @@ impl Endpoint {
     }
 
     fn find_listener(&self, t: &FourTuple) -> Option<ListenerId> {
-        let unspecified = if t.local_ip.is_ipv4() {
-            IpAddr::from([0u8; 4])
-        } else {
-            IpAddr::from([0u16; 8])
-        };
         self.listener_addrs
-            .get(&(t.local_ip, t.local_port))
-            .or_else(|| self.listener_addrs.get(&(unspecified, t.local_port)))
-            .map(|&i| ListenerId(i))
+            .find(t.local_ip, t.local_port)
+            .map(ListenerId)
     }
 
     fn segment_for_conn(&mut self, now: Instant, id: ConnId, seg: &TcpSegment<'_>) {

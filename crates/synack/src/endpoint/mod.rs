@@ -21,7 +21,7 @@ use crate::cookie::SynCookies;
 use crate::counters::Counters;
 use crate::event::{ConnId, Event, OpenKind};
 use crate::isn::IsnGenerator;
-use crate::listener::Listener;
+use crate::listener::{ListenAddrs, Listener};
 use crate::ports::PortAllocator;
 use crate::secret::Secret;
 use crate::seq::SeqNum;
@@ -31,8 +31,7 @@ use crate::timewait::TimeWaitTable;
 use crate::tuple::FourTuple;
 use crate::tuple_map::TupleMap;
 use slab::Slab;
-use std::collections::{HashMap, VecDeque};
-use std::net::IpAddr;
+use std::collections::VecDeque;
 use timer_heap::TimerHeap;
 
 /// A TCP endpoint: the engine.
@@ -46,7 +45,7 @@ pub struct Endpoint {
     /// The 4-tuple table: O(1) demultiplexing however many connections.
     tuples: TupleMap<ConnId>,
     listeners: Vec<Option<Listener>>,
-    listener_addrs: HashMap<(IpAddr, u16), u32, TableHasher>,
+    listener_addrs: ListenAddrs,
     time_wait: TimeWaitTable,
 
     events: VecDeque<Event>,
@@ -77,7 +76,7 @@ impl Endpoint {
             conns: Slab::default(),
             tuples: TupleMap::new(hasher.clone()),
             listeners: Vec::new(),
-            listener_addrs: HashMap::with_hasher(hasher.clone()),
+            listener_addrs: ListenAddrs::new(hasher.clone()),
             time_wait: TimeWaitTable::new(cfg.max_time_wait, hasher),
             events: VecDeque::new(),
             control: ControlQueue::new(cfg.max_control_queue),
