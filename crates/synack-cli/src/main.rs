@@ -73,7 +73,8 @@ BENCH
     --json            one JSON object instead of `name: value unit` lines
     --connections N   connections to run (lifecycle default 200000,
                       memory default 100000)
-    --batch N         lifecycle: connections in flight at once (default 1000)
+    --batch N         lifecycle: connections in flight at once (default: 100,
+                      then 1000)
     --size MIB        tun: bytes per transfer, in MiB (default 256; each
                       transfer also stops after 10 s)
     --pcap FILE       tun: capture synack's side of the TUN transfers

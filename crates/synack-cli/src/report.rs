@@ -31,10 +31,6 @@ impl Report {
     }
 
     /// A whole-number figure.
-    pub fn count(&mut self, name: &str, value: u64, unit: &'static str) {
-        self.figure(name, value as f64, 0, unit);
-    }
-
     pub fn note(&mut self, text: impl Into<String>) {
         self.entries.push(Entry::Note(text.into()));
     }
@@ -118,7 +114,7 @@ mod tests {
     fn text_and_json() {
         let mut r = Report::default();
         r.figure("a_per_sec", 1234.5678, 1, "1/s");
-        r.count("n", 7, "conns");
+        r.figure("n", 7.0, 0, "conns");
         r.note("say \"hi\"\n");
         r.figure("bad", f64::NAN, 0, "x");
         assert_eq!(

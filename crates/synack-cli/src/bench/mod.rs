@@ -65,8 +65,7 @@ pub fn run(o: &Options) -> ExitCode {
     let mut result = Ok(());
     if matches!(o.which, Which::All | Which::Lifecycle) {
         let n = o.connections.unwrap_or(200_000);
-        let batch = o.batch.unwrap_or(1000).min(n);
-        result = lifecycle::run(n, batch, &mut r);
+        result = lifecycle::run(n, o.batch, &mut r);
     }
     if result.is_ok() && matches!(o.which, Which::All | Which::Memory) {
         result = memory::run(o.connections.unwrap_or(100_000), &mut r);
