@@ -15,7 +15,7 @@ use synack_wire::{TcpFlags, TcpOptions, Timestamps};
 impl Endpoint {
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let heap = self.timers.peek().map(|(t, _)| t);
+        let heap = self.timers.next_deadline();
         let now_ms = self.now.millis();
         let tw = self.time_wait.next_expiry_ms(now_ms as u32).map(|e| {
             let delta = e.wrapping_sub(now_ms as u32) as i32;
@@ -30,11 +30,7 @@ impl Endpoint {
     /// Runs every timer due at `now`. Safe to call at any time.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        while let Some((t, id)) = self.timers.peek() {
-            if t > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((t, id)) = self.timers.pop_due(now) {
             let Some((tcb, mut ctx)) = self.split(id, now) else {
                 continue;
             };
