@@ -192,7 +192,7 @@ impl Endpoint {
         let cfg = &self.cfg;
         let (id, tcb) = self
             .conns
-            .insert(|id| Tcb::new(id, tuple, iss, ts_offset, cfg, how));
+            .insert(|t, id| t.reset(id, tuple, iss, ts_offset, cfg, how));
         open(tcb, cfg);
         self.tuples.insert(&tuple, id);
         id

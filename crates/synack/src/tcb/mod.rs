@@ -141,26 +141,122 @@ pub(crate) struct Tcb {
 }
 
 impl Tcb {
-    /// A TCB in CLOSED with nothing negotiated yet; `open_active` or
-    /// `open_passive` makes it a connection. The endpoint builds it in its
-    /// slab slot and sets it up there: a finished TCB moved into place
-    /// would be copied whole.
-    #[inline]
-    pub(crate) fn new(
+    /// Makes this slab slot's TCB a new one in CLOSED with nothing
+    /// negotiated yet; `open_active` or `open_passive` then makes it a
+    /// connection. Written over the old TCB field by field: a TCB built
+    /// elsewhere and moved into place would be copied whole. The fields are
+    /// named exhaustively, so a field added to `Tcb` and forgotten here does
+    /// not compile. The buffers were given back when the old TCB was freed.
+    pub(crate) fn reset(
+        &mut self,
         id: ConnId,
         tuple: FourTuple,
         iss: SeqNum,
         ts_offset: u32,
         cfg: &Config,
         open: OpenKind,
-    ) -> Tcb {
-        let ipv6 = tuple.is_ipv6();
-        let default_mss = if ipv6 { 1220 } else { 536 };
-        Tcb {
+    ) {
+        let default_mss = if tuple.is_ipv6() { 1220 } else { 536 };
+        let Tcb {
+            id: t_id,
+            tuple: t_tuple,
+            state,
+            open: t_open,
+            listener,
+            flags,
+            iss: t_iss,
+            snd_una,
+            snd_nxt,
+            snd_max,
+            snd_wnd,
+            max_snd_wnd,
+            snd_wl1,
+            snd_wl2,
+            irs,
+            rcv_nxt,
+            rcv_adv,
+            snd_mss,
+            snd_shift,
+            rcv_shift,
+            retries,
+            challenge_count,
+            ts_recent,
+            ts_offset: t_ts_offset,
+            retransmits_total,
+            soft_error,
+            user_timeout_ms,
+            rtt,
+            rtt_seq,
+            rtt_start,
+            cc,
+            timer,
+            armed,
+            challenge_start,
+            retransmitting_since,
+            snd_buf,
+            rcv_buf,
+            ooo,
+        } = self;
+        *t_id = id;
+        *t_tuple = tuple;
+        *state = State::Closed;
+        *t_open = open;
+        *listener = None;
+        *flags = Flags::default();
+        *t_iss = iss;
+        *snd_una = iss;
+        *snd_nxt = iss;
+        *snd_max = iss;
+        *snd_wnd = 0;
+        *max_snd_wnd = 0;
+        *snd_wl1 = SeqNum(0);
+        *snd_wl2 = SeqNum(0);
+        *irs = SeqNum(0);
+        *rcv_nxt = SeqNum(0);
+        *rcv_adv = SeqNum(0);
+        *snd_mss = default_mss;
+        *snd_shift = 0;
+        *rcv_shift = 0;
+        *retries = 0;
+        *challenge_count = 0;
+        *ts_recent = 0;
+        *t_ts_offset = ts_offset;
+        *retransmits_total = 0;
+        *soft_error = 0;
+        *user_timeout_ms = cfg.user_timeout.map_or(u32::MAX, |d| {
+            d.as_millis().min(u128::from(u32::MAX - 1)) as u32
+        });
+        *rtt = RttEstimator::new(&cfg.rtt);
+        *rtt_seq = iss;
+        *rtt_start = Instant::ZERO;
+        *cc = Congestion::new(u32::from(default_mss));
+        *timer = Instant::NEVER;
+        *armed = Instant::NEVER;
+        *challenge_start = Instant::ZERO;
+        *retransmitting_since = Instant::NEVER;
+        debug_assert!(snd_buf.capacity() == 0 && rcv_buf.capacity() == 0);
+        // Emptied, with its storage kept for the slot's next connections.
+        ooo.clear();
+    }
+
+    /// The TCB an empty slab slot holds until its first connection: a
+    /// CLOSED one that no handle names.
+    pub(crate) fn vacant() -> Tcb {
+        let cfg = Config::default();
+        let iss = SeqNum(0);
+        let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        let id = ConnId {
+            index: u32::MAX,
+            generation: 0,
+        };
+        let tuple = FourTuple::new(unspecified, unspecified);
+        // Placeholder values, then the one place that says what a new TCB
+        // holds.
+        let mut t = Tcb {
             id,
             tuple,
             state: State::Closed,
-            open,
+            open: OpenKind::Active,
             listener: None,
             flags: Flags::default(),
             iss,
@@ -169,27 +265,25 @@ impl Tcb {
             snd_max: iss,
             snd_wnd: 0,
             max_snd_wnd: 0,
-            snd_wl1: SeqNum(0),
-            snd_wl2: SeqNum(0),
-            irs: SeqNum(0),
-            rcv_nxt: SeqNum(0),
-            rcv_adv: SeqNum(0),
-            snd_mss: default_mss,
+            snd_wl1: iss,
+            snd_wl2: iss,
+            irs: iss,
+            rcv_nxt: iss,
+            rcv_adv: iss,
+            snd_mss: 0,
             snd_shift: 0,
             rcv_shift: 0,
             retries: 0,
             challenge_count: 0,
             ts_recent: 0,
-            ts_offset,
+            ts_offset: 0,
             retransmits_total: 0,
             soft_error: 0,
-            user_timeout_ms: cfg.user_timeout.map_or(u32::MAX, |d| {
-                d.as_millis().min(u128::from(u32::MAX - 1)) as u32
-            }),
+            user_timeout_ms: 0,
             rtt: RttEstimator::new(&cfg.rtt),
             rtt_seq: iss,
             rtt_start: Instant::ZERO,
-            cc: Congestion::new(u32::from(default_mss)),
+            cc: Congestion::new(536),
             timer: Instant::NEVER,
             armed: Instant::NEVER,
             challenge_start: Instant::ZERO,
@@ -197,7 +291,9 @@ impl Tcb {
             snd_buf: SendBuffer::default(),
             rcv_buf: RecvBuffer::default(),
             ooo: reassembly::Reassembly::default(),
-        }
+        };
+        t.reset(id, tuple, iss, 0, &cfg, OpenKind::Active);
+        t
     }
 
     /// An active OPEN (RFC 9293 3.10.1): SYN-SENT, SYN queued.
