@@ -147,110 +147,78 @@ impl Endpoint {
     /// how much. `WouldBlock` when the buffer is full (a `Writable` event
     /// follows), `BrokenPipe` after `shutdown`.
     pub fn send(&mut self, c: ConnId, data: &[u8]) -> Result<usize, Error> {
-        let now = self.now;
-        let (tcb, ctx) = self.split(c, now).ok_or(Error::NotConnected)?;
-        if tcb.flags.has(Flags::FIN_QUEUED) || !tcb.state.can_send() {
-            return Err(Error::BrokenPipe);
-        }
-        if data.is_empty() {
-            return Ok(0);
-        }
-        let n = tcb.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
-        if n == 0 {
-            tcb.flags.set(Flags::WRITE_BLOCKED);
-            return Err(Error::WouldBlock);
-        }
-        if tcb.needs_persist() && tcb.timer == Instant::NEVER {
-            tcb.timer = now + tcb.rto(ctx.cfg);
-        }
-        self.schedule(c);
-        self.arm(c);
-        Ok(n)
+        self.call(c, |tcb, ctx| {
+            if tcb.flags.has(Flags::FIN_QUEUED) || !tcb.state.can_send() {
+                return Err(Error::BrokenPipe);
+            }
+            if data.is_empty() {
+                return Ok(0);
+            }
+            let n = tcb.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
+            if n == 0 {
+                tcb.flags.set(Flags::WRITE_BLOCKED);
+                return Err(Error::WouldBlock);
+            }
+            if tcb.needs_persist() && tcb.timer == Instant::NEVER {
+                tcb.timer = ctx.now + tcb.rto(ctx.cfg);
+            }
+            Ok(n)
+        })
+        .unwrap_or(Err(Error::NotConnected))
     }
 
     /// RECEIVE: copies out buffered data. `Ok(0)` is the end of the stream
     /// (the peer's FIN); `WouldBlock` when nothing is buffered yet.
     pub fn recv(&mut self, c: ConnId, out: &mut [u8]) -> Result<usize, Error> {
-        let now = self.now;
-        let (tcb, ctx) = self.split(c, now).ok_or(Error::NotConnected)?;
-        if tcb.rcv_buf.is_empty() {
-            tcb.flags.clear(Flags::READ_NOTIFIED);
-            if tcb.flags.has(Flags::FIN_RECEIVED) || out.is_empty() {
-                return Ok(0);
+        self.call(c, |tcb, ctx| {
+            if tcb.rcv_buf.is_empty() {
+                tcb.flags.clear(Flags::READ_NOTIFIED);
+                if tcb.flags.has(Flags::FIN_RECEIVED) || out.is_empty() {
+                    return Ok(0);
+                }
+                return Err(Error::WouldBlock);
             }
-            return Err(Error::WouldBlock);
-        }
-        let n = tcb.rcv_buf.read(out);
-        if tcb.rcv_buf.is_empty() {
-            tcb.flags.clear(Flags::READ_NOTIFIED);
-        }
-        // After the peer's FIN no more data can come: a window update would
-        // only reach a peer that may have forgotten the connection and
-        // answer it with a RST.
-        if !tcb.flags.has(Flags::FIN_RECEIVED) && tcb.window_update_due(&ctx) {
-            tcb.flags.set(Flags::ACK_NOW);
-        }
-        let prev = tcb.state;
-        self.schedule(c);
-        self.after(c, prev);
-        Ok(n)
+            let n = tcb.rcv_buf.read(out);
+            if tcb.rcv_buf.is_empty() {
+                tcb.flags.clear(Flags::READ_NOTIFIED);
+            }
+            // After the peer's FIN no more data can come: a window update
+            // would only reach a peer that may have forgotten the
+            // connection and answer it with a RST.
+            if !tcb.flags.has(Flags::FIN_RECEIVED) && tcb.window_update_due(ctx) {
+                tcb.flags.set(Flags::ACK_NOW);
+            }
+            Ok(n)
+        })
+        .unwrap_or(Err(Error::NotConnected))
     }
 
     /// CLOSE of the sending half (RFC 9293 3.10.4): a FIN follows the queued
     /// data. Reading goes on until the peer's FIN. Calling it again is
     /// harmless and sends no second FIN (API-04).
     pub fn shutdown(&mut self, c: ConnId) -> Result<(), Error> {
-        let now = self.now;
-        let (tcb, mut ctx) = self.split(c, now).ok_or(Error::NotConnected)?;
-        let prev = tcb.state;
-        match tcb.state {
-            State::SynSent if tcb.snd_buf.len() == 0 => {
-                // Nothing was said and nothing is queued: delete the TCB.
-                tcb.close(&mut ctx, crate::event::CloseReason::Aborted);
-            }
-            State::SynSent | State::SynReceived => {
-                // Queued until the handshake completes (RFC 9293 3.10.4).
-                tcb.flags.set(Flags::FIN_QUEUED);
-            }
-            State::Established => {
-                tcb.flags.set(Flags::FIN_QUEUED);
-                tcb.set_state(&mut ctx, State::FinWait1);
-            }
-            State::CloseWait => {
-                tcb.flags.set(Flags::FIN_QUEUED);
-                tcb.set_state(&mut ctx, State::LastAck);
-            }
-            _ => {}
-        }
-        self.schedule(c);
-        self.after(c, prev);
-        Ok(())
+        self.call(c, Tcb::shutdown).ok_or(Error::NotConnected)
     }
 
     /// Full CLOSE: like `shutdown`, and the application reads no more. If
     /// received data is still unread, or more arrives, the peer gets a RST
     /// instead, so it knows data was lost (RFC 9293 SHLD-3, SM-11).
     pub fn close(&mut self, c: ConnId) -> Result<(), Error> {
-        let now = self.now;
-        let (tcb, _) = self.split(c, now).ok_or(Error::NotConnected)?;
-        if !tcb.rcv_buf.is_empty() {
-            self.abort(c);
-            return Ok(());
-        }
-        tcb.flags.set(Flags::APP_CLOSED);
-        self.shutdown(c)
+        self.call(c, |tcb, ctx| {
+            if tcb.rcv_buf.is_empty() {
+                tcb.flags.set(Flags::APP_CLOSED);
+                tcb.shutdown(ctx);
+            } else {
+                tcb.abort(ctx);
+            }
+        })
+        .ok_or(Error::NotConnected)
     }
 
     /// ABORT (RFC 9293 3.10.5): RST where the peer knows the connection,
     /// then CLOSED.
     pub fn abort(&mut self, c: ConnId) {
-        let now = self.now;
-        let Some((tcb, mut ctx)) = self.split(c, now) else {
-            return;
-        };
-        let prev = tcb.state;
-        tcb.abort(&mut ctx);
-        self.after(c, prev);
+        self.call(c, Tcb::abort);
     }
 
     /// Turns the Nagle algorithm off (`true`) or on (RFC 9293 MUST-17).

@@ -25,7 +25,7 @@ use crate::listener::{ListenAddrs, Listener};
 use crate::ports::PortAllocator;
 use crate::secret::Secret;
 use crate::seq::SeqNum;
-use crate::tcb::{BufferPool, Ctx, Tcb};
+use crate::tcb::{BufferPool, Ctx, Flags, Tcb};
 use crate::time::Instant;
 use crate::timewait::TimeWaitTable;
 use crate::tuple::FourTuple;
@@ -169,6 +169,43 @@ impl Endpoint {
                 pool,
             },
         ))
+    }
+
+    /// An application call on one connection, with one slab lookup: `f`
+    /// gets the TCB and its context; then, as after any input, the
+    /// connection is queued for output and its timer and tables settled.
+    fn call<R>(&mut self, id: ConnId, f: impl FnOnce(&mut Tcb, &mut Ctx<'_>) -> R) -> Option<R> {
+        let Endpoint {
+            conns,
+            cfg,
+            events,
+            counters,
+            control,
+            pool,
+            tx_queue,
+            timers,
+            now,
+            ..
+        } = self;
+        let tcb = conns.get_mut(id)?;
+        let prev = tcb.state;
+        let mut ctx = Ctx {
+            now: *now,
+            cfg,
+            events,
+            counters,
+            control,
+            pool,
+        };
+        let r = f(tcb, &mut ctx);
+        if !tcb.flags.has(Flags::QUEUED_TX) {
+            tcb.flags.set(Flags::QUEUED_TX);
+            tx_queue.push_back(id);
+        }
+        if !timers::settle(timers, id, tcb, prev) {
+            self.state_changed(id, prev);
+        }
+        Some(r)
     }
 
     fn listener(&self, l: crate::event::ListenerId) -> Option<&Listener> {

@@ -424,6 +424,30 @@ impl Tcb {
         }
     }
 
+    /// CLOSE of the sending half (RFC 9293 3.10.4): the FIN is queued
+    /// behind the data, or until the handshake completes; a connection
+    /// that has said nothing and queued nothing is simply deleted.
+    pub(crate) fn shutdown(&mut self, ctx: &mut Ctx<'_>) {
+        match self.state {
+            State::SynSent if self.snd_buf.len() == 0 => {
+                self.close(ctx, CloseReason::Aborted);
+            }
+            State::SynSent | State::SynReceived => {
+                // Queued until the handshake completes (RFC 9293 3.10.4).
+                self.flags.set(Flags::FIN_QUEUED);
+            }
+            State::Established => {
+                self.flags.set(Flags::FIN_QUEUED);
+                self.set_state(ctx, State::FinWait1);
+            }
+            State::CloseWait => {
+                self.flags.set(Flags::FIN_QUEUED);
+                self.set_state(ctx, State::LastAck);
+            }
+            _ => {}
+        }
+    }
+
     /// Sends `<SEQ=SND.NXT><RST>` and closes (RFC 9293 3.10.5 ABORT).
     pub(crate) fn abort(&mut self, ctx: &mut Ctx<'_>) {
         let sends_rst = matches!(
