@@ -139,7 +139,6 @@ impl Endpoint {
                 to: State::SynSent,
             });
         }
-        self.schedule(id);
         Ok(id)
     }
 

@@ -228,9 +228,8 @@ impl Endpoint {
             let seq = SeqNum(seg.seq).add(1);
             tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
             tcb.process_text(&mut ctx, seq, seg.payload, false);
+            self.arm(id);
         }
-        self.schedule(id);
-        self.arm(id);
     }
 
     /// A listener's new half-open child: counted in its SYN queue, and

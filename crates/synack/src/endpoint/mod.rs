@@ -217,7 +217,7 @@ impl Endpoint {
     }
 
     /// Stores a new TCB for `tuple`, built in its slab slot and set up
-    /// there by `open`, and maps the 4-tuple to it.
+    /// there by `open`, maps the 4-tuple to it and queues it for output.
     fn insert_tcb(
         &mut self,
         tuple: FourTuple,
@@ -231,6 +231,9 @@ impl Endpoint {
             .conns
             .insert(|t, id| t.reset(id, tuple, iss, ts_offset, cfg, how));
         open(tcb, cfg);
+        // Its SYN or SYN-ACK is due.
+        tcb.flags.set(Flags::QUEUED_TX);
+        self.tx_queue.push_back(id);
         self.tuples.insert(&tuple, id);
         id
     }
