@@ -22,6 +22,7 @@ pub(crate) struct OutSegment {
 impl Tcb {
     /// The next segment to send now, if any, with SND.NXT and the timers
     /// already advanced as if it were sent.
+    #[inline(always)]
     pub(crate) fn next_segment(&mut self, ctx: &mut Ctx<'_>) -> Option<OutSegment> {
         match self.state {
             State::Closed | State::Listen => None,
@@ -64,6 +65,7 @@ impl Tcb {
     }
 
     /// SYN (active) or SYN-ACK (passive or simultaneous) with our options.
+    #[inline(always)]
     fn syn_segment(&mut self, ctx: &mut Ctx<'_>, with_ack: bool) -> Option<OutSegment> {
         if self.snd_nxt != self.iss {
             return None;
@@ -124,6 +126,7 @@ impl Tcb {
     }
 
     /// Data and/or FIN, if the windows, Nagle and SWS avoidance allow.
+    #[inline(always)]
     fn data_segment(&mut self, ctx: &mut Ctx<'_>) -> Option<OutSegment> {
         let mss = usize::from(self.snd_mss);
         let offset = self.snd_nxt.since(self.snd_una) as usize;
@@ -199,6 +202,7 @@ impl Tcb {
     }
 
     /// A bare ACK, if one is owed.
+    #[inline(always)]
     fn ack_segment(&mut self, ctx: &mut Ctx<'_>) -> Option<OutSegment> {
         if !self.flags.has(Flags::ACK_NOW) {
             return None;
