@@ -44,11 +44,12 @@ pub struct PortAllocator {
     key: (u64, u64),
     /// Per-slot perturbations, kept reduced modulo `num`.
     table: [u16; TABLE_LEN],
-    /// The last destination hashed and its hash. F and G depend on the
-    /// destination alone, and a client opens connection after connection
-    /// to the same server (a proxy to its backend, a load generator): the
-    /// keyed hash is then computed once, not once per connection.
-    last: Option<(IpAddr, SocketAddr, u64)>,
+    /// The last destination hashed, with its offset (F mod the range)
+    /// and table index (G). Both depend on the destination alone, and a
+    /// client opens connection after connection to the same server (a
+    /// proxy to its backend, a load generator): the keyed hash and the
+    /// division are then done once, not once per connection.
+    last: Option<(IpAddr, SocketAddr, u32, usize)>,
 }
 
 impl core::fmt::Debug for PortAllocator {
@@ -98,31 +99,39 @@ impl PortAllocator {
         if self.num == 0 {
             return None;
         }
-        let num = u64::from(self.num);
-        let h = match self.last {
-            Some((l, r, h)) if l == local && r == remote => h,
+        let num = self.num;
+        let (offset, index) = match self.last {
+            Some((l, r, offset, index)) if l == local && r == remote => (offset, index),
             _ => {
                 let h = self.hash(local, remote);
-                self.last = Some((local, remote, h));
-                h
+                let offset = ((h & 0xFFFF_FFFF) % u64::from(num)) as u32;
+                // TABLE_LEN is a power of two, so masking is an exact
+                // reduction.
+                let index = ((h >> 32) as usize) & (TABLE_LEN - 1);
+                self.last = Some((local, remote, offset, index));
+                (offset, index)
             }
         };
-        let offset = (h & 0xFFFF_FFFF) % num;
-        // TABLE_LEN is a power of two, so masking is an exact reduction.
-        let index = ((h >> 32) as usize) & (TABLE_LEN - 1);
-        let base = u64::from(self.table[index]);
+        let base = u32::from(self.table[index]);
         // Walking i over 0..num with one reduction per step (rather than
         // incrementing the u16 table entry as the RFC's pseudocode does)
         // visits every port exactly once even when num does not divide
-        // 65536.
+        // 65536. offset, base and i are each below num, so a reduction is
+        // at most two subtractions (no division on this path).
+        let reduce = |mut x: u32| {
+            while x >= num {
+                x -= num;
+            }
+            x
+        };
         for i in 0..num {
-            let port = u64::from(self.min) + (offset + base + i) % num;
+            let port = u32::from(self.min) + reduce(offset + base + i);
             // min + (x mod num) <= end <= 65535, so this never truncates.
             let port = port as u16;
             if !in_use(port) {
                 // Algorithm 4 advances the slot by every probe made, so the
                 // next search for this slot starts past this port.
-                self.table[index] = ((base + i + 1) % num) as u16;
+                self.table[index] = reduce(base + i + 1) as u16;
                 return Some(port);
             }
         }
