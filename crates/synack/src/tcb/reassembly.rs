@@ -25,30 +25,67 @@ impl Block {
     }
 }
 
-/// The out-of-order queue of one connection.
+/// The out-of-order queue of one connection: one word in the TCB, and a
+/// box of its own from the first segment held (most connections never
+/// see one), so that every TCB is smaller and more of them stay in cache.
 #[derive(Debug, Default)]
-pub(crate) struct Reassembly {
-    blocks: Vec<Block>,
-    /// Where the peer's FIN sits, if it arrived ahead of the data before it.
-    fin: Option<SeqNum>,
-}
+pub(crate) struct Reassembly(Option<Box<Held>>);
 
 impl Reassembly {
     /// Nothing held.
     pub(crate) fn is_empty(&self) -> bool {
-        self.blocks.is_empty() && self.fin.is_none()
+        self.0
+            .as_ref()
+            .is_none_or(|h| h.blocks.is_empty() && h.fin.is_none())
     }
 
     /// Octets held.
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {
-        self.blocks.iter().map(|b| b.data.len()).sum()
+        self.0
+            .as_ref()
+            .map_or(0, |h| h.blocks.iter().map(|b| b.data.len()).sum())
     }
 
     /// Holds `data` (starting at `seq`, beyond RCV.NXT) up to the window's
     /// right edge `right`, and the FIN after it if `fin`. Returns false if
     /// the segment could not be held (too many blocks).
     pub(crate) fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> bool {
+        self.0
+            .get_or_insert_with(Box::default)
+            .insert(seq, data, fin, right)
+    }
+
+    /// Hands `sink` the octets now contiguous with `rcv_nxt`, in order, until
+    /// it takes less than offered. Returns how far RCV.NXT moved and whether
+    /// the held FIN is now next.
+    pub(crate) fn drain(
+        &mut self,
+        rcv_nxt: SeqNum,
+        sink: impl FnMut(&[u8]) -> usize,
+    ) -> (u32, bool) {
+        match &mut self.0 {
+            Some(h) => h.drain(rcv_nxt, sink),
+            None => (0, false),
+        }
+    }
+
+    /// Forgets everything (reset, abort).
+    pub(crate) fn clear(&mut self) {
+        self.0 = None;
+    }
+}
+
+/// What is held: sorted, disjoint blocks, and the FIN if it came early.
+#[derive(Debug, Default)]
+struct Held {
+    blocks: Vec<Block>,
+    /// Where the peer's FIN sits, if it arrived ahead of the data before it.
+    fin: Option<SeqNum>,
+}
+
+impl Held {
+    fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> bool {
         let room = right.since(seq) as usize;
         let data = &data[..data.len().min(room)];
         let end = seq.add(data.len() as u32);
@@ -94,14 +131,7 @@ impl Reassembly {
         true
     }
 
-    /// Hands `sink` the octets now contiguous with `rcv_nxt`, in order, until
-    /// it takes less than offered. Returns how far RCV.NXT moved and whether
-    /// the held FIN is now next.
-    pub(crate) fn drain(
-        &mut self,
-        rcv_nxt: SeqNum,
-        mut sink: impl FnMut(&[u8]) -> usize,
-    ) -> (u32, bool) {
+    fn drain(&mut self, rcv_nxt: SeqNum, mut sink: impl FnMut(&[u8]) -> usize) -> (u32, bool) {
         let mut nxt = rcv_nxt;
         while let Some(first) = self.blocks.first_mut() {
             if first.seq.gt(nxt) {
@@ -125,12 +155,6 @@ impl Reassembly {
             self.fin = None;
         }
         (nxt.since(rcv_nxt), fin)
-    }
-
-    /// Forgets everything (reset, abort).
-    pub(crate) fn clear(&mut self) {
-        self.blocks = Vec::new();
-        self.fin = None;
     }
 }
 
