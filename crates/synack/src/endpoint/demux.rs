@@ -55,12 +55,6 @@ impl Endpoint {
                 return;
             }
         };
-        // RFC 9293 MUST-57, MUST-63: nothing to or from broadcast,
-        // multicast or unspecified addresses, and no port 0.
-        if !unicast(ip.src) || !unicast(ip.dst) || seg.src_port == 0 || seg.dst_port == 0 {
-            self.counters.drop(DropReason::BadAddress);
-            return;
-        }
         let key = Key::new(ip.dst, ip.src, seg.dst_port, seg.src_port);
         if let Some(&id) = self.tuples.get(&key) {
             self.segment_for_conn(now, id, seg);
@@ -74,7 +68,18 @@ impl Endpoint {
         };
         if self.time_wait.contains(&tuple) {
             self.segment_for_time_wait(now, tuple, seg);
-        } else if let Some(l) = self.find_listener(&tuple) {
+            return;
+        }
+        // RFC 9293 MUST-57, MUST-63: nothing to or from broadcast,
+        // multicast or unspecified addresses, and no port 0. Checked only
+        // here: a connection or TIME-WAIT entry exists only for a 4-tuple
+        // that passed it (or `connect`'s own check), so a segment that
+        // matched one has good addresses already.
+        if !unicast(ip.src) || !unicast(ip.dst) || seg.src_port == 0 || seg.dst_port == 0 {
+            self.counters.drop(DropReason::BadAddress);
+            return;
+        }
+        if let Some(l) = self.find_listener(&tuple) {
             self.segment_for_listener(now, l, tuple, seg, None);
         } else {
             self.reply_closed(tuple, seg);
