@@ -33,16 +33,15 @@ impl Host {
     fn drain(&mut self, now: Instant) {
         while let Some(ev) = self.ep.poll_event() {
             match ev {
-                Event::StateChanged {
-                    remote, from, to, ..
-                } => self
-                    .ladder
-                    .borrow_mut()
-                    .state(now, self.name, remote.ip(), from, to),
-                Event::TimeWaitEnded { remote, .. } => self.ladder.borrow_mut().state(
+                Event::StateChanged(c) => {
+                    self.ladder
+                        .borrow_mut()
+                        .state(now, self.name, c.remote.ip(), c.from, c.to)
+                }
+                Event::TimeWaitEnded(s) => self.ladder.borrow_mut().state(
                     now,
                     self.name,
-                    remote.ip(),
+                    s.remote.ip(),
                     State::TimeWait,
                     State::Closed,
                 ),

@@ -77,7 +77,7 @@ pub enum SoftError {
 }
 
 /// Something the application may want to act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// An active open completed.
     Connected {
@@ -102,19 +102,10 @@ pub enum Event {
         conn: ConnId,
     },
     /// The connection moved from one state to another. Only emitted when
-    /// `Config::trace_states` is on, so production embedders are not flooded.
-    StateChanged {
-        /// The connection.
-        conn: ConnId,
-        /// Its local and remote sockets.
-        local: SocketAddr,
-        /// The peer.
-        remote: SocketAddr,
-        /// The old state.
-        from: State,
-        /// The new state.
-        to: State,
-    },
+    /// `Config::trace_states` is on, so production embedders are not
+    /// flooded. The record is boxed (tracing is for diagnosis) so that the
+    /// events every connection produces stay two words.
+    StateChanged(Box<StateChange>),
     /// Trouble short of failure, reported so the application can act
     /// (RFC 9293 MUST-47, SHLD-9): retransmissions reached R1.
     SoftError {
@@ -133,10 +124,31 @@ pub enum Event {
         reason: CloseReason,
     },
     /// A TIME-WAIT entry expired after 2 x MSL (TIME-WAIT -> CLOSED).
-    TimeWaitEnded {
-        /// Our socket.
-        local: SocketAddr,
-        /// The peer's socket.
-        remote: SocketAddr,
-    },
+    /// Only emitted when `Config::trace_states` is on; boxed as
+    /// `StateChanged` is.
+    TimeWaitEnded(Box<Sockets>),
+}
+
+/// A connection's two sockets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Sockets {
+    /// Our socket.
+    pub local: SocketAddr,
+    /// The peer's socket.
+    pub remote: SocketAddr,
+}
+
+/// A state transition, as [`Event::StateChanged`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    /// The connection.
+    pub conn: ConnId,
+    /// Our socket.
+    pub local: SocketAddr,
+    /// The peer's socket.
+    pub remote: SocketAddr,
+    /// The old state.
+    pub from: State,
+    /// The new state.
+    pub to: State,
 }

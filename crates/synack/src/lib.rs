@@ -71,7 +71,9 @@ pub use config::{Config, SynCookieMode};
 pub use counters::{Counters, DropReason};
 pub use endpoint::Endpoint;
 pub use error::Error;
-pub use event::{CloseReason, ConnId, Event, ListenerId, OpenKind, SoftError};
+pub use event::{
+    CloseReason, ConnId, Event, ListenerId, OpenKind, Sockets, SoftError, StateChange,
+};
 pub use icmp::{IcmpError, IcmpErrorKind};
 pub use info::ConnInfo;
 pub use secret::Secret;

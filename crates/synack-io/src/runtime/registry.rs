@@ -109,7 +109,7 @@ impl Registry {
                     wake.extend(s.writer.take());
                 }
             }
-            Event::StateChanged { .. } | Event::SoftError { .. } | Event::TimeWaitEnded { .. } => {}
+            Event::StateChanged(_) | Event::SoftError { .. } | Event::TimeWaitEnded(_) => {}
         }
     }
 }

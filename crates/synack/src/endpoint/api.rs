@@ -5,7 +5,7 @@
 use super::Endpoint;
 use super::demux::unicast;
 use crate::error::Error;
-use crate::event::{ConnId, Event, ListenerId, OpenKind};
+use crate::event::{ConnId, Event, ListenerId, OpenKind, StateChange};
 use crate::info::ConnInfo;
 use crate::listener::Listener;
 use crate::state::State;
@@ -131,13 +131,14 @@ impl Endpoint {
         });
         self.counters.active_opens += 1;
         if self.cfg.trace_states {
-            self.events.push_back(Event::StateChanged {
-                conn: id,
-                local,
-                remote,
-                from: State::Closed,
-                to: State::SynSent,
-            });
+            self.events
+                .push_back(Event::StateChanged(Box::new(StateChange {
+                    conn: id,
+                    local,
+                    remote,
+                    from: State::Closed,
+                    to: State::SynSent,
+                })));
         }
         Ok(id)
     }

@@ -7,7 +7,7 @@ use crate::config::SynCookieMode;
 use crate::control::ControlSegment;
 use crate::cookie::{CookieOptions, SynCookies};
 use crate::counters::DropReason;
-use crate::event::{ConnId, Event, ListenerId, OpenKind};
+use crate::event::{ConnId, Event, ListenerId, OpenKind, Sockets, StateChange};
 use crate::seq::SeqNum;
 use crate::state::State;
 use crate::tcb::{Ctx, Flags};
@@ -244,13 +244,14 @@ impl Endpoint {
             li.syn_queue += 1;
         }
         if self.cfg.trace_states {
-            self.events.push_back(Event::StateChanged {
-                conn: id,
-                local: tuple.local(),
-                remote: tuple.remote(),
-                from: State::Listen,
-                to: State::SynReceived,
-            });
+            self.events
+                .push_back(Event::StateChanged(Box::new(StateChange {
+                    conn: id,
+                    local: tuple.local(),
+                    remote: tuple.remote(),
+                    from: State::Listen,
+                    to: State::SynReceived,
+                })));
         }
     }
 
@@ -376,10 +377,11 @@ impl Endpoint {
             if seq == rcv_nxt {
                 self.time_wait.remove(&tuple);
                 if self.cfg.trace_states {
-                    self.events.push_back(Event::TimeWaitEnded {
-                        local: tuple.local(),
-                        remote: tuple.remote(),
-                    });
+                    self.events
+                        .push_back(Event::TimeWaitEnded(Box::new(Sockets {
+                            local: tuple.local(),
+                            remote: tuple.remote(),
+                        })));
                 }
                 return;
             }

@@ -5,7 +5,7 @@
 use super::Endpoint;
 use super::timer_heap::TimerHeap;
 use crate::control::ControlSegment;
-use crate::event::{CloseReason, ConnId, Event};
+use crate::event::{CloseReason, ConnId, Event, Sockets};
 use crate::state::State;
 use crate::tcb::{Flags, Tcb};
 use crate::time::Instant;
@@ -50,10 +50,11 @@ impl Endpoint {
         let now_ms = now.millis() as u32;
         while let Some(expired) = self.time_wait.expire_one(now_ms) {
             if let (Some(t), true) = (expired, self.cfg.trace_states) {
-                self.events.push_back(Event::TimeWaitEnded {
-                    local: t.local(),
-                    remote: t.remote(),
-                });
+                self.events
+                    .push_back(Event::TimeWaitEnded(Box::new(Sockets {
+                        local: t.local(),
+                        remote: t.remote(),
+                    })));
             }
         }
     }

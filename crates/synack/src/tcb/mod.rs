@@ -13,7 +13,7 @@ use crate::cc::Congestion;
 use crate::config::Config;
 use crate::control::{ControlQueue, ControlSegment};
 use crate::counters::{Counters, DropReason};
-use crate::event::{CloseReason, ConnId, Event, ListenerId, OpenKind};
+use crate::event::{CloseReason, ConnId, Event, ListenerId, OpenKind, StateChange};
 use crate::rtt::RttEstimator;
 use crate::seq::SeqNum;
 use crate::state::State;
@@ -389,13 +389,14 @@ impl Tcb {
 
     #[cold]
     fn trace_state(&self, ctx: &mut Ctx<'_>, from: State, to: State) {
-        ctx.events.push_back(Event::StateChanged {
-            conn: self.id,
-            local: self.tuple.local(),
-            remote: self.tuple.remote(),
-            from,
-            to,
-        });
+        ctx.events
+            .push_back(Event::StateChanged(Box::new(StateChange {
+                conn: self.id,
+                local: self.tuple.local(),
+                remote: self.tuple.remote(),
+                from,
+                to,
+            })));
     }
 
     /// Ends the connection: CLOSED, buffers freed, the application told (if
