@@ -12,16 +12,12 @@
 use crate::event::ConnId;
 use crate::tcb::Tcb;
 
-/// Slots per chunk: one chunk is 20 KiB.
+/// Slots per chunk: one chunk is about 17 KiB.
 const CHUNK: usize = 64;
 
 /// A slot keeps its TCB's storage when the connection ends: the next
 /// connection is written over it, which costs no drop and no copy of a
-/// TCB built elsewhere. `repr(C)` and aligned to a cache line: the
-/// generation, checked on every lookup, shares the slot's first line with
-/// the TCB's hottest fields (see `Tcb`), and every slot's lines fall the
-/// same way.
-#[repr(C, align(64))]
+/// TCB built elsewhere.
 struct Slot {
     generation: u32,
     live: bool,

@@ -73,84 +73,69 @@ impl Flags {
 }
 
 /// One connection.
-///
-/// `repr(C)`, with the fields in the order they are laid out: what nearly
-/// every segment in or out reads or writes comes first, so that it shares
-/// the first cache line with the slab slot's generation (checked on every
-/// lookup) and the next; the rest follows by how often it is used. A
-/// thousand connections do not fit in a core's L1 cache, so each line a
-/// segment does not have to touch is a miss saved.
-#[repr(C)]
 pub(crate) struct Tcb {
-    // First line, after the slot's generation (56 bytes): state, flags,
-    // the sequence numbers of both directions, timestamps and the timer.
-    pub(crate) flags: Flags,
+    pub(crate) id: ConnId,
+    pub(crate) tuple: FourTuple,
     pub(crate) state: State,
     pub(crate) open: OpenKind,
-    /// Window-scale shifts (RFC 7323); zero when not negotiated.
-    pub(crate) snd_shift: u8,
-    pub(crate) rcv_shift: u8,
+    pub(crate) listener: Option<ListenerId>,
+    pub(crate) flags: Flags,
 
     // Send sequence space (RFC 9293 3.3.1, figure 4). `snd_max` is the
     // highest sequence number ever sent: after a timeout SND.NXT goes back
     // to SND.UNA, while ACKs up to `snd_max` stay acceptable.
+    pub(crate) iss: SeqNum,
     pub(crate) snd_una: SeqNum,
     pub(crate) snd_nxt: SeqNum,
     pub(crate) snd_max: SeqNum,
     pub(crate) snd_wnd: u32,
+    /// The largest window the peer ever offered (RFC 5961 MAX.SND.WND).
+    pub(crate) max_snd_wnd: u32,
+    pub(crate) snd_wl1: SeqNum,
+    pub(crate) snd_wl2: SeqNum,
 
     // Receive sequence space (RFC 9293 3.3.1, figure 5). `rcv_adv` is the
     // right edge we last advertised, RCV.NXT + RCV.WND; it never moves left
     // (RFC 9293 SHLD-14).
+    pub(crate) irs: SeqNum,
     pub(crate) rcv_nxt: SeqNum,
     pub(crate) rcv_adv: SeqNum,
 
+    /// Effective send MSS: payload bytes per full segment, after options
+    /// (RFC 9293 3.7.1, MUST-16).
+    pub(crate) snd_mss: u16,
+    /// Window-scale shifts (RFC 7323); zero when not negotiated.
+    pub(crate) snd_shift: u8,
+    pub(crate) rcv_shift: u8,
+    /// Consecutive timeouts of the current segment.
+    pub(crate) retries: u8,
+    pub(crate) challenge_count: u16,
     pub(crate) ts_recent: u32,
     pub(crate) ts_offset: u32,
+    pub(crate) retransmits_total: u32,
+    /// The last ICMP soft error seen while opening (0 none, 1 network
+    /// unreachable, 2 host unreachable), reported if the open times out.
+    pub(crate) soft_error: u8,
+    /// Per-connection user timeout in milliseconds; `u32::MAX` means none
+    /// (R2 is then infinite, RFC 9293 MUST-21).
+    pub(crate) user_timeout_ms: u32,
+
+    pub(crate) rtt: RttEstimator,
+    pub(crate) rtt_seq: SeqNum,
+    pub(crate) rtt_start: Instant,
+    pub(crate) cc: Congestion,
 
     /// When the single connection timer fires: retransmission, persist or
     /// TIME-WAIT, depending on the state (only one is ever needed at once).
     pub(crate) timer: Instant,
     /// The earliest entry this TCB has in the endpoint's timer heap.
     pub(crate) armed: Instant,
-
-    // Second line (64 bytes): what building a segment needs besides.
-    /// Effective send MSS: payload bytes per full segment, after options
-    /// (RFC 9293 3.7.1, MUST-16).
-    pub(crate) snd_mss: u16,
-    /// Consecutive timeouts of the current segment.
-    pub(crate) retries: u8,
-    /// The last ICMP soft error seen while opening (0 none, 1 network
-    /// unreachable, 2 host unreachable), reported if the open times out.
-    pub(crate) soft_error: u8,
-    pub(crate) iss: SeqNum,
-    pub(crate) cc: Congestion,
-    pub(crate) tuple: FourTuple,
-    /// The largest window the peer ever offered (RFC 5961 MAX.SND.WND).
-    pub(crate) max_snd_wnd: u32,
-
-    // Third line: the buffers.
-    pub(crate) snd_buf: SendBuffer,
-    pub(crate) rcv_buf: RecvBuffer,
-
-    // The rest: window updates, RTT measurement, the handshake, and what
-    // only trouble needs.
-    pub(crate) id: ConnId,
-    pub(crate) snd_wl1: SeqNum,
-    pub(crate) snd_wl2: SeqNum,
-    pub(crate) rtt: RttEstimator,
-    pub(crate) rtt_seq: SeqNum,
-    pub(crate) irs: SeqNum,
-    pub(crate) rtt_start: Instant,
-    pub(crate) listener: Option<ListenerId>,
-    pub(crate) challenge_count: u16,
-    pub(crate) retransmits_total: u32,
-    /// Per-connection user timeout in milliseconds; `u32::MAX` means none
-    /// (R2 is then infinite, RFC 9293 MUST-21).
-    pub(crate) user_timeout_ms: u32,
     pub(crate) challenge_start: Instant,
     /// When the segment now being retransmitted first timed out.
     pub(crate) retransmitting_since: Instant,
+
+    pub(crate) snd_buf: SendBuffer,
+    pub(crate) rcv_buf: RecvBuffer,
     /// Segments that arrived ahead of RCV.NXT.
     pub(crate) ooo: reassembly::Reassembly,
 }
