@@ -24,7 +24,7 @@
 
 use core::net::SocketAddr;
 
-use crate::secret::{HashInput, Secret};
+use crate::secret::{Secret, hash_socket_pair};
 use crate::seq::SeqNum;
 use crate::time::Instant;
 
@@ -77,10 +77,7 @@ impl IsnGenerator {
     }
 
     fn hash(&self, local: SocketAddr, remote: SocketAddr) -> u64 {
-        HashInput::new()
-            .sockaddr(local)
-            .sockaddr(remote)
-            .hash(self.key)
+        hash_socket_pair(local, remote, self.key)
     }
 }
 
