@@ -96,13 +96,19 @@ impl Key {
         remote_port: u16,
     ) -> Key {
         match (local_ip, remote_ip) {
-            (IpAddr::V4(l), IpAddr::V4(r)) => Key::V4(KeyV4 {
-                local: u32::from_ne_bytes(l.octets()),
-                remote: u32::from_ne_bytes(r.octets()),
-                ports: (u32::from(local_port) << 16) | u32::from(remote_port),
-            }),
+            (IpAddr::V4(l), IpAddr::V4(r)) => Key::v4(l, r, local_port, remote_port),
             (l, r) => Key::v6(l, r, local_port, remote_port),
         }
+    }
+
+    /// An IPv4 4-tuple's key, from 4-byte addresses.
+    #[inline(always)]
+    pub(crate) fn v4(local: Ipv4Addr, remote: Ipv4Addr, local_port: u16, remote_port: u16) -> Key {
+        Key::V4(KeyV4 {
+            local: u32::from_ne_bytes(local.octets()),
+            remote: u32::from_ne_bytes(remote.octets()),
+            ports: (u32::from(local_port) << 16) | u32::from(remote_port),
+        })
     }
 
     /// Out of line, so that the IPv4 path does not gather the 16-byte

@@ -26,7 +26,13 @@ impl Endpoint {
     /// dropped; nothing from the network can panic the engine.
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
         self.now = self.now.max(now);
-        let ip = match parse_ip(packet) {
+        // Matched by reference, as the segment below: moved out of the
+        // `Result`, the header parse_ip had just written field by field was
+        // read back in 16-byte pieces, which stalled on store forwarding.
+        // For the same reason IPv4 addresses go on as 4-byte values, never
+        // as copies of the `IpAddr`s in the parsed header.
+        let parsed_ip = parse_ip(packet);
+        let ip = match &parsed_ip {
             Ok(ip) => ip,
             Err(_) => {
                 self.counters.in_errs += 1;
@@ -42,7 +48,14 @@ impl Endpoint {
         self.counters.in_segs += 1;
         // Matched by reference: the segment is large, and moving it out of
         // the `Result` would copy it.
-        let parsed = TcpSegment::parse(ip.payload, ip.src, ip.dst);
+        let v4 = match (&ip.src, &ip.dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => Some((*s, *d)),
+            _ => None,
+        };
+        let parsed = match v4 {
+            Some((s, d)) => TcpSegment::parse_v4(ip.payload, s, d),
+            None => TcpSegment::parse(ip.payload, ip.src, ip.dst),
+        };
         let seg = match &parsed {
             Ok(s) => s,
             Err(e) => {
@@ -55,7 +68,22 @@ impl Endpoint {
                 return;
             }
         };
-        let key = Key::new(ip.dst, ip.src, seg.dst_port, seg.src_port);
+        let key = match v4 {
+            // The ports from the datagram itself, not from `seg`: the
+            // parser has just written them there as two 16-bit fields,
+            // which the compiler reads back as one 32-bit word, a load that
+            // stalls on store forwarding.
+            Some((s, d)) => match ip.payload.first_chunk::<4>() {
+                Some(&[s0, s1, d0, d1]) => Key::v4(
+                    d,
+                    s,
+                    u16::from_be_bytes([d0, d1]),
+                    u16::from_be_bytes([s0, s1]),
+                ),
+                None => Key::v4(d, s, seg.dst_port, seg.src_port),
+            },
+            None => Key::new(ip.dst, ip.src, seg.dst_port, seg.src_port),
+        };
         if let Some(&id) = self.tuples.get(&key) {
             self.segment_for_conn(now, id, seg);
             return;
