@@ -6,6 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use std::net::IpAddr;
 use synack_wire::{
     IpHeader, IpPacket, PROTO_TCP, TcpSegment, WireError, emit_ip_tcp, parse_ip, parse_ip_tcp,
 };
@@ -15,6 +16,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(ip.header_len + ip.payload.len() <= data.len());
         if ip.protocol == PROTO_TCP {
             let checked = TcpSegment::parse(ip.payload, ip.src, ip.dst);
+            // The IPv4 form the engine uses agrees, segment or error.
+            if let (IpAddr::V4(s), IpAddr::V4(d)) = (ip.src, ip.dst) {
+                assert_eq!(TcpSegment::parse_v4(ip.payload, s, d), checked);
+            }
             let unchecked = TcpSegment::parse_unchecked(ip.payload);
             if let Ok(seg) = checked {
                 // A verified segment decodes the same without verification.
@@ -63,7 +68,10 @@ fn roundtrip_ip(ip: &IpPacket<'_>, seg: &TcpSegment<'_>) {
     match emit_ip_tcp(&header, &seg.header(), seg.payload, &mut out) {
         Ok(n) => {
             let (ip2, seg2) = parse_ip_tcp(&out[..n]).expect("re-parse");
-            assert_eq!((ip2.src, ip2.dst, ip2.ttl, ip2.tos), (ip.src, ip.dst, ip.ttl, ip.tos));
+            assert_eq!(
+                (ip2.src, ip2.dst, ip2.ttl, ip2.tos),
+                (ip.src, ip.dst, ip.ttl, ip.tos)
+            );
             assert_eq!(ip2.protocol, PROTO_TCP);
             assert_eq!(seg2.header(), seg.header());
             assert_eq!(seg2.payload, seg.payload);
