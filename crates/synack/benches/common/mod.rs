@@ -88,25 +88,49 @@ impl Pair {
         (c, s)
     }
 
+    /// Moves every datagram `from` has to send into `to`; returns how many.
+    fn flush(from: &mut Endpoint, to: &mut Endpoint, now: Instant, buf: &mut [u8]) -> usize {
+        let mut moved = 0;
+        while let Some(n) = from.poll_transmit(now, buf) {
+            to.handle_packet(now, &buf[..n]);
+            moved += 1;
+        }
+        moved
+    }
+
     /// One whole lifecycle: handshake, 16 bytes client -> server, the
-    /// client closes, the server reads and closes, TIME-WAIT expires.
+    /// client closes, the server reads and closes, TIME-WAIT expires. As in
+    /// `synack bench lifecycle`, each side's application answers before
+    /// its endpoint transmits, so the message and FIN ride on the
+    /// handshake's last ACK and the server's FIN on the ACK of the message:
+    /// five segments.
     pub fn lifecycle(&mut self) {
-        let (c, s) = self.establish();
-        self.client.send(c, &MESSAGE).expect("send");
-        self.client.close(c).expect("close");
-        self.pump();
-        let mut buf = [0u8; 64];
-        let mut got = 0;
+        let now = self.now;
+        let buf = &mut self.buf[..];
+        let (client, server) = (&mut self.client, &mut self.server);
+        let c = client
+            .connect(now, client_addr(), server_addr())
+            .expect("connect");
+        let mut segments = Self::flush(client, server, now, buf); // SYN
+        segments += Self::flush(server, client, now, buf); // SYN-ACK
+        client.send(c, &MESSAGE).expect("send");
+        client.close(c).expect("close");
+        segments += Self::flush(client, server, now, buf); // message, FIN
+        let s = server.accept(self.listener).expect("accepted");
+        let mut got = [0u8; 64];
+        let mut n = 0;
         loop {
-            match self.server.recv(s, &mut buf) {
+            match server.recv(s, &mut got) {
                 Ok(0) => break,
-                Ok(n) => got += n,
+                Ok(k) => n += k,
                 Err(e) => panic!("recv: {e}"),
             }
         }
-        assert_eq!(got, MESSAGE.len());
-        self.server.close(s).expect("close");
-        self.pump();
+        assert_eq!(n, MESSAGE.len());
+        server.close(s).expect("close");
+        segments += Self::flush(server, client, now, buf); // FIN
+        segments += Self::flush(client, server, now, buf); // last ACK
+        assert_eq!(segments, 5);
         while self.client.time_wait_count() > 0 {
             assert!(self.advance(), "TIME-WAIT never expired");
         }
