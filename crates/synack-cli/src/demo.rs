@@ -255,6 +255,27 @@ impl Stream {
     pub fn all_sent(&self) -> bool {
         self.sent == self.out.len()
     }
+
+    /// The active closer's turn: pump, then close once everything is sent
+    /// and `expected` bytes came back (closing with unread data would
+    /// reset instead).
+    pub fn client_turn(&mut self, ep: &mut Endpoint, expected: usize) {
+        self.pump(ep);
+        if self.all_sent() && self.got.len() >= expected {
+            self.closed = true;
+            let _ = ep.close(self.conn);
+        }
+    }
+
+    /// The passive closer's turn: pump, then close after the peer's FIN
+    /// once all our data is queued.
+    pub fn server_turn(&mut self, ep: &mut Endpoint) {
+        self.pump(ep);
+        if self.eof && self.all_sent() {
+            self.closed = true;
+            let _ = ep.close(self.conn);
+        }
+    }
 }
 
 /// `name value` pairs of the counters that are not zero.

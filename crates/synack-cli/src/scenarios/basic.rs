@@ -68,22 +68,11 @@ pub fn run(ctx: &mut Ctx<'_>) {
                 _ => {}
             }
         }
-        // The client closes once it has sent everything and read all the
-        // server's data (closing with unread data would reset instead).
         if let Some(s) = cs.as_mut().filter(|s| !s.closed) {
-            w.call(client, |ep, _| s.pump(ep));
-            if s.all_sent() && s.got.len() >= down.len() {
-                s.closed = true;
-                let _ = w.call(client, |ep, _| ep.close(s.conn));
-            }
+            w.call(client, |ep, _| s.client_turn(ep, down.len()));
         }
-        // The server closes after the client's FIN, once its data is queued.
         if let Some(s) = ss.as_mut().filter(|s| !s.closed) {
-            w.call(server, |ep, _| s.pump(ep));
-            if s.eof && s.all_sent() {
-                s.closed = true;
-                let _ = w.call(server, |ep, _| ep.close(s.conn));
-            }
+            w.call(server, |ep, _| s.server_turn(ep));
         }
         if !w.step() || w.now() > deadline {
             break;

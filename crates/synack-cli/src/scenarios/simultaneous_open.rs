@@ -60,18 +60,10 @@ pub fn run(ctx: &mut Ctx<'_>) {
         // Each sends its message; hostA closes once it has the other's,
         // hostB closes after hostA's FIN.
         if let Some(s) = sa.as_mut().filter(|s| !s.closed) {
-            w.call(a, |ep, _| s.pump(ep));
-            if s.all_sent() && s.got.len() >= msg_b.len() {
-                s.closed = true;
-                let _ = w.call(a, |ep, _| ep.close(s.conn));
-            }
+            w.call(a, |ep, _| s.client_turn(ep, msg_b.len()));
         }
         if let Some(s) = sb.as_mut().filter(|s| !s.closed) {
-            w.call(b, |ep, _| s.pump(ep));
-            if s.all_sent() && s.eof {
-                s.closed = true;
-                let _ = w.call(b, |ep, _| ep.close(s.conn));
-            }
+            w.call(b, |ep, _| s.server_turn(ep));
         }
         if !w.step() || w.now() > deadline {
             break;

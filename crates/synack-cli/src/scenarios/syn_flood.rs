@@ -170,18 +170,10 @@ pub fn run(ctx: &mut Ctx<'_>) {
             }
         }
         if let Some(s) = cs.as_mut().filter(|s| !s.closed) {
-            w.call(client, |ep, _| s.pump(ep));
-            if s.all_sent() && s.got.len() >= down.len() {
-                s.closed = true;
-                let _ = w.call(client, |ep, _| ep.close(s.conn));
-            }
+            w.call(client, |ep, _| s.client_turn(ep, down.len()));
         }
         if let Some(s) = ss.as_mut().filter(|s| !s.closed) {
-            w.call(server, |ep, _| s.pump(ep));
-            if s.eof && s.all_sent() {
-                s.closed = true;
-                let _ = w.call(server, |ep, _| ep.close(s.conn));
-            }
+            w.call(server, |ep, _| s.server_turn(ep));
         }
         let more = w.step();
         // Sampled after every step, i.e. after every batch of arrivals.
