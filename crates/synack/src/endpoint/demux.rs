@@ -2,7 +2,6 @@
 //! 4-tuple, a TIME-WAIT entry, a listener, or nobody (RFC 9293 3.10.7.1-2).
 
 use super::Endpoint;
-use super::timers::settle;
 use crate::config::SynCookieMode;
 use crate::control::ControlSegment;
 use crate::cookie::{CookieOptions, SynCookies};
@@ -10,7 +9,6 @@ use crate::counters::DropReason;
 use crate::event::{ConnId, Event, ListenerId, OpenKind, Sockets, StateChange};
 use crate::seq::SeqNum;
 use crate::state::State;
-use crate::tcb::{Ctx, Flags};
 use crate::time::Instant;
 use crate::tuple::{FourTuple, Key};
 use core::time::Duration;
@@ -121,52 +119,24 @@ impl Endpoint {
     }
 
     fn segment_for_conn(&mut self, now: Instant, id: ConnId, seg: &TcpSegment<'_>) {
-        let Endpoint {
-            conns,
-            cfg,
-            events,
-            counters,
-            control,
-            pool,
-            tx_queue,
-            listeners,
-            timers,
-            ..
-        } = self;
-        let Some(tcb) = conns.get_mut(id) else {
-            return;
-        };
-        // A half-open child completes only if its listener can queue it;
-        // otherwise the ACK is dropped and the peer will send it again.
-        if tcb.state == State::SynReceived
-            && seg.flags.ack()
-            && !seg.flags.rst()
-            && let Some(l) = tcb.listener
-            && listeners
-                .get(l.0 as usize)
-                .and_then(Option::as_ref)
-                .is_some_and(|li| li.accept_queue_full())
-        {
-            counters.drop(DropReason::AcceptQueueFull);
-            return;
-        }
-        let prev = tcb.state;
-        let mut ctx = Ctx {
-            now,
-            cfg,
-            events,
-            counters,
-            control,
-            pool,
-        };
-        tcb.on_segment(&mut ctx, seg);
-        if !tcb.flags.has(Flags::QUEUED_TX) {
-            tcb.flags.set(Flags::QUEUED_TX);
-            tx_queue.push_back(id);
-        }
-        if !settle(timers, id, tcb, prev) {
-            self.state_changed(id, prev);
-        }
+        self.with_tcb(id, now, |tcb, ctx, listeners| {
+            // A half-open child completes only if its listener can queue
+            // it; otherwise the ACK is dropped and the peer will send it
+            // again.
+            if tcb.state == State::SynReceived
+                && seg.flags.ack()
+                && !seg.flags.rst()
+                && let Some(l) = tcb.listener
+                && listeners
+                    .get(l.0 as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|li| li.accept_queue_full())
+            {
+                ctx.counters.drop(DropReason::AcceptQueueFull);
+                return;
+            }
+            tcb.on_segment(ctx, seg);
+        });
     }
 
     /// RFC 9293 3.10.7.1: no TCB. Answer anything but a RST with a RST

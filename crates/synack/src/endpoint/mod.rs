@@ -171,10 +171,22 @@ impl Endpoint {
         ))
     }
 
-    /// An application call on one connection, with one slab lookup: `f`
-    /// gets the TCB and its context; then, as after any input, the
-    /// connection is queued for output and its timer and tables settled.
+    /// An application call on one connection: [`Endpoint::with_tcb`] at
+    /// the endpoint's present time.
     fn call<R>(&mut self, id: ConnId, f: impl FnOnce(&mut Tcb, &mut Ctx<'_>) -> R) -> Option<R> {
+        self.with_tcb(id, self.now, |tcb, ctx, _| f(tcb, ctx))
+    }
+
+    /// Any input on one connection (a segment, an application call), with
+    /// one slab lookup: `f` gets the TCB, its context and the listeners;
+    /// then the connection is queued for output and its timer and tables
+    /// settled.
+    fn with_tcb<R>(
+        &mut self,
+        id: ConnId,
+        now: Instant,
+        f: impl FnOnce(&mut Tcb, &mut Ctx<'_>, &[Option<Listener>]) -> R,
+    ) -> Option<R> {
         let Endpoint {
             conns,
             cfg,
@@ -184,20 +196,20 @@ impl Endpoint {
             pool,
             tx_queue,
             timers,
-            now,
+            listeners,
             ..
         } = self;
         let tcb = conns.get_mut(id)?;
         let prev = tcb.state;
         let mut ctx = Ctx {
-            now: *now,
+            now,
             cfg,
             events,
             counters,
             control,
             pool,
         };
-        let r = f(tcb, &mut ctx);
+        let r = f(tcb, &mut ctx, listeners);
         if !tcb.flags.has(Flags::QUEUED_TX) {
             tcb.flags.set(Flags::QUEUED_TX);
             tx_queue.push_back(id);
