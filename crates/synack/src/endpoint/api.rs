@@ -223,15 +223,14 @@ impl Endpoint {
 
     /// Turns the Nagle algorithm off (`true`) or on (RFC 9293 MUST-17).
     pub fn set_nodelay(&mut self, c: ConnId, nodelay: bool) -> Result<(), Error> {
-        let now = self.now;
-        let (tcb, _) = self.split(c, now).ok_or(Error::NotConnected)?;
-        if nodelay {
-            tcb.flags.set(Flags::NODELAY);
-        } else {
-            tcb.flags.clear(Flags::NODELAY);
-        }
-        self.schedule(c);
-        Ok(())
+        self.call(c, |tcb, _| {
+            if nodelay {
+                tcb.flags.set(Flags::NODELAY);
+            } else {
+                tcb.flags.clear(Flags::NODELAY);
+            }
+        })
+        .ok_or(Error::NotConnected)
     }
 
     /// Sets the connection's user timeout (R2 as a time, RFC 9293 MUST-21):
@@ -258,13 +257,7 @@ impl Endpoint {
             self.counters.drop(crate::counters::DropReason::IcmpIgnored);
             return;
         };
-        let Some((tcb, mut ctx)) = self.split(id, now) else {
-            return;
-        };
-        let prev = tcb.state;
-        tcb.on_icmp_error(&mut ctx, &err);
-        self.schedule(id);
-        self.after(id, prev);
+        self.with_tcb(id, now, |tcb, ctx, _| tcb.on_icmp_error(ctx, &err));
     }
 
     /// STATUS: a snapshot of the connection.
