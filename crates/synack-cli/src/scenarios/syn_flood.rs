@@ -188,11 +188,58 @@ pub fn run(ctx: &mut Ctx<'_>) {
             break;
         }
     }
-    let wall = wall.elapsed();
-    let run_end = w.now();
-    let final_queue = w.host_ref(server).ep.syn_queue_len(l).unwrap_or(0);
+    let outcome = Outcome {
+        wall: wall.elapsed(),
+        run_end: w.now(),
+        final_queue: w.host_ref(server).ep.syn_queue_len(l).unwrap_or(0),
+        max_queue,
+        full_at,
+        how_event,
+        info,
+        client_closed,
+        up,
+        down,
+        cs,
+        ss,
+    };
     ctx.done(&mut w);
+    summarize(ctx, &w, client, server, &outcome);
+}
 
+/// What the run saw, for the summary and the checks.
+struct Outcome {
+    wall: std::time::Duration,
+    run_end: Instant,
+    final_queue: usize,
+    max_queue: usize,
+    full_at: Option<Instant>,
+    how_event: Option<OpenKind>,
+    info: Option<synack::ConnInfo>,
+    client_closed: Option<synack::CloseReason>,
+    up: Vec<u8>,
+    down: Vec<u8>,
+    cs: Option<Stream>,
+    ss: Option<Stream>,
+}
+
+/// Prints the summary and checks the scenario's claims.
+fn summarize(ctx: &mut Ctx<'_>, w: &World, client: NodeId, server: NodeId, o: &Outcome) {
+    let Outcome {
+        wall,
+        run_end,
+        final_queue,
+        max_queue,
+        full_at,
+        how_event,
+        info,
+        client_closed,
+        up,
+        down,
+        cs,
+        ss,
+    } = o;
+    let (max_queue, final_queue, how_event, client_closed) =
+        (*max_queue, *final_queue, *how_event, *client_closed);
     let ladder = w.ladder.borrow();
     let hidden: Vec<String> = ladder
         .hidden
@@ -207,7 +254,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
     ctx.say("summary:");
     ctx.say(format!(
         "  spoofed traffic (not drawn): {} packets: {}",
-        hidden_total(&w),
+        hidden_total(w),
         hidden.join(", ")
     ));
     ctx.say(format!(
@@ -225,7 +272,7 @@ pub fn run(ctx: &mut Ctx<'_>) {
         sc.passive_opens,
         sc.attempt_fails
     ));
-    let how_info = info.map(|i| i.how);
+    let how_info = info.as_ref().map(|i| i.how);
     ctx.say(format!(
         "  client connection: Event::Connected how = {how_event:?}; server side ConnInfo.how = \
          {how_info:?}{}",
@@ -235,19 +282,19 @@ pub fn run(ctx: &mut Ctx<'_>) {
             ""
         }
     ));
-    if let Some(i) = &info {
+    if let Some(i) = info {
         ctx.say(format!("  server side: {}", describe(i)));
     }
-    let (up_ok, up_text) = compare(&up, ss.as_ref().map_or(&[][..], |s| &s.got));
-    let (down_ok, down_text) = compare(&down, cs.as_ref().map_or(&[][..], |s| &s.got));
+    let (up_ok, up_text) = compare(up, ss.as_ref().map_or(&[][..], |s| &s.got));
+    let (down_ok, down_text) = compare(down, cs.as_ref().map_or(&[][..], |s| &s.got));
     ctx.say(format!("  client -> server: {up_text}"));
     ctx.say(format!("  server -> client: {down_text}"));
-    traffic(ctx, &w, &[client, server]);
+    traffic(ctx, w, &[client, server]);
     ctx.say(format!(
         "  elapsed: the client was done at {}; the run went on to {} virtual until the last \
          half-open entry gave up; {:.3} s real",
         secs(end),
-        secs(run_end),
+        secs(*run_end),
         wall.as_secs_f64()
     ));
     print_counters(ctx, "client", w.host_ref(client).ep.counters());
