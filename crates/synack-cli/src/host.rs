@@ -114,11 +114,10 @@ impl Node for SimNode {
 /// tracing on and a 1 s MSL so that TIME-WAIT (2 x MSL) lasts 2 s instead
 /// of a minute.
 pub fn demo_config() -> Config {
-    Config {
-        msl: core::time::Duration::from_secs(1),
-        trace_states: true,
-        ..Config::default()
-    }
+    let mut cfg = Config::default();
+    cfg.msl = core::time::Duration::from_secs(1);
+    cfg.trace_states = true;
+    cfg
 }
 
 /// A deterministic secret per (seed, host name), so that a seed reproduces
@@ -155,7 +154,8 @@ impl World {
         pcap: Option<Pcap>,
     ) -> World {
         let mut net = Network::starting_at(seed, start);
-        net.set_default_link(LinkConfig::lossy(loss_percent));
+        net.set_default_link(LinkConfig::lossy(loss_percent))
+            .unwrap();
         let ladder: Shared = Rc::new(RefCell::new(Ladder::new(quiet)));
         let l = ladder.clone();
         net.set_tracer(move |ev| l.borrow_mut().packet(ev));
@@ -175,7 +175,9 @@ impl World {
             ladder: self.ladder.clone(),
         };
         self.ladder.borrow_mut().name(v4(ip), name, side);
-        self.net.add_node(SimNode::Host(Box::new(host)), &[v4(ip)])
+        self.net
+            .add_node(SimNode::Host(Box::new(host)), &[v4(ip)])
+            .unwrap()
     }
 
     /// Attaches a scripted node. With `ip` it is drawn in column `side`;
@@ -191,13 +193,13 @@ impl World {
         if let Some(a) = ip {
             self.ladder.borrow_mut().name(v4(a), name, side);
         }
-        self.net.add_node(SimNode::Script(node), &addrs)
+        self.net.add_node(SimNode::Script(node), &addrs).unwrap()
     }
 
     /// The host `id`. Scenarios only ask for ids they created with
     /// [`add_host`](Self::add_host), so anything else is a bug here.
     pub fn host(&mut self, id: NodeId) -> &mut Host {
-        match self.net.node_mut(id) {
+        match &mut self.net[id] {
             SimNode::Host(h) => h,
             SimNode::Script(_) => unreachable!("node {id} is a script, not a host"),
         }
@@ -205,7 +207,7 @@ impl World {
 
     /// Read-only [`host`](Self::host).
     pub fn host_ref(&self, id: NodeId) -> &Host {
-        match self.net.node(id) {
+        match &self.net[id] {
             SimNode::Host(h) => h,
             SimNode::Script(_) => unreachable!("node {id} is a script, not a host"),
         }

@@ -370,16 +370,7 @@ pub fn options(o: &TcpOptions) -> String {
 }
 
 pub fn fate_name(f: Fate) -> &'static str {
-    match f {
-        Fate::Delivered => "delivered",
-        Fate::Lost => "lost",
-        Fate::Corrupted => "corrupted",
-        Fate::Duplicated => "duplicated",
-        Fate::TooBig => "too big",
-        Fate::QueueFull => "queue full",
-        Fate::NoRoute => "no route",
-        Fate::Malformed => "malformed",
-    }
+    f.name()
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@
 //! in the stack. Emitting computes the header part of both checksums from
 //! the field values and sums the payload while copying it.
 
+#![forbid(unsafe_code)]
+
 mod error;
 mod ip;
 mod ipv4;

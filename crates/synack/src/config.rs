@@ -7,6 +7,7 @@ use core::time::Duration;
 /// When a listener answers SYNs with cookies instead of queueing them
 /// (RFC 4987 section 3.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SynCookieMode {
     /// Never; a full SYN queue drops SYNs.
     Off,
@@ -17,8 +18,10 @@ pub enum SynCookieMode {
     Always,
 }
 
-/// Endpoint-wide settings.
+/// Endpoint-wide settings. Build one from `Config::default()` and set the
+/// fields you need (the type grows, so it cannot be written as a literal).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// Link MTU; the MSS we advertise is derived from it (RFC 9293 3.7.1:
     /// MTU - 40 for IPv4, MTU - 60 for IPv6).

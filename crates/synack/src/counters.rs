@@ -3,115 +3,101 @@
 
 use core::fmt;
 
-/// Why an inbound packet or segment was dropped without changing any state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum DropReason {
-    /// The IP header failed to parse (see `synack_wire::WireError`).
-    MalformedIp,
-    /// IP protocol other than TCP.
-    NotTcp,
-    /// The TCP header failed to parse.
-    MalformedTcp,
-    /// TCP checksum mismatch (RFC 9293 MUST-3).
-    BadChecksum,
-    /// Broadcast, multicast or unspecified address (MUST-57, MUST-63).
-    BadAddress,
-    /// Failed the sequence acceptability test (RFC 9293 3.10.7.4 step 1).
-    OutOfWindow,
-    /// An in-window RST that did not match RCV.NXT exactly (RFC 5961 3.2).
-    RstNotExact,
-    /// A RST outside the window, or one for no connection.
-    RstIgnored,
-    /// A SYN in a synchronized state (RFC 5961 4.2).
-    SynInSynchronized,
-    /// ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 5.2).
-    AckOutOfRange,
-    /// A segment without ACK in a state that needs one.
-    NoAck,
-    /// In SYN-SENT: neither SYN nor RST, or an unacceptable ACK.
-    SynSentUnexpected,
-    /// Data arrived ahead of RCV.NXT; out-of-order data is not held yet.
-    OutOfOrder,
-    /// The receive buffer was full.
-    ReceiveBufferFull,
-    /// A listener's SYN queue was full and cookies were off.
-    SynQueueFull,
-    /// A listener's accept queue was full.
-    AcceptQueueFull,
-    /// A segment to a listener that was neither SYN nor a valid cookie ACK.
-    ListenUnexpected,
-    /// A segment for a TIME-WAIT entry that needed no answer.
-    TimeWait,
-    /// The control-segment queue was full (replies are dropped, never queued
-    /// without bound).
-    ControlQueueFull,
-    /// A challenge ACK was suppressed by the per-connection rate limit.
-    ChallengeAckLimited,
-    /// An ICMP error quoting a sequence number we have no data in flight
-    /// for, or no connection (RFC 5927).
-    IcmpIgnored,
+/// Declares [`DropReason`] from one list, so the count, the list of every
+/// reason and the names cannot drift apart: a new reason is one line here.
+macro_rules! drop_reasons {
+    ($( $(#[doc = $doc:literal])* $name:ident => $text:literal, )*) => {
+        /// Why an inbound packet or segment was dropped, or a segment the
+        /// engine holds was thrown away, without changing any state.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        #[non_exhaustive]
+        pub enum DropReason {
+            $( $(#[doc = $doc])* $name, )*
+        }
+
+        impl DropReason {
+            /// Every reason, in declaration order (`reason as usize` is its
+            /// index here).
+            pub const ALL: &'static [DropReason] = &[$(DropReason::$name),*];
+
+            /// How many reasons there are.
+            pub const COUNT: usize = DropReason::ALL.len();
+
+            /// A CamelCase name for printing.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(DropReason::$name => $text,)*
+                }
+            }
+        }
+    };
 }
 
-impl DropReason {
-    /// How many reasons there are.
-    pub const COUNT: usize = 21;
-
-    /// Every reason, in order.
-    pub const ALL: [DropReason; DropReason::COUNT] = [
-        DropReason::MalformedIp,
-        DropReason::NotTcp,
-        DropReason::MalformedTcp,
-        DropReason::BadChecksum,
-        DropReason::BadAddress,
-        DropReason::OutOfWindow,
-        DropReason::RstNotExact,
-        DropReason::RstIgnored,
-        DropReason::SynInSynchronized,
-        DropReason::AckOutOfRange,
-        DropReason::NoAck,
-        DropReason::SynSentUnexpected,
-        DropReason::OutOfOrder,
-        DropReason::ReceiveBufferFull,
-        DropReason::SynQueueFull,
-        DropReason::AcceptQueueFull,
-        DropReason::ListenUnexpected,
-        DropReason::TimeWait,
-        DropReason::ControlQueueFull,
-        DropReason::ChallengeAckLimited,
-        DropReason::IcmpIgnored,
-    ];
-
-    /// A CamelCase name for printing.
-    pub fn name(self) -> &'static str {
-        match self {
-            DropReason::MalformedIp => "DropMalformedIp",
-            DropReason::NotTcp => "DropNotTcp",
-            DropReason::MalformedTcp => "DropMalformedTcp",
-            DropReason::BadChecksum => "DropBadChecksum",
-            DropReason::BadAddress => "DropBadAddress",
-            DropReason::OutOfWindow => "DropOutOfWindow",
-            DropReason::RstNotExact => "DropRstNotExact",
-            DropReason::RstIgnored => "DropRstIgnored",
-            DropReason::SynInSynchronized => "DropSynInSynchronized",
-            DropReason::AckOutOfRange => "DropAckOutOfRange",
-            DropReason::NoAck => "DropNoAck",
-            DropReason::SynSentUnexpected => "DropSynSentUnexpected",
-            DropReason::OutOfOrder => "DropOutOfOrder",
-            DropReason::ReceiveBufferFull => "DropReceiveBufferFull",
-            DropReason::SynQueueFull => "DropSynQueueFull",
-            DropReason::AcceptQueueFull => "DropAcceptQueueFull",
-            DropReason::ListenUnexpected => "DropListenUnexpected",
-            DropReason::TimeWait => "DropTimeWait",
-            DropReason::ControlQueueFull => "DropControlQueueFull",
-            DropReason::ChallengeAckLimited => "DropChallengeAckLimited",
-            DropReason::IcmpIgnored => "DropIcmpIgnored",
-        }
-    }
+drop_reasons! {
+    /// The IP header failed to parse (see `synack_wire::WireError`).
+    MalformedIp => "DropMalformedIp",
+    /// IP protocol other than TCP.
+    NotTcp => "DropNotTcp",
+    /// An IPv4 fragment or an IPv6 Fragment header: the stack does no
+    /// reassembly, and sets DF on everything it sends.
+    Fragment => "DropFragment",
+    /// The TCP header failed to parse.
+    MalformedTcp => "DropMalformedTcp",
+    /// TCP checksum mismatch (RFC 9293 MUST-3).
+    BadChecksum => "DropBadChecksum",
+    /// Broadcast, multicast or unspecified address (MUST-57, MUST-63).
+    BadAddress => "DropBadAddress",
+    /// Failed the sequence acceptability test (RFC 9293 3.10.7.4 step 1).
+    OutOfWindow => "DropOutOfWindow",
+    /// An in-window RST that did not match RCV.NXT exactly (RFC 5961 3.2).
+    RstNotExact => "DropRstNotExact",
+    /// A RST outside the window, or one for no connection.
+    RstIgnored => "DropRstIgnored",
+    /// A SYN in a synchronized state (RFC 5961 4.2).
+    SynInSynchronized => "DropSynInSynchronized",
+    /// ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 5.2).
+    AckOutOfRange => "DropAckOutOfRange",
+    /// A segment without ACK in a state that needs one.
+    NoAck => "DropNoAck",
+    /// In SYN-SENT: neither SYN nor RST, or an unacceptable ACK.
+    SynSentUnexpected => "DropSynSentUnexpected",
+    /// Out-of-order data that could not be held (the queue's block limit).
+    OutOfOrder => "DropOutOfOrder",
+    /// The receive buffer was full.
+    ReceiveBufferFull => "DropReceiveBufferFull",
+    /// Text after the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK,
+    /// TIME-WAIT): RFC 9293 3.10.7.4 step 7 ignores it (SM-13).
+    TextAfterFin => "DropTextAfterFin",
+    /// A listener's SYN queue was full and cookies were off.
+    SynQueueFull => "DropSynQueueFull",
+    /// A listener's accept queue was full.
+    AcceptQueueFull => "DropAcceptQueueFull",
+    /// The connection table is at `Config::max_connections`.
+    ConnectionLimit => "DropConnectionLimit",
+    /// A segment to a listener that was neither SYN nor a valid cookie ACK.
+    ListenUnexpected => "DropListenUnexpected",
+    /// A SYN that also carries FIN reached a listener (Linux drops it too:
+    /// no connection opens and closes in one segment).
+    SynFin => "DropSynFin",
+    /// A segment for a TIME-WAIT entry that needed no answer.
+    TimeWait => "DropTimeWait",
+    /// The control-segment queue was full (replies are dropped, never queued
+    /// without bound).
+    ControlQueueFull => "DropControlQueueFull",
+    /// A challenge ACK was suppressed by the per-connection rate limit.
+    ChallengeAckLimited => "DropChallengeAckLimited",
+    /// An ICMP error quoting a sequence number we have no data in flight
+    /// for, or no connection (RFC 5927).
+    IcmpIgnored => "DropIcmpIgnored",
+    /// A fragmentation-needed error from a router that did not say the
+    /// next-hop MTU (RFC 1191's MTU of zero): no size to lower to.
+    IcmpNoMtu => "DropIcmpNoMtu",
 }
 
 /// Counters for the whole endpoint.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counters {
     /// Connections that went SYN-SENT from CLOSED.
     pub active_opens: u64,
@@ -144,6 +130,9 @@ pub struct Counters {
     pub syncookies_failed: u64,
     /// Connections that entered TIME-WAIT.
     pub time_waits: u64,
+    /// TIME-WAIT entries evicted before 2 x MSL because the table was full
+    /// (Linux: TCPTimeWaitOverflow).
+    pub time_wait_overflow: u64,
     /// Drops, indexed by `DropReason as usize`.
     pub drops: [u64; DropReason::COUNT],
 }
@@ -177,12 +166,10 @@ impl Counters {
             ("SyncookiesRecv", self.syncookies_recv),
             ("SyncookiesFailed", self.syncookies_failed),
             ("TimeWaits", self.time_waits),
+            ("TCPTimeWaitOverflow", self.time_wait_overflow),
         ];
-        main.into_iter().chain(
-            DropReason::ALL
-                .into_iter()
-                .map(|r| (r.name(), self.dropped(r))),
-        )
+        main.into_iter()
+            .chain(DropReason::ALL.iter().map(|&r| (r.name(), self.dropped(r))))
     }
 }
 
@@ -192,5 +179,26 @@ impl fmt::Display for Counters {
             writeln!(f, "{name}: {value}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list is the enum: `reason as usize` indexes `ALL` and the drop
+    /// counters, and every name is distinct.
+    #[test]
+    fn every_reason_indexes_itself() {
+        for (i, &r) in DropReason::ALL.iter().enumerate() {
+            assert_eq!(r as usize, i, "{r:?}");
+        }
+        let mut names: Vec<_> = DropReason::ALL.iter().map(|r| r.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DropReason::COUNT);
+        let mut c = Counters::default();
+        c.drop(*DropReason::ALL.last().unwrap());
+        assert_eq!(c.iter().filter(|&(_, v)| v == 1).count(), 1);
     }
 }

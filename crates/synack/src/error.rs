@@ -6,6 +6,7 @@ use std::io;
 /// Why an application call failed. Converts into `std::io::Error` with the
 /// kinds users already handle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Error {
     /// The handle names no live connection or listener.
     InvalidHandle,

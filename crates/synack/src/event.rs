@@ -20,6 +20,7 @@ pub struct ListenerId(pub(crate) u32);
 /// crossing-SYN path that the split-handshake attack abuses, so applications
 /// and firewalls can tell it apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum OpenKind {
     /// We sent the SYN and received a SYN-ACK.
     Active,
@@ -48,6 +49,7 @@ impl OpenKind {
 /// Why a connection ended (RFC 9293 MUST-12: the application can tell a
 /// normal close from an abort).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CloseReason {
     /// Both FINs were exchanged and acknowledged.
     Normal,
@@ -68,6 +70,7 @@ pub enum CloseReason {
 
 /// A soft error: the connection lives on, but something is amiss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SoftError {
     /// The same segment was retransmitted R1 times (RFC 9293 3.8.3).
     ExcessiveRetransmissions,
@@ -78,6 +81,7 @@ pub enum SoftError {
 
 /// Something the application may want to act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// An active open completed.
     Connected {

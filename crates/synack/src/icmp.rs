@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 /// What an ICMP or ICMPv6 error said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum IcmpErrorKind {
     /// ICMPv4 destination unreachable code 0, ICMPv6 no route (code 0).
     NetUnreachable,

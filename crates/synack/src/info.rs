@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 /// A snapshot of one connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConnInfo {
     /// RFC 9293 state.
     pub state: State,

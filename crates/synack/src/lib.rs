@@ -41,6 +41,8 @@
 //! Rows of the other groups (DT, RT, CC, LR, TM, API, IP) belong to later
 //! issues unless a test names them.
 
+#![forbid(unsafe_code)]
+
 pub mod seq;
 pub mod time;
 

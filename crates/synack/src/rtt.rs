@@ -10,6 +10,7 @@ use core::time::Duration;
 
 /// Endpoint-wide RTO parameters.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct RttConfig {
     /// RTO before any RTT sample, RFC 6298 (2.1): 1 second.
     pub initial_rto: Duration,

@@ -12,7 +12,7 @@ fn handshake_transfer_close() {
     let l = p.listener;
     let c = p.connect();
     let ok = p.net.run_until_pred(Instant::from_secs(5), |n| {
-        n.node(1).accept_queue_len(l).unwrap_or(0) > 0
+        n[1].accept_queue_len(l).unwrap_or(0) > 0
     });
     assert!(ok, "handshake did not complete");
     let s = p.server().accept(l).expect("accepted");
@@ -81,15 +81,16 @@ fn ipv6_handshake_transfer_close() {
     let a = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
     let b = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
     let mut net = Network::new(6);
-    let client = net.add_node(
-        Endpoint::new(Config::default(), secret(6, 1), Instant::ZERO),
-        &[IpAddr::V6(a)],
-    );
+    let client = net
+        .add_node(
+            Endpoint::new(Config::default(), secret(6, 1), Instant::ZERO),
+            &[IpAddr::V6(a)],
+        )
+        .unwrap();
     let mut s = Endpoint::new(Config::default(), secret(6, 2), Instant::ZERO);
     let l = s.listen(SocketAddr::new(IpAddr::V6(b), 443), 16).unwrap();
-    let server = net.add_node(s, &[IpAddr::V6(b)]);
-    let c = net
-        .node_mut(client)
+    let server = net.add_node(s, &[IpAddr::V6(b)]).unwrap();
+    let c = net[client]
         .connect(
             Instant::ZERO,
             SocketAddr::new(IpAddr::V6(a), 0),
@@ -97,21 +98,21 @@ fn ipv6_handshake_transfer_close() {
         )
         .unwrap();
     net.run_until(Instant::from_secs(1));
-    let s = net.node_mut(server).accept(l).expect("accepted");
-    assert_eq!(net.node(client).info(c).unwrap().mss, 1440 - 12);
+    let s = net[server].accept(l).expect("accepted");
+    assert_eq!(net[client].info(c).unwrap().mss, 1440 - 12);
     let msg = vec![0xA5u8; 5000];
-    assert_eq!(net.node_mut(client).send(c, &msg), Ok(5000));
-    net.node_mut(client).shutdown(c).unwrap();
+    assert_eq!(net[client].send(c, &msg), Ok(5000));
+    net[client].shutdown(c).unwrap();
     net.run_until(Instant::from_secs(2));
     let mut got = vec![0u8; 8000];
-    let n = net.node_mut(server).recv(s, &mut got).unwrap();
+    let n = net[server].recv(s, &mut got).unwrap();
     assert_eq!(&got[..n], &msg[..]);
-    assert_eq!(net.node_mut(server).recv(s, &mut got), Ok(0));
-    net.node_mut(server).close(s).unwrap();
+    assert_eq!(net[server].recv(s, &mut got), Ok(0));
+    net[server].close(s).unwrap();
     net.run_until(Instant::from_secs(100));
-    assert_eq!(net.node(client).connection_count(), 0);
-    assert_eq!(net.node(client).time_wait_count(), 0);
-    assert_eq!(net.node(server).connection_count(), 0);
+    assert_eq!(net[client].connection_count(), 0);
+    assert_eq!(net[client].time_wait_count(), 0);
+    assert_eq!(net[server].connection_count(), 0);
 }
 
 /// A slow reader behind a scaled window whose buffer is not a multiple of
@@ -122,10 +123,8 @@ fn ipv6_handshake_transfer_close() {
 fn slow_reader_behind_a_scaled_window_loses_nothing() {
     use core::time::Duration;
     use synack::DropReason;
-    let cfg = Config {
-        recv_buffer: 300_007,
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    cfg.recv_buffer = 300_007;
     assert!(cfg.window_shift() > 0);
     let mut p = Pair::new(3, cfg, LinkConfig::default());
     let l = p.listener;

@@ -121,7 +121,7 @@ fn run_seed(seed: u64) -> Result<(), String> {
         client.pump(p.client());
         server.pump(p.server());
         for (name, node) in [("client", p.client), ("server", p.server)] {
-            let ep = p.net.node_mut(node);
+            let ep = &mut p.net[node];
             for ev in events(ep) {
                 if let Event::Closed { conn, reason } = ev {
                     if reason != synack::CloseReason::Normal {

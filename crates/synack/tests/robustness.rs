@@ -169,12 +169,10 @@ fn datagram(s: &Step) -> Option<Vec<u8>> {
 /// the tests can check the scripts reach past the handshake.
 fn run(steps: &[Step], cookies: SynCookieMode) -> HashSet<State> {
     let mut seen = HashSet::new();
-    let cfg = Config {
-        syn_cookies: cookies,
-        recv_buffer: 4096,
-        send_buffer: 8192,
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    cfg.syn_cookies = cookies;
+    cfg.recv_buffer = 4096;
+    cfg.send_buffer = 8192;
     let mut ep = Endpoint::new(cfg, Secret::from_bytes([7; 16]), Instant::ZERO);
     let l = ep.listen(SocketAddr::new(IpAddr::V4(US), 80), 4).unwrap();
     let mut now = Instant::from_secs(1);

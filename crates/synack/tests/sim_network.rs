@@ -100,28 +100,34 @@ fn addr(a: [u8; 4]) -> IpAddr {
 fn ping_over_an_impaired_link() {
     let rtts = Rc::new(RefCell::new(Vec::new()));
     let mut net: Network<Box<dyn Node>> = Network::new(0x5eed);
-    let pinger = net.add_node(
-        Box::new(Pinger {
-            interval: Duration::from_millis(100),
-            next: Instant::ZERO,
-            sent: 0,
-            count: 50,
-            queued: None,
-            rtts: rtts.clone(),
-        }),
-        &[addr(PINGER)],
-    );
-    let echo = net.add_node(Box::new(Echo::default()), &[addr(ECHO)]);
+    let pinger = net
+        .add_node(
+            Box::new(Pinger {
+                interval: Duration::from_millis(100),
+                next: Instant::ZERO,
+                sent: 0,
+                count: 50,
+                queued: None,
+                rtts: rtts.clone(),
+            }),
+            &[addr(PINGER)],
+        )
+        .unwrap();
+    let echo = net
+        .add_node(Box::new(Echo::default()), &[addr(ECHO)])
+        .unwrap();
     net.set_link(
         pinger,
         echo,
         LinkConfig::lossy(20.0).with_delay(Duration::from_millis(15)),
-    );
+    )
+    .unwrap();
     net.set_link(
         echo,
         pinger,
         LinkConfig::default().with_delay(Duration::from_millis(25)),
-    );
+    )
+    .unwrap();
 
     let fates = Rc::new(RefCell::new(Vec::new()));
     let sink = fates.clone();

@@ -141,12 +141,10 @@ impl Measured {
 /// Runs one untimed warm-up batch, then [`ROUNDS`] timed rounds of `n`
 /// lifecycles, `batch` at a time, on a fresh pair of endpoints.
 fn measure(n: usize, batch: usize) -> Result<Measured, String> {
-    let cfg = Config {
-        // A batch sits in the listener's queues all at once.
-        max_syn_backlog: batch.max(Config::default().max_syn_backlog),
-        max_accept_backlog: batch.max(Config::default().max_accept_backlog),
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    // A batch sits in the listener's queues all at once.
+    cfg.max_syn_backlog = batch.max(cfg.max_syn_backlog);
+    cfg.max_accept_backlog = batch.max(cfg.max_accept_backlog);
     let mut p = Pair::new(cfg);
     let l = Owner::Server
         .enter(|| p.server.listen(server_addr(), batch))

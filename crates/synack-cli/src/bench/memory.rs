@@ -67,11 +67,9 @@ fn per(after: (isize, usize), before: (isize, usize), n: usize) -> (f64, f64) {
 }
 
 pub fn run(n: usize, r: &mut Report) -> Result<(), String> {
-    let cfg = Config {
-        max_connections: n.max(Config::default().max_connections),
-        max_time_wait: n.max(Config::default().max_time_wait),
-        ..Config::default()
-    };
+    let mut cfg = Config::default();
+    cfg.max_connections = n.max(cfg.max_connections);
+    cfg.max_time_wait = n.max(cfg.max_time_wait);
     let mut p = Pair::new(cfg);
     let l = Owner::Server
         .enter(|| p.server.listen(server_addr(), BATCH))

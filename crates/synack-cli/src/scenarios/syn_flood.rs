@@ -92,10 +92,8 @@ impl Node for Flooder {
 pub fn run(ctx: &mut Ctx<'_>) {
     let mut w = ctx.world(Instant::ZERO);
     let client = w.add_host("client", CLIENT_IP, Side::Left, demo_config());
-    let server_cfg = synack::Config {
-        syn_cookies: SynCookieMode::WhenQueueFull,
-        ..demo_config()
-    };
+    let mut server_cfg = demo_config();
+    server_cfg.syn_cookies = SynCookieMode::WhenQueueFull;
     let server = w.add_host("server", SERVER_IP, Side::Right, server_cfg);
     let flooder = Flooder {
         // Its own stream, derived from the seed, so the flood does not

@@ -18,6 +18,7 @@ pub(crate) fn close_error(reason: CloseReason) -> io::Error {
         CloseReason::NetworkUnreachable => {
             (io::ErrorKind::NetworkUnreachable, "network unreachable")
         }
+        _ => (io::ErrorKind::Other, "connection failed"),
     };
     io::Error::new(kind, msg)
 }

@@ -109,7 +109,8 @@ impl Registry {
                     wake.extend(s.writer.take());
                 }
             }
-            Event::StateChanged(_) | Event::SoftError { .. } | Event::TimeWaitEnded(_) => {}
+            // Trace records and soft errors change no socket's state.
+            _ => {}
         }
     }
 }

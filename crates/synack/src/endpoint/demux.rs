@@ -32,9 +32,17 @@ impl Endpoint {
         let parsed_ip = parse_ip(packet);
         let ip = match &parsed_ip {
             Ok(ip) => ip,
-            Err(_) => {
+            Err(WireError::NotTcp(_)) => {
+                self.counters.drop(DropReason::NotTcp);
+                return;
+            }
+            Err(e) => {
                 self.counters.in_errs += 1;
-                self.counters.drop(DropReason::MalformedIp);
+                self.counters.drop(if *e == WireError::Fragmented {
+                    DropReason::Fragment
+                } else {
+                    DropReason::MalformedIp
+                });
                 return;
             }
         };

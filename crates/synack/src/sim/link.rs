@@ -13,6 +13,7 @@ use crate::time::Instant;
 /// packets chosen for reordering); a duplicate, if one is made, is an
 /// uncorrupted copy with its own jitter and reordering draw.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct LinkConfig {
     /// One-way propagation delay.
     pub delay: Duration,
@@ -147,22 +148,23 @@ impl LinkConfig {
 
     /// Panics on settings that have no meaning, at configuration time rather
     /// than in the middle of a run.
-    pub(crate) fn validate(&self) {
+    pub(crate) fn validate(&self) -> Result<(), super::SimError> {
         for (name, p) in [
             ("loss", self.loss),
             ("duplicate", self.duplicate),
             ("reorder", self.reorder),
             ("corrupt", self.corrupt),
         ] {
-            assert!(
-                (0.0..=1.0).contains(&p),
-                "LinkConfig::{name} must be a probability in 0..=1, got {p}"
-            );
+            // A probability in 0..=1 (NaN fails this too).
+            if !(0.0..=1.0).contains(&p) {
+                return Err(super::SimError::BadLink(name, p));
+            }
         }
-        assert!(
-            self.bandwidth_bps != Some(0),
-            "LinkConfig::bandwidth_bps must be positive (None means unlimited)"
-        );
+        if self.bandwidth_bps == Some(0) {
+            // None means unlimited; zero would never send.
+            return Err(super::SimError::BadLink("bandwidth_bps", 0.0));
+        }
+        Ok(())
     }
 }
 
@@ -218,13 +220,21 @@ mod tests {
             .with_reorder(0.1, Duration::from_millis(1))
             .with_delay(Duration::from_millis(4));
         assert_eq!(c.reorder_delay, Duration::from_millis(1));
-        c.validate();
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]
-    #[should_panic(expected = "probability")]
     fn bad_probability_is_refused() {
-        LinkConfig::default().with_loss(1.5).validate();
+        assert_eq!(
+            LinkConfig::default().with_loss(1.5).validate(),
+            Err(super::super::SimError::BadLink("loss", 1.5))
+        );
+        assert!(
+            LinkConfig::default()
+                .with_duplicate(f64::NAN)
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]

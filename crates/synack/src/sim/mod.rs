@@ -31,7 +31,7 @@ mod testnode;
 mod tests;
 
 pub use link::LinkConfig;
-pub use network::{DEFAULT_TRANSMIT_LIMIT, Network};
+pub use network::{DEFAULT_TRANSMIT_LIMIT, Network, SimError};
 pub use pcap::{LINKTYPE_RAW, PCAP_MAGIC, PCAP_SNAPLEN, PcapWriter};
 pub use rng::SimRng;
 pub use trace::{Fate, NetStats, NodeId, TraceEvent};

@@ -13,6 +13,8 @@ use super::rng::SimRng;
 use super::route;
 use super::trace::{Fate, NetStats, NodeId, TraceEvent};
 use crate::time::Instant;
+use core::fmt;
+use core::ops::{Index, IndexMut};
 
 /// How many datagrams one node may hand over in a single drain before the
 /// network moves on (the rest are collected at the next step). Bounds the
@@ -141,44 +143,54 @@ impl<N: Node> Network<N> {
     }
 
     /// Attaches `node`; packets whose destination is one of `addrs` go to
-    /// it. Panics if another node already owns one of the addresses.
-    pub fn add_node(&mut self, node: N, addrs: &[IpAddr]) -> NodeId {
+    /// it. Refused, with nothing attached, if another node already owns one
+    /// of the addresses.
+    pub fn add_node(&mut self, node: N, addrs: &[IpAddr]) -> Result<NodeId, SimError> {
         let id = self.nodes.len();
+        if let Some(&a) = addrs.iter().find(|a| self.routes.contains_key(a)) {
+            return Err(SimError::AddressInUse(a, self.routes[&a]));
+        }
         for &a in addrs {
-            if let Some(owner) = self.routes.insert(a, id) {
-                panic!("address {a} is already owned by node {owner}");
-            }
+            self.routes.insert(a, id);
         }
         self.nodes.push(Slot {
             node,
             addrs: addrs.to_vec(),
             fired_at: None,
         });
-        id
+        Ok(id)
     }
 
     /// Sets the impairments for packets from `from` to `to` (one direction
-    /// only). Panics on an unknown node or a meaningless setting.
-    pub fn set_link(&mut self, from: NodeId, to: NodeId, cfg: LinkConfig) {
-        assert!(
-            from < self.nodes.len() && to < self.nodes.len(),
-            "unknown node"
-        );
-        cfg.validate();
+    /// only). Refused on an unknown node or a meaningless setting.
+    pub fn set_link(&mut self, from: NodeId, to: NodeId, cfg: LinkConfig) -> Result<(), SimError> {
+        self.known(from)?;
+        self.known(to)?;
+        cfg.validate()?;
         self.links.insert((from, to), cfg);
+        Ok(())
     }
 
     /// Sets both directions between `a` and `b` to `cfg`.
-    pub fn set_link_both(&mut self, a: NodeId, b: NodeId, cfg: LinkConfig) {
-        self.set_link(a, b, cfg);
-        self.set_link(b, a, cfg);
+    pub fn set_link_both(&mut self, a: NodeId, b: NodeId, cfg: LinkConfig) -> Result<(), SimError> {
+        self.set_link(a, b, cfg)?;
+        self.set_link(b, a, cfg)
     }
 
     /// Sets the impairments of every direction not given its own with
     /// [`set_link`](Self::set_link), including ones already in use.
-    pub fn set_default_link(&mut self, cfg: LinkConfig) {
-        cfg.validate();
+    pub fn set_default_link(&mut self, cfg: LinkConfig) -> Result<(), SimError> {
+        cfg.validate()?;
         self.default_link = cfg;
+        Ok(())
+    }
+
+    fn known(&self, id: NodeId) -> Result<(), SimError> {
+        if id < self.nodes.len() {
+            Ok(())
+        } else {
+            Err(SimError::UnknownNode(id))
+        }
     }
 
     /// The impairments currently applying from `from` to `to`.
@@ -186,15 +198,16 @@ impl<N: Node> Network<N> {
         self.links.get(&(from, to)).unwrap_or(&self.default_link)
     }
 
-    /// The node `id`.
-    pub fn node(&self, id: NodeId) -> &N {
-        &self.nodes[id].node
+    /// The node `id`, if there is one (`net[id]` is the same, and panics
+    /// on an unknown id as a slice does).
+    pub fn node(&self, id: NodeId) -> Option<&N> {
+        self.nodes.get(id).map(|s| &s.node)
     }
 
     /// The node `id`, to drive it (e.g. open a connection); anything it
     /// queues is collected at the next step.
-    pub fn node_mut(&mut self, id: NodeId) -> &mut N {
-        &mut self.nodes[id].node
+    pub fn node_mut(&mut self, id: NodeId) -> Option<&mut N> {
+        self.nodes.get_mut(id).map(|s| &mut s.node)
     }
 
     /// Number of nodes attached.
@@ -202,9 +215,10 @@ impl<N: Node> Network<N> {
         self.nodes.len()
     }
 
-    /// The addresses node `id` was attached under.
+    /// The addresses node `id` was attached under (none for an unknown
+    /// id).
     pub fn addrs(&self, id: NodeId) -> &[IpAddr] {
-        &self.nodes[id].addrs
+        self.nodes.get(id).map_or(&[], |s| &s.addrs)
     }
 
     /// The node owning `addr`.
@@ -271,9 +285,10 @@ impl<N: Node> Network<N> {
     /// Hands `packet` to the network as if node `from` had sent it now: it
     /// is routed by its destination address through the link from `from`
     /// with all its impairments. For spoofed floods and attack scripts.
-    pub fn inject(&mut self, from: NodeId, packet: &[u8]) {
-        assert!(from < self.nodes.len(), "unknown node {from}");
+    pub fn inject(&mut self, from: NodeId, packet: &[u8]) -> Result<(), SimError> {
+        self.known(from)?;
         self.send(from, packet);
+        Ok(())
     }
 
     /// Collects every node's packets, advances the clock to the next
@@ -419,12 +434,9 @@ impl<N: Node> Network<N> {
             let Some(n) = self.nodes[id].node.poll_transmit(self.now, &mut buf) else {
                 break;
             };
-            assert!(
-                n <= buf.len(),
-                "node {id} claimed a {n}-byte datagram in a {}-byte buffer",
-                buf.len()
-            );
-            self.send(id, &buf[..n]);
+            // A node that claims more than the buffer holds is broken; what
+            // it wrote is cut to the buffer rather than read past it.
+            self.send(id, &buf[..n.min(buf.len())]);
             sent += 1;
         }
         self.scratch = buf;
@@ -535,5 +547,44 @@ impl<N: Node> Network<N> {
                 fate,
             });
         }
+    }
+}
+
+/// Misuse of the simulator's API, refused with nothing changed.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The address is already owned by the node given.
+    AddressInUse(IpAddr, NodeId),
+    /// No node has this id.
+    UnknownNode(NodeId),
+    /// A `LinkConfig` field is out of its range (named, with the value).
+    BadLink(&'static str, f64),
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::AddressInUse(a, n) => write!(f, "address {a} is already owned by node {n}"),
+            SimError::UnknownNode(n) => write!(f, "no node {n} in this network"),
+            SimError::BadLink(field, v) => write!(f, "LinkConfig::{field} out of range: {v}"),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+/// `net[id]`: the node, panicking on an unknown id as slice indexing does;
+/// [`Network::node`] is the checked form.
+impl<N: Node> Index<NodeId> for Network<N> {
+    type Output = N;
+    fn index(&self, id: NodeId) -> &N {
+        &self.nodes[id].node
+    }
+}
+
+impl<N: Node> IndexMut<NodeId> for Network<N> {
+    fn index_mut(&mut self, id: NodeId) -> &mut N {
+        &mut self.nodes[id].node
     }
 }

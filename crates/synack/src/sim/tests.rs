@@ -25,13 +25,13 @@ fn us(n: u64) -> Instant {
 /// Node 0 at A, node 1 at B (echoing when asked).
 fn pair(seed: u64, echo: bool) -> Network<TestNode> {
     let mut net = Network::new(seed);
-    assert_eq!(net.add_node(TestNode::new(), &[v4(A)]), 0);
+    assert_eq!(net.add_node(TestNode::new(), &[v4(A)]).unwrap(), 0);
     let b = if echo {
         TestNode::echoing()
     } else {
         TestNode::new()
     };
-    assert_eq!(net.add_node(b, &[v4(B)]), 1);
+    assert_eq!(net.add_node(b, &[v4(B)]).unwrap(), 1);
     net
 }
 
@@ -99,13 +99,14 @@ fn delay_is_exact_each_way() {
         1,
         0,
         LinkConfig::default().with_delay(Duration::from_millis(30)),
-    );
-    net.node_mut(0).send(numbered(7, 60));
+    )
+    .unwrap();
+    net[0].send(numbered(7, 60));
     run_idle(&mut net);
-    assert_eq!(net.node(1).arrivals(), [ms(10)]);
-    assert_eq!(net.node(0).arrivals(), [ms(40)]);
+    assert_eq!(net[1].arrivals(), [ms(10)]);
+    assert_eq!(net[0].arrivals(), [ms(40)]);
     // The echo came back with addresses swapped.
-    assert_eq!(&net.node(0).inbox[0].1[16..20], &A);
+    assert_eq!(&net[0].inbox[0].1[16..20], &A);
     assert_eq!(net.now(), ms(40));
     assert!(!net.step(), "idle stays idle");
     assert_eq!(net.now(), ms(40));
@@ -127,43 +128,44 @@ fn empty_network_is_idle() {
 fn simultaneous_arrivals_keep_send_order() {
     let mut net = pair(2, false);
     for i in 0..100 {
-        net.node_mut(0).send(numbered(i, 40));
+        net[0].send(numbered(i, 40));
     }
     run_idle(&mut net);
-    let got: Vec<u32> = net.node(1).inbox.iter().map(|(_, p)| number(p)).collect();
+    let got: Vec<u32> = net[1].inbox.iter().map(|(_, p)| number(p)).collect();
     assert_eq!(got, (0..100).collect::<Vec<_>>());
-    assert!(net.node(1).arrivals().iter().all(|&t| t == ms(10)));
+    assert!(net[1].arrivals().iter().all(|&t| t == ms(10)));
 }
 
 #[test]
 fn loss_follows_probability() {
     let mut net = pair(3, false);
-    net.set_link(0, 1, LinkConfig::lossy(30.0));
+    net.set_link(0, 1, LinkConfig::lossy(30.0)).unwrap();
     let n = 10_000;
     for i in 0..n {
-        net.node_mut(0).send(numbered(i, 40));
+        net[0].send(numbered(i, 40));
     }
     run_idle(&mut net);
     let s = net.stats();
     assert!((2700..3300).contains(&s.lost), "{s:?}");
     assert_eq!(s.lost + s.delivered, n as u64);
-    assert_eq!(net.node(1).inbox.len() as u64, s.delivered);
+    assert_eq!(net[1].inbox.len() as u64, s.delivered);
     check_books(&s);
 
     let mut net = pair(3, false);
-    net.set_default_link(LinkConfig::lossy(100.0));
-    net.node_mut(0).send(numbered(0, 40));
+    net.set_default_link(LinkConfig::lossy(100.0)).unwrap();
+    net[0].send(numbered(0, 40));
     run_idle(&mut net);
-    assert!(net.node(1).inbox.is_empty());
+    assert!(net[1].inbox.is_empty());
     assert_eq!(net.stats().count(Fate::Lost), 1);
 }
 
 #[test]
 fn duplication_delivers_two_copies() {
     let mut net = pair(4, false);
-    net.set_link(0, 1, LinkConfig::default().with_duplicate(1.0));
+    net.set_link(0, 1, LinkConfig::default().with_duplicate(1.0))
+        .unwrap();
     for i in 0..50 {
-        net.node_mut(0).send(numbered(i, 40));
+        net[0].send(numbered(i, 40));
     }
     run_idle(&mut net);
     let s = net.stats();
@@ -171,15 +173,16 @@ fn duplication_delivers_two_copies() {
         (s.delivered, s.duplicated, s.arrived_packets),
         (50, 50, 100)
     );
-    let mut got: Vec<u32> = net.node(1).inbox.iter().map(|(_, p)| number(p)).collect();
+    let mut got: Vec<u32> = net[1].inbox.iter().map(|(_, p)| number(p)).collect();
     got.sort();
     let want: Vec<u32> = (0..50).flat_map(|i| [i, i]).collect();
     assert_eq!(got, want);
 
     let mut net = pair(4, false);
-    net.set_link(0, 1, LinkConfig::default().with_duplicate(0.5));
+    net.set_link(0, 1, LinkConfig::default().with_duplicate(0.5))
+        .unwrap();
     for i in 0..4000 {
-        net.node_mut(0).send(numbered(i, 40));
+        net[0].send(numbered(i, 40));
     }
     run_idle(&mut net);
     assert!((1800..2200).contains(&net.stats().duplicated));
@@ -189,15 +192,16 @@ fn duplication_delivers_two_copies() {
 #[test]
 fn corruption_flips_exactly_one_bit() {
     let mut net = pair(5, false);
-    net.set_link(0, 1, LinkConfig::default().with_corrupt(1.0));
+    net.set_link(0, 1, LinkConfig::default().with_corrupt(1.0))
+        .unwrap();
     let sent: Vec<Vec<u8>> = (0..2000).map(|i| numbered(i, 100)).collect();
     for p in &sent {
-        net.node_mut(0).send(p.clone());
+        net[0].send(p.clone());
     }
     run_idle(&mut net);
     assert_eq!(net.stats().corrupted, 2000);
     let mut bytes_hit = [false; 100];
-    for ((_, got), want) in net.node(1).inbox.iter().zip(&sent) {
+    for ((_, got), want) in net[1].inbox.iter().zip(&sent) {
         assert_eq!(got.len(), want.len());
         let flipped: u32 = got
             .iter()
@@ -217,16 +221,17 @@ fn corruption_flips_exactly_one_bit() {
 #[test]
 fn mtu_drops_long_packets() {
     let mut net = pair(6, false);
-    net.node_mut(0).send(numbered(1, 1500));
-    net.node_mut(0).send(numbered(2, 1501));
+    net[0].send(numbered(1, 1500));
+    net[0].send(numbered(2, 1501));
     run_idle(&mut net);
-    assert_eq!(net.node(1).inbox.len(), 1);
-    assert_eq!(number(&net.node(1).inbox[0].1), 1);
+    assert_eq!(net[1].inbox.len(), 1);
+    assert_eq!(number(&net[1].inbox[0].1), 1);
     assert_eq!(net.stats().too_big, 1);
 
     let mut net = pair(6, false);
-    net.set_link(0, 1, LinkConfig::default().with_mtu(576));
-    net.node_mut(0).send(numbered(1, 577));
+    net.set_link(0, 1, LinkConfig::default().with_mtu(576))
+        .unwrap();
+    net[0].send(numbered(1, 577));
     run_idle(&mut net);
     assert_eq!(net.stats().count(Fate::TooBig), 1);
     check_books(&net.stats());
@@ -236,23 +241,21 @@ fn mtu_drops_long_packets() {
 fn bandwidth_spaces_packets() {
     let mut net = pair(7, false);
     // 1000 bytes at 8 Mbit/s = 1 ms on the wire each.
-    net.set_link(0, 1, LinkConfig::default().with_bandwidth(8_000_000));
+    net.set_link(0, 1, LinkConfig::default().with_bandwidth(8_000_000))
+        .unwrap();
     for i in 0..5 {
-        net.node_mut(0).send(numbered(i, 1000));
+        net[0].send(numbered(i, 1000));
     }
     run_idle(&mut net);
-    assert_eq!(
-        net.node(1).arrivals(),
-        [ms(11), ms(12), ms(13), ms(14), ms(15)]
-    );
+    assert_eq!(net[1].arrivals(), [ms(11), ms(12), ms(13), ms(14), ms(15)]);
     // The reverse direction is an independent, unlimited pipe.
     assert_eq!(net.link(1, 0).bandwidth_bps, None);
 
     // After the queue drains, a new packet waits for nobody.
     net.run_until(ms(100));
-    net.node_mut(0).send(numbered(9, 500));
+    net[0].send(numbered(9, 500));
     run_idle(&mut net);
-    assert_eq!(net.node(1).arrivals()[5], us(100_000 + 500 + 10_000));
+    assert_eq!(net[1].arrivals()[5], us(100_000 + 500 + 10_000));
 }
 
 #[test]
@@ -264,12 +267,13 @@ fn full_queue_tail_drops() {
         LinkConfig::default()
             .with_bandwidth(8_000_000)
             .with_queue_limit(3),
-    );
+    )
+    .unwrap();
     for i in 0..10 {
-        net.node_mut(0).send(numbered(i, 1000));
+        net[0].send(numbered(i, 1000));
     }
     run_idle(&mut net);
-    let got: Vec<u32> = net.node(1).inbox.iter().map(|(_, p)| number(p)).collect();
+    let got: Vec<u32> = net[1].inbox.iter().map(|(_, p)| number(p)).collect();
     assert_eq!(got, [0, 1, 2]);
     assert_eq!(net.stats().queue_full, 7);
     check_books(&net.stats());
@@ -286,13 +290,14 @@ fn jitter_reorders_within_bounds() {
         0,
         1,
         LinkConfig::default().with_jitter(Duration::from_millis(5)),
-    );
+    )
+    .unwrap();
     for i in 0..200 {
-        net.node_mut(0).send(numbered(i, 40));
+        net[0].send(numbered(i, 40));
         net.run_until(net.now() + Duration::from_micros(100));
     }
     run_idle(&mut net);
-    let inbox = &net.node(1).inbox;
+    let inbox = &net[1].inbox;
     assert_eq!(inbox.len(), 200);
     for (t, p) in inbox {
         let sent = us(u64::from(number(p)) * 100);
@@ -310,14 +315,15 @@ fn reorder_holds_some_packets_back() {
         0,
         1,
         LinkConfig::default().with_reorder(0.3, Duration::from_millis(5)),
-    );
+    )
+    .unwrap();
     for i in 0..100 {
-        net.node_mut(0).send(numbered(i, 40));
+        net[0].send(numbered(i, 40));
         net.run_until(net.now() + Duration::from_millis(1));
     }
     run_idle(&mut net);
     let mut held = 0;
-    for (t, p) in &net.node(1).inbox {
+    for (t, p) in &net[1].inbox {
         let sent = ms(u64::from(number(p)));
         if *t == sent + Duration::from_millis(15) {
             held += 1;
@@ -326,7 +332,7 @@ fn reorder_holds_some_packets_back() {
         }
     }
     assert!((15..45).contains(&held), "{held}");
-    let order: Vec<u32> = net.node(1).inbox.iter().map(|(_, p)| number(p)).collect();
+    let order: Vec<u32> = net[1].inbox.iter().map(|(_, p)| number(p)).collect();
     assert!(inversions(&order) > 0);
 }
 
@@ -342,11 +348,11 @@ fn chaotic_run(seed: u64) -> Vec<Rec> {
         .with_jitter(Duration::from_millis(4))
         .with_bandwidth(10_000_000)
         .with_queue_limit(20);
-    net.set_default_link(cfg);
-    net.node_mut(0).timers = (1..50).map(|i| ms(i * 7)).collect();
-    net.node_mut(0).on_timer = Some(numbered(0xdead, 300));
+    net.set_default_link(cfg).unwrap();
+    net[0].timers = (1..50).map(|i| ms(i * 7)).collect();
+    net[0].on_timer = Some(numbered(0xdead, 300));
     for i in 0..100 {
-        net.node_mut(0).send(numbered(i, 40 + i as usize * 10));
+        net[0].send(numbered(i, 40 + i as usize * 10));
     }
     net.run_until(Instant::from_secs(2));
     check_books(&net.stats());
@@ -385,11 +391,11 @@ fn same_seed_same_trace_other_seed_differs() {
 #[test]
 fn timers_fire_at_their_instant() {
     let mut net = pair(13, false);
-    net.node_mut(0).timers = vec![ms(5), us(7_001), us(7_001), ms(100)];
-    net.node_mut(0).on_timer = Some(numbered(1, 40));
+    net[0].timers = vec![ms(5), us(7_001), us(7_001), ms(100)];
+    net[0].on_timer = Some(numbered(1, 40));
     run_idle(&mut net);
-    assert_eq!(net.node(0).fired, [ms(5), us(7_001), ms(100)]);
-    assert_eq!(net.node(1).arrivals(), [ms(15), us(17_001), ms(110)]);
+    assert_eq!(net[0].fired, [ms(5), us(7_001), ms(100)]);
+    assert_eq!(net[1].arrivals(), [ms(15), us(17_001), ms(110)]);
     assert_eq!(net.stats().timers_fired, 3);
     assert_eq!(net.now(), ms(110));
 }
@@ -397,32 +403,32 @@ fn timers_fire_at_their_instant() {
 #[test]
 fn packets_at_an_instant_come_before_its_timers() {
     let mut net = pair(26, false);
-    net.node_mut(1).timers = vec![ms(10), ms(20)];
-    net.node_mut(1).packet_cancels_timers = true;
-    net.node_mut(0).send(numbered(0, 40));
+    net[1].timers = vec![ms(10), ms(20)];
+    net[1].packet_cancels_timers = true;
+    net[0].send(numbered(0, 40));
     run_idle(&mut net);
     // The arrival at 10 ms disarmed the timer due at that same instant.
-    assert_eq!(net.node(1).arrivals(), [ms(10)]);
-    assert!(net.node(1).fired.is_empty());
+    assert_eq!(net[1].arrivals(), [ms(10)]);
+    assert!(net[1].fired.is_empty());
 }
 
 #[test]
 fn past_timer_fires_at_once() {
     let mut net: Network<TestNode> = Network::starting_at(14, Instant::from_secs(1));
-    let id = net.add_node(TestNode::new(), &[v4(A)]);
-    net.node_mut(id).timers = vec![ms(500)];
+    let id = net.add_node(TestNode::new(), &[v4(A)]).unwrap();
+    net[id].timers = vec![ms(500)];
     assert!(net.step());
-    assert_eq!(net.node(id).fired, [Instant::from_secs(1)]);
+    assert_eq!(net[id].fired, [Instant::from_secs(1)]);
     assert!(!net.step());
 }
 
 #[test]
 fn stuck_timer_cannot_freeze_the_clock() {
     let mut net = pair(15, false);
-    net.node_mut(0).stuck_at = Some(Instant::ZERO);
+    net[0].stuck_at = Some(Instant::ZERO);
     net.run_until(ms(10));
     // Fired once per microsecond: the guard pushes each retry 1 µs on.
-    let fired = &net.node(0).fired;
+    let fired = &net[0].fired;
     assert_eq!(fired.len(), 10_001);
     assert!(
         fired
@@ -437,29 +443,30 @@ fn stuck_timer_cannot_freeze_the_clock() {
 fn endless_sender_is_cut_off() {
     let mut net = pair(16, false);
     net.set_transmit_limit(10);
-    net.node_mut(0).endless = Some(numbered(0, 40));
+    net[0].endless = Some(numbered(0, 40));
     assert!(net.step());
     assert_eq!(net.stats().sent_packets, 10);
     assert_eq!(net.stats().transmit_overflows, 1);
     net.run_until(ms(35));
-    assert!(net.node(1).inbox.len() >= 30);
+    assert!(net[1].inbox.len() >= 30);
     assert!(net.stats().sent_packets < 100);
 }
 
 #[test]
 fn inject_routes_spoofed_packets() {
     let mut net = pair(17, false);
-    let attacker = net.add_node(TestNode::new(), &[v4(C)]);
+    let attacker = net.add_node(TestNode::new(), &[v4(C)]).unwrap();
     let log = record_trace(&mut net);
     net.set_link(
         attacker,
         1,
         LinkConfig::default().with_delay(Duration::from_millis(2)),
-    );
+    )
+    .unwrap();
     let spoofed = ipv4([1, 2, 3, 4], B, b"syn");
-    net.inject(attacker, &spoofed);
+    net.inject(attacker, &spoofed).unwrap();
     run_idle(&mut net);
-    assert_eq!(net.node(1).inbox, [(ms(2), spoofed.clone())]);
+    assert_eq!(net[1].inbox, [(ms(2), spoofed.clone())]);
     let log = log.take();
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].from, log[0].to), (attacker, Some(1)));
@@ -471,10 +478,10 @@ fn inject_routes_spoofed_packets() {
 fn unroutable_and_malformed_are_dropped_and_counted() {
     let mut net = pair(18, false);
     let log = record_trace(&mut net);
-    net.inject(0, &ipv4(A, [192, 168, 1, 1], b"x"));
-    net.inject(0, &[0x45, 0, 0]);
-    net.inject(0, &[]);
-    net.inject(0, &[0x70; 60]);
+    net.inject(0, &ipv4(A, [192, 168, 1, 1], b"x")).unwrap();
+    net.inject(0, &[0x45, 0, 0]).unwrap();
+    net.inject(0, &[]).unwrap();
+    net.inject(0, &[0x70; 60]).unwrap();
     assert!(!net.step());
     let s = net.stats();
     assert_eq!((s.no_route, s.malformed, s.sent_packets), (1, 3, 4));
@@ -489,38 +496,58 @@ fn ipv6_routes_by_destination() {
     let a6: std::net::Ipv6Addr = "fd00::1".parse().unwrap();
     let b6: std::net::Ipv6Addr = "fd00::2".parse().unwrap();
     let mut net = Network::new(19);
-    let a = net.add_node(TestNode::new(), &[v4(A), a6.into()]);
-    let b = net.add_node(TestNode::echoing(), &[b6.into()]);
+    let a = net.add_node(TestNode::new(), &[v4(A), a6.into()]).unwrap();
+    let b = net.add_node(TestNode::echoing(), &[b6.into()]).unwrap();
     assert_eq!(net.owner(a6.into()), Some(a));
     assert_eq!(net.addrs(b), [std::net::IpAddr::from(b6)]);
-    net.node_mut(a).send(ipv6(a6, b6, b"hello"));
+    net[a].send(ipv6(a6, b6, b"hello"));
     run_idle(&mut net);
-    assert_eq!(net.node(b).arrivals(), [ms(10)]);
-    assert_eq!(net.node(a).arrivals(), [ms(20)]);
+    assert_eq!(net[b].arrivals(), [ms(10)]);
+    assert_eq!(net[a].arrivals(), [ms(20)]);
 }
 
 #[test]
-#[should_panic(expected = "already owned")]
 fn duplicate_address_is_refused() {
     let mut net = pair(20, false);
-    net.add_node(TestNode::new(), &[v4(B)]);
+    assert_eq!(
+        net.add_node(TestNode::new(), &[v4(B)]),
+        Err(SimError::AddressInUse(v4(B), 1))
+    );
+    assert_eq!(net.node_count(), 2);
+    assert_eq!(net.node(2).map(|_| ()), None);
+}
+
+/// Misuse of the API is an error, never a panic.
+#[test]
+fn misuse_is_refused_not_a_panic() {
+    let mut net = pair(22, false);
+    assert_eq!(
+        net.set_link(0, 9, LinkConfig::default()),
+        Err(SimError::UnknownNode(9))
+    );
+    assert_eq!(
+        net.set_default_link(LinkConfig::default().with_loss(1.5)),
+        Err(SimError::BadLink("loss", 1.5))
+    );
+    assert_eq!(net.inject(7, &[0x45]), Err(SimError::UnknownNode(7)));
+    assert!(net.addrs(7).is_empty());
 }
 
 #[test]
 fn run_until_moves_clock_to_deadline() {
     let mut net = pair(21, false);
-    net.node_mut(0).send(numbered(0, 40));
+    net[0].send(numbered(0, 40));
     net.run_until(ms(5));
     assert_eq!(net.now(), ms(5));
-    assert!(net.node(1).inbox.is_empty());
+    assert!(net[1].inbox.is_empty());
     assert_eq!(net.in_flight(), 1);
     // An arrival exactly at the deadline is handled.
     net.run_until(ms(10));
-    assert_eq!(net.node(1).arrivals(), [ms(10)]);
+    assert_eq!(net[1].arrivals(), [ms(10)]);
     net.run_until(ms(50));
     assert_eq!(net.now(), ms(50));
     // NEVER means "until idle": the clock stays at the last event.
-    net.node_mut(0).send(numbered(1, 40));
+    net[0].send(numbered(1, 40));
     net.run_until(Instant::NEVER);
     assert_eq!(net.now(), ms(60));
     // A deadline in the past does nothing.
@@ -531,16 +558,16 @@ fn run_until_moves_clock_to_deadline() {
 #[test]
 fn run_until_pred_stops_when_true_or_at_limit() {
     let mut net = pair(22, true);
-    net.node_mut(0).send(numbered(0, 40));
-    let ok = net.run_until_pred(Instant::from_secs(1), |n| !n.node(1).inbox.is_empty());
+    net[0].send(numbered(0, 40));
+    let ok = net.run_until_pred(Instant::from_secs(1), |n| !n[1].inbox.is_empty());
     assert!(ok);
     assert_eq!(net.now(), ms(10));
     // The echo is still in flight: nothing beyond the predicate was run.
     assert_eq!(net.in_flight(), 1);
-    let ok = net.run_until_pred(ms(15), |n| !n.node(0).inbox.is_empty());
+    let ok = net.run_until_pred(ms(15), |n| !n[0].inbox.is_empty());
     assert!(!ok);
     assert_eq!(net.now(), ms(15));
-    let ok = net.run_until_pred(ms(100), |n| !n.node(0).inbox.is_empty());
+    let ok = net.run_until_pred(ms(100), |n| !n[0].inbox.is_empty());
     assert!(ok);
     assert_eq!(net.now(), ms(20));
     let ok = net.run_until_pred(ms(200), |_| false);
@@ -551,21 +578,23 @@ fn run_until_pred_stops_when_true_or_at_limit() {
 #[test]
 fn default_link_change_applies_to_used_pairs() {
     let mut net = pair(23, false);
-    net.node_mut(0).send(numbered(0, 40));
+    net[0].send(numbered(0, 40));
     run_idle(&mut net);
-    net.set_default_link(LinkConfig::default().with_delay(Duration::from_millis(1)));
-    net.node_mut(0).send(numbered(1, 40));
+    net.set_default_link(LinkConfig::default().with_delay(Duration::from_millis(1)))
+        .unwrap();
+    net[0].send(numbered(1, 40));
     run_idle(&mut net);
-    assert_eq!(net.node(1).arrivals(), [ms(10), ms(11)]);
+    assert_eq!(net[1].arrivals(), [ms(10), ms(11)]);
     // A pair's own setting wins over the default.
     net.set_link_both(
         0,
         1,
         LinkConfig::default().with_delay(Duration::from_millis(4)),
-    );
-    net.node_mut(0).send(numbered(2, 40));
+    )
+    .unwrap();
+    net[0].send(numbered(2, 40));
     run_idle(&mut net);
-    assert_eq!(net.node(1).arrivals()[2], ms(15));
+    assert_eq!(net[1].arrivals()[2], ms(15));
 }
 
 /// A `Write` that the test can read after handing it to the network.
@@ -587,10 +616,11 @@ fn pcap_captures_every_packet_as_sent() {
     let mut net = pair(24, true);
     let buf = Shared::default();
     net.set_pcap(PcapWriter::new(Box::new(buf.clone()) as Box<dyn Write>).unwrap());
-    net.set_link(0, 1, LinkConfig::default().with_corrupt(1.0));
+    net.set_link(0, 1, LinkConfig::default().with_corrupt(1.0))
+        .unwrap();
     let first = numbered(1, 60);
-    net.node_mut(0).send(first.clone());
-    net.inject(0, &ipv4(A, [9, 9, 9, 9], b"nowhere"));
+    net[0].send(first.clone());
+    net.inject(0, &ipv4(A, [9, 9, 9, 9], b"nowhere")).unwrap();
     run_idle(&mut net);
     net.take_pcap().unwrap().flush().unwrap();
 
@@ -635,13 +665,13 @@ fn pcap_error_stops_capture() {
         }
     }
     net.set_pcap(PcapWriter::new(Box::new(FailAfter(24)) as Box<dyn Write>).unwrap());
-    net.node_mut(0).send(numbered(0, 40));
-    net.node_mut(0).send(numbered(1, 40));
+    net[0].send(numbered(0, 40));
+    net[0].send(numbered(1, 40));
     run_idle(&mut net);
     assert_eq!(net.stats().pcap_errors, 1);
     assert!(net.take_pcap().is_none());
     assert_eq!(
-        net.node(1).inbox.len(),
+        net[1].inbox.len(),
         2,
         "capture failure must not drop traffic"
     );

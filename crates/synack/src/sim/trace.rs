@@ -7,6 +7,7 @@ pub type NodeId = usize;
 
 /// What the network did with a packet handed to it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Fate {
     /// On its way, intact.
     Delivered,
@@ -25,6 +26,22 @@ pub enum Fate {
     /// Not an IPv4 or IPv6 datagram the router can read a destination
     /// from; dropped.
     Malformed,
+}
+
+impl Fate {
+    /// A short lowercase name for printing.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fate::Delivered => "delivered",
+            Fate::Lost => "lost",
+            Fate::Corrupted => "corrupted",
+            Fate::Duplicated => "duplicated",
+            Fate::TooBig => "too big",
+            Fate::QueueFull => "queue full",
+            Fate::NoRoute => "no route",
+            Fate::Malformed => "malformed",
+        }
+    }
 }
 
 /// One packet entering a link, as reported to a tracer.
@@ -54,6 +71,7 @@ pub struct TraceEvent<'a> {
 /// Once nothing is in flight, `arrived_packets` equals
 /// `delivered + corrupted + duplicated`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NetStats {
     /// Packets handed to the network by nodes or [`inject`](super::Network::inject).
     pub sent_packets: u64,

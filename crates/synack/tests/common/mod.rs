@@ -30,12 +30,12 @@ pub struct Pair {
 impl Pair {
     pub fn new(seed: u64, cfg: Config, link: LinkConfig) -> Pair {
         let mut net = Network::new(seed);
-        net.set_default_link(link);
+        net.set_default_link(link).unwrap();
         let c = Endpoint::new(cfg.clone(), secret(seed, 1), Instant::ZERO);
         let mut s = Endpoint::new(cfg, secret(seed, 2), Instant::ZERO);
         let listener = s.listen(server_addr(), 128).expect("listen");
-        let client = net.add_node(c, &[IpAddr::from(CLIENT_IP)]);
-        let server = net.add_node(s, &[IpAddr::from(SERVER_IP)]);
+        let client = net.add_node(c, &[IpAddr::from(CLIENT_IP)]).unwrap();
+        let server = net.add_node(s, &[IpAddr::from(SERVER_IP)]).unwrap();
         Pair {
             net,
             client,
@@ -46,18 +46,17 @@ impl Pair {
 
     pub fn connect(&mut self) -> ConnId {
         let now = self.net.now();
-        self.net
-            .node_mut(self.client)
+        self.net[self.client]
             .connect(now, client_ip(), server_addr())
             .expect("connect")
     }
 
     pub fn client(&mut self) -> &mut Endpoint {
-        self.net.node_mut(self.client)
+        &mut self.net[self.client]
     }
 
     pub fn server(&mut self) -> &mut Endpoint {
-        self.net.node_mut(self.server)
+        &mut self.net[self.server]
     }
 }
 
