@@ -4,6 +4,7 @@
 use crate::event::OpenKind;
 use crate::seq::SeqNum;
 use crate::state::State;
+use crate::time::Instant;
 use core::time::Duration;
 use std::net::SocketAddr;
 
@@ -58,4 +59,7 @@ pub struct ConnInfo {
     pub timestamps: bool,
     /// SACK permitted.
     pub sack: bool,
+    /// When the connection's next timer fires (retransmission, persist or
+    /// TIME-WAIT), if one is armed: what `ss -o` shows as `timer:(...)`.
+    pub timer: Option<Instant>,
 }

@@ -315,6 +315,7 @@ impl Endpoint {
                 .then_some((t.snd_shift, t.rcv_shift)),
             timestamps: t.flags.has(Flags::TS_OK),
             sack: t.flags.has(Flags::SACK_OK),
+            timer: (t.timer != Instant::NEVER).then_some(t.timer),
         }
     }
 }
