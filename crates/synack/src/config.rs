@@ -3,6 +3,7 @@
 use crate::rtt::RttConfig;
 use core::ops::RangeInclusive;
 use core::time::Duration;
+use std::net::IpAddr;
 
 /// When a listener answers SYNs with cookies instead of queueing them
 /// (RFC 4987 section 3.6).
@@ -23,6 +24,11 @@ pub enum SynCookieMode {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Config {
+    /// The stack's own addresses. An active OPEN with an unspecified local
+    /// address takes the first of these in the remote's family (RFC 9293
+    /// MUST-44: the source address is chosen before the first SYN, and
+    /// kept for the whole connection, MUST-45).
+    pub local_addrs: Vec<IpAddr>,
     /// Link MTU; the MSS we advertise is derived from it (RFC 9293 3.7.1:
     /// MTU - 40 for IPv4, MTU - 60 for IPv6).
     pub mtu: u16,
@@ -88,6 +94,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            local_addrs: Vec::new(),
             mtu: 1500,
             recv_buffer: 256 * 1024,
             send_buffer: 256 * 1024,

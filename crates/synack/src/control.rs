@@ -67,4 +67,9 @@ impl ControlQueue {
     pub(crate) fn pop(&mut self) -> Option<QueuedControl> {
         self.queue.pop_front()
     }
+
+    /// Puts back a segment just popped that could not be sent.
+    pub(crate) fn push_front(&mut self, c: QueuedControl) {
+        self.queue.push_front(c);
+    }
 }

@@ -66,6 +66,9 @@ drop_reasons! {
     OutOfOrder => "DropOutOfOrder",
     /// The receive buffer was full.
     ReceiveBufferFull => "DropReceiveBufferFull",
+    /// Octets of an acceptable segment that lie past the right edge of the
+    /// window we advertised, trimmed off (RFC 9293 3.10.7.4).
+    BeyondWindow => "DropBeyondWindow",
     /// Text after the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK,
     /// TIME-WAIT): RFC 9293 3.10.7.4 step 7 ignores it (SM-13).
     TextAfterFin => "DropTextAfterFin",
@@ -77,6 +80,11 @@ drop_reasons! {
     ConnectionLimit => "DropConnectionLimit",
     /// A segment to a listener that was neither SYN nor a valid cookie ACK.
     ListenUnexpected => "DropListenUnexpected",
+    /// A segment for a listener that closed while it was being handled.
+    NoListener => "DropNoListener",
+    /// A segment for a connection that had already closed (its TCB kept
+    /// only until the application reads what is left).
+    Closed => "DropClosed",
     /// A SYN that also carries FIN reached a listener (Linux drops it too:
     /// no connection opens and closes in one segment).
     SynFin => "DropSynFin",

@@ -120,6 +120,13 @@ impl TimeWaitTable {
         evicted
     }
 
+    pub(crate) fn get(&self, t: &FourTuple) -> Option<&TimeWaitEntry> {
+        match t.key() {
+            Key::V4(k) => self.v4.map.get(&k),
+            Key::V6(k) => self.v6.map.get(&k),
+        }
+    }
+
     pub(crate) fn get_mut(&mut self, t: &FourTuple) -> Option<&mut TimeWaitEntry> {
         match t.key() {
             Key::V4(k) => self.v4.map.get_mut(&k),

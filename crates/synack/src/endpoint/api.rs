@@ -72,6 +72,7 @@ impl Endpoint {
 
     /// Takes the next established connection from a listener's accept
     /// queue.
+    #[must_use = "a connection taken from the accept queue and not kept is never closed"]
     pub fn accept(&mut self, l: ListenerId) -> Option<ConnId> {
         let id = self.listener_mut(l)?.accept_queue.pop_front()?;
         let now = self.now;
@@ -86,8 +87,10 @@ impl Endpoint {
     }
 
     /// Active OPEN from `local` to `remote` (RFC 9293 3.10.1). A zero local
-    /// port picks an ephemeral one (RFC 6056); the local address must be
-    /// given (MUST-44: chosen before the first SYN).
+    /// port picks an ephemeral one (RFC 6056). An unspecified local address
+    /// takes the first of `Config::local_addrs` in the remote's family,
+    /// before the first SYN (MUST-44); none of that family is
+    /// `AddrNotAvailable`.
     pub fn connect(
         &mut self,
         now: Instant,
@@ -95,6 +98,17 @@ impl Endpoint {
         remote: SocketAddr,
     ) -> Result<ConnId, Error> {
         self.now = self.now.max(now);
+        let local = if local.ip().is_unspecified() && local.is_ipv4() == remote.is_ipv4() {
+            let ip = self
+                .cfg
+                .local_addrs
+                .iter()
+                .find(|a| a.is_ipv4() == remote.is_ipv4() && unicast(**a))
+                .ok_or(Error::AddrNotAvailable)?;
+            SocketAddr::new(*ip, local.port())
+        } else {
+            local
+        };
         // MUST-46: no OPEN to a broadcast or multicast address.
         if !unicast(remote.ip())
             || !unicast(local.ip())
@@ -261,6 +275,7 @@ impl Endpoint {
     }
 
     /// STATUS: a snapshot of the connection.
+    #[must_use]
     pub fn info(&self, c: ConnId) -> Option<ConnInfo> {
         self.tcb(c).map(|t| self.snapshot(t))
     }

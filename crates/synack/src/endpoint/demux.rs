@@ -10,6 +10,7 @@ use crate::event::{ConnId, Event, ListenerId, OpenKind, Sockets, StateChange};
 use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
+use crate::timewait::TimeWaitEntry;
 use crate::tuple::{FourTuple, Key};
 use core::time::Duration;
 use std::net::IpAddr;
@@ -100,8 +101,8 @@ impl Endpoint {
             local_port: seg.dst_port,
             remote_port: seg.src_port,
         };
-        if self.time_wait.contains(&tuple) {
-            self.segment_for_time_wait(now, tuple, seg);
+        if let Some(&e) = self.time_wait.get(&tuple) {
+            self.segment_for_time_wait(now, tuple, e, seg);
             return;
         }
         // RFC 9293 MUST-57, MUST-63: nothing to or from broadcast,
@@ -199,7 +200,14 @@ impl Endpoint {
             self.counters.drop(DropReason::ListenUnexpected);
             return;
         }
+        if f.fin() {
+            // A connection cannot open and close in one segment; such a
+            // SYN is a scan or an attack (Linux drops it too).
+            self.counters.drop(DropReason::SynFin);
+            return;
+        }
         let Some(li) = self.listener(l) else {
+            self.counters.drop(DropReason::NoListener);
             return;
         };
         if li.accept_queue_full() {
@@ -207,7 +215,8 @@ impl Endpoint {
             return;
         }
         let mode = self.cfg.syn_cookies;
-        let queue_full = li.syn_queue_full() || self.tuples.len() >= self.cfg.max_connections;
+        let table_full = self.tuples.len() >= self.cfg.max_connections;
+        let queue_full = li.syn_queue_full() || table_full;
         if mode == SynCookieMode::Always || (queue_full && mode == SynCookieMode::WhenQueueFull) {
             if let Some(li) = self.listener_mut(l) {
                 li.last_overflow = Some(now);
@@ -216,7 +225,11 @@ impl Endpoint {
             return;
         }
         if queue_full {
-            self.counters.drop(DropReason::SynQueueFull);
+            self.counters.drop(if table_full {
+                DropReason::ConnectionLimit
+            } else {
+                DropReason::SynQueueFull
+            });
             return;
         }
         let (mut iss, ts_offset) = self
@@ -341,6 +354,13 @@ impl Endpoint {
             self.counters.drop(DropReason::AcceptQueueFull);
             return true;
         }
+        // A valid cookie still makes a TCB, and the table is bounded like
+        // every other path into it: the client's ACK is dropped (it will
+        // send again, or data, which is answered then).
+        if self.tuples.len() >= self.cfg.max_connections {
+            self.counters.drop(DropReason::ConnectionLimit);
+            return true;
+        }
         let ts = seg.options.timestamps;
         let opts = ts.and_then(|t| SynCookies::decode_ts(t.tsecr));
         let syn_opts = TcpOptions {
@@ -372,10 +392,13 @@ impl Endpoint {
 
     /// A segment for a compact TIME-WAIT entry (RFC 9293 3.10.7.4 in
     /// TIME-WAIT; RFC 6191 for a new SYN; SM-05, SM-06).
-    fn segment_for_time_wait(&mut self, now: Instant, tuple: FourTuple, seg: &TcpSegment<'_>) {
-        let Some(&mut e) = self.time_wait.get_mut(&tuple) else {
-            return;
-        };
+    fn segment_for_time_wait(
+        &mut self,
+        now: Instant,
+        tuple: FourTuple,
+        e: TimeWaitEntry,
+        seg: &TcpSegment<'_>,
+    ) {
         let f = seg.flags;
         let seq = SeqNum(seg.seq);
         let rcv_nxt = SeqNum(e.rcv_nxt);
@@ -429,6 +452,10 @@ impl Endpoint {
         if !needs_ack {
             self.counters.drop(DropReason::TimeWait);
             return;
+        }
+        if !seg.payload.is_empty() && !f.rst() {
+            // Answered with an ACK below, but the text goes nowhere (SM-13).
+            self.counters.drop(DropReason::TextAfterFin);
         }
         let mut options = TcpOptions::default();
         if e.ts_ok {

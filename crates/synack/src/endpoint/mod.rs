@@ -101,6 +101,7 @@ impl Endpoint {
     }
 
     /// The next event for the application.
+    #[must_use = "an event not looked at is lost"]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }

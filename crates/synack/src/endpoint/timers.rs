@@ -14,6 +14,7 @@ use synack_wire::{TcpFlags, TcpOptions, Timestamps};
 
 impl Endpoint {
     /// When [`Endpoint::handle_timeout`] should next be called.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let heap = self.timers.next_deadline();
         let now_ms = self.now.millis();
@@ -176,7 +177,9 @@ impl Endpoint {
                 .push_full(seg, window, options, &mut self.counters);
         }
         self.remove_tcb(id);
-        self.time_wait.insert(&tuple, entry);
+        if self.time_wait.insert(&tuple, entry) {
+            self.counters.time_wait_overflow += 1;
+        }
         if visible {
             self.events.push_back(Event::Closed {
                 conn: id,

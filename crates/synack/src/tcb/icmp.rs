@@ -51,6 +51,7 @@ impl Tcb {
         let ipv6 = self.tuple.is_ipv6();
         let floor = if ipv6 { 1280 } else { 68 };
         if mtu == 0 {
+            ctx.counters.drop(DropReason::IcmpNoMtu);
             return;
         }
         let mtu = mtu.max(floor);

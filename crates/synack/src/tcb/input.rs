@@ -2,6 +2,7 @@
 //! SYN-SENT (3.10.7.3) and the other states (3.10.7.4), as one small
 //! function per step of the RFC.
 
+use super::reassembly::Held;
 use super::{Ctx, Flags, Tcb};
 use crate::control::ControlSegment;
 use crate::counters::DropReason;
@@ -31,7 +32,7 @@ impl Tcb {
     #[inline]
     pub(crate) fn on_segment(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
         match self.state {
-            State::Closed | State::Listen => {}
+            State::Closed | State::Listen => ctx.counters.drop(DropReason::Closed),
             State::SynSent => self.on_segment_syn_sent(ctx, seg),
             _ => self.on_segment_synchronized(ctx, seg),
         }
@@ -102,8 +103,11 @@ impl Tcb {
             self.snd_wl2 = ack;
             self.handshake_rtt(ctx, seg);
             self.retries = 0;
-            self.timer = Instant::NEVER;
             self.set_state(ctx, State::Established);
+            // The SYN is acknowledged: its timer stops, unless data queued
+            // during the handshake meets a closed window, which needs the
+            // persist timer (MUST-36), as on the passive path.
+            self.arm_after_ack(ctx, true);
             ctx.events.push_back(Event::Connected {
                 conn: self.id,
                 how: self.open,
@@ -371,6 +375,13 @@ impl Tcb {
             self.snd_wl2 = ack;
             if old == 0 && self.snd_wnd > 0 {
                 self.flags.clear(Flags::FORCE_PROBE);
+                // A probe byte the closed window did not take is resent
+                // at once inside a full segment, rather than left "in
+                // flight" to hold the rest back (Nagle) until it times out.
+                if self.flight() == 1 && self.unsent() > 0 {
+                    self.snd_nxt = self.snd_una;
+                    self.flags.clear(Flags::RTT_TIMING);
+                }
             }
         }
         self.arm_after_ack(ctx, advanced);
@@ -488,6 +499,7 @@ impl Tcb {
         if !self.state.can_receive() || self.flags.has(Flags::FIN_RECEIVED) {
             // SM-13: after the peer's FIN, text is ignored; say where we are.
             if !payload.is_empty() {
+                ctx.counters.drop(DropReason::TextAfterFin);
                 self.flags.set(Flags::ACK_NOW);
             }
             return;
@@ -505,8 +517,10 @@ impl Tcb {
             // Ahead of RCV.NXT (trimming left nothing before it): held
             // until the gap fills; an immediate duplicate ACK tells the
             // sender where the gap is (RFC 5681 4.2).
-            if !self.ooo.insert(seq, payload, fin, self.rcv_adv) {
-                ctx.counters.drop(DropReason::OutOfOrder);
+            match self.ooo.insert(seq, payload, fin, self.rcv_adv) {
+                Held::All => {}
+                Held::Trimmed => ctx.counters.drop(DropReason::BeyondWindow),
+                Held::Refused => ctx.counters.drop(DropReason::OutOfOrder),
             }
             self.flags.set(Flags::ACK_NOW);
             return;

@@ -201,6 +201,26 @@ impl Tcb {
         })
     }
 
+    /// Takes back a segment `next_segment` produced that could not be
+    /// emitted: SND.NXT (and SND.MAX, for new data) go back to where it
+    /// started and the ACK it carried is owed again, so the next call
+    /// builds it anew and no sequence space is skipped.
+    pub(crate) fn unsend(&mut self, seg: &OutSegment) {
+        let f = seg.header.flags;
+        let seq = SeqNum(seg.header.seq);
+        let end = seq.add(seg.data_len as u32 + u32::from(f.syn()) + u32::from(f.fin()));
+        if self.snd_nxt == end && seq != end {
+            self.snd_nxt = seq;
+            if !seg.retransmission && self.snd_max == end {
+                self.snd_max = seq;
+            }
+            if self.flags.has(Flags::RTT_TIMING) && self.rtt_seq == seq {
+                self.flags.clear(Flags::RTT_TIMING);
+            }
+        }
+        self.flags.set(Flags::ACK_NOW);
+    }
+
     /// A bare ACK, if one is owed.
     #[inline(always)]
     fn ack_segment(&mut self, ctx: &mut Ctx<'_>) -> Option<OutSegment> {

@@ -29,7 +29,7 @@ impl Block {
 /// box of its own from the first segment held (most connections never
 /// see one), so that every TCB is smaller and more of them stay in cache.
 #[derive(Debug, Default)]
-pub(crate) struct Reassembly(Option<Box<Held>>);
+pub(crate) struct Reassembly(Option<Box<Queue>>);
 
 impl Reassembly {
     /// Nothing held.
@@ -48,9 +48,8 @@ impl Reassembly {
     }
 
     /// Holds `data` (starting at `seq`, beyond RCV.NXT) up to the window's
-    /// right edge `right`, and the FIN after it if `fin`. Returns false if
-    /// the segment could not be held (too many blocks).
-    pub(crate) fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> bool {
+    /// right edge `right`, and the FIN after it if `fin`.
+    pub(crate) fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> Held {
         self.0
             .get_or_insert_with(Box::default)
             .insert(seq, data, fin, right)
@@ -76,17 +75,30 @@ impl Reassembly {
     }
 }
 
+/// What became of a segment offered to the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// All of it is held (or was held already).
+    All,
+    /// Held up to the window's right edge; octets (or the FIN) past it
+    /// were trimmed off.
+    Trimmed,
+    /// Not held: it would take more blocks than the queue keeps.
+    Refused,
+}
+
 /// What is held: sorted, disjoint blocks, and the FIN if it came early.
 #[derive(Debug, Default)]
-struct Held {
+struct Queue {
     blocks: Vec<Block>,
     /// Where the peer's FIN sits, if it arrived ahead of the data before it.
     fin: Option<SeqNum>,
 }
 
-impl Held {
-    fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> bool {
+impl Queue {
+    fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> Held {
         let room = right.since(seq) as usize;
+        let trimmed = data.len() > room || (fin && data.len() >= room);
         let data = &data[..data.len().min(room)];
         let end = seq.add(data.len() as u32);
         if fin && end.lt(right) {
@@ -116,7 +128,7 @@ impl Held {
             pieces.push((cur, &data[cur.since(seq) as usize..]));
         }
         if self.blocks.len() + pieces.len() > MAX_BLOCKS {
-            return false;
+            return Held::Refused;
         }
         for (s, bytes) in pieces {
             let at = self.blocks.partition_point(|b| b.seq.lt(s));
@@ -128,7 +140,7 @@ impl Held {
                 },
             );
         }
-        true
+        if trimmed { Held::Trimmed } else { Held::All }
     }
 
     fn drain(&mut self, rcv_nxt: SeqNum, mut sink: impl FnMut(&[u8]) -> usize) -> (u32, bool) {
@@ -179,9 +191,18 @@ mod tests {
         let right = base.add(1000);
         let data: Vec<u8> = (0..100u8).collect();
         let mut r = Reassembly::default();
-        assert!(r.insert(base.add(50), &data[50..80], false, right));
-        assert!(r.insert(base.add(20), &data[20..60], false, right));
-        assert!(r.insert(base.add(70), &data[70..100], true, right));
+        assert_eq!(
+            r.insert(base.add(50), &data[50..80], false, right),
+            Held::All
+        );
+        assert_eq!(
+            r.insert(base.add(20), &data[20..60], false, right),
+            Held::All
+        );
+        assert_eq!(
+            r.insert(base.add(70), &data[70..100], true, right),
+            Held::All
+        );
         assert_eq!(r.held(), 80);
         // Nothing is contiguous with RCV.NXT yet.
         assert_eq!(drain_all(&mut r, base).1, 0);
@@ -197,7 +218,10 @@ mod tests {
     fn stops_where_the_sink_is_full_and_clips_to_the_window() {
         let base = SeqNum(0);
         let mut r = Reassembly::default();
-        assert!(r.insert(base.add(10), &[7u8; 100], true, base.add(60)));
+        assert_eq!(
+            r.insert(base.add(10), &[7u8; 100], true, base.add(60)),
+            Held::Trimmed
+        );
         // Clipped at the window edge, so the FIN beyond it is not held.
         assert_eq!(r.held(), 50);
         let (n, fin) = r.drain(base.add(10), |b| b.len().min(30));
@@ -213,9 +237,9 @@ mod tests {
         let mut r = Reassembly::default();
         let right = SeqNum(100_000);
         for i in 0..MAX_BLOCKS as u32 {
-            assert!(r.insert(SeqNum(10 + i * 10), &[1], false, right));
+            assert_eq!(r.insert(SeqNum(10 + i * 10), &[1], false, right), Held::All);
         }
-        assert!(!r.insert(SeqNum(5_000), &[1], false, right));
+        assert_eq!(r.insert(SeqNum(5_000), &[1], false, right), Held::Refused);
         assert_eq!(r.held(), MAX_BLOCKS);
     }
 }

@@ -8,6 +8,11 @@ use crate::state::State;
 use crate::time::Instant;
 use core::time::Duration;
 
+/// Consecutive timeouts after which the RTT estimate is forgotten (RFC
+/// 6298 section 5 leaves the number open; 4.4BSD forgets it after a
+/// quarter of its retransmission limit, which is 3 of 12: here the fourth).
+const CLEAR_SAMPLES_AFTER: u32 = 4;
+
 impl Tcb {
     /// RFC 6298 (5.1): start the timer when sequence space is sent, if it is
     /// not running.
@@ -128,6 +133,11 @@ impl Tcb {
         // Karn: the timed segment is ambiguous now.
         self.flags.clear(Flags::RTT_TIMING);
         self.rtt.backoff();
+        if self.rtt.backoffs() == CLEAR_SAMPLES_AFTER {
+            // RFC 6298 section 5 (RT-11): after this many backoffs SRTT and
+            // RTTVAR are likely bogus; the next sample starts them afresh.
+            self.rtt.clear_samples();
+        }
         // Go back to SND.UNA and send again from there (RFC 6298 5.4).
         self.snd_nxt = self.snd_una;
         if self.snd_wnd == 0 {

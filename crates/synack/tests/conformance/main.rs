@@ -10,6 +10,7 @@ mod script;
 mod attacks;
 mod close;
 mod handshake;
+mod hardening;
 mod icmp;
 mod security;
 mod timeouts;
