@@ -46,7 +46,7 @@
 pub mod seq;
 pub mod time;
 
-mod cc;
+pub mod cc;
 mod config;
 mod control;
 pub mod cookie;
