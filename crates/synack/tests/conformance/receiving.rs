@@ -47,9 +47,9 @@ fn read_one(h: &mut Harness, stream: &[u8], read: &mut usize) {
 /// 1460. From a full buffer, the application reads one byte at a time: the
 /// first 1459 reads announce nothing, the 1460th sends a window update of
 /// exactly 1460. Then the peer sends a 10-byte segment every 50 reads
-/// while the application keeps reading single bytes: across every segment the
-/// engine emits, the right edge (ACK + window) never moves left and moves
-/// right only in steps of at least 1460.
+/// while the application keeps reading single bytes: across every segment
+/// the engine emits, the right edge (ACK + window) never moves left and
+/// moves right only in steps of at least 1460.
 #[test]
 fn dt_06_receiver_sws_right_edge_moves_in_mss_steps() {
     let stream = bytes(40_000);
