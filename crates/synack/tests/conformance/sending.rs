@@ -404,7 +404,6 @@ fn dt_09_zero_window_probes_back_off_and_never_abort() {
 /// data without waiting for a backed-off retransmission timer (after an
 /// hour of probing, 120 s).
 #[test]
-#[ignore = "engine bug: after a zero-window probe, a window update waits for the backed-off RTO before resending"]
 fn dt_09_transfer_resumes_promptly_when_window_opens() {
     let (mut h, t0) = zero_window_after_4380();
     let probes = answer_probes(&mut h, t0, secs(3600));
