@@ -131,6 +131,11 @@ fn ss_reads_the_control_socket_and_signals_end_serve_cleanly() {
         "{text}"
     );
     assert!(text.contains("PassiveOpens: 1"), "{text}");
+    // The device's own counters follow the engine's; a TUN device that kept
+    // up dropped nothing.
+    for counter in ["TxDropped: 0", "RxLengthErrors: 0"] {
+        assert!(lines.contains(&counter), "{counter}: {text}");
+    }
     done_tx.send(()).unwrap();
     holder.join().unwrap();
 
