@@ -212,8 +212,8 @@ impl<D: Device> Ethernet<D> {
     }
 
     /// Asks the link who has `ip`. Without an address of `ip`'s family
-    /// there is nothing to ask from; the held datagrams then go when the
-    /// last try is over.
+    /// there is nothing to ask from: the held datagrams are dropped, and
+    /// counted, when the last try is over.
     fn solicit(&mut self, ip: IpAddr) {
         match ip {
             IpAddr::V4(target) => {
