@@ -20,9 +20,6 @@
 mod cubic;
 mod hystart;
 mod newreno;
-// The TCB's window arithmetic until it moves onto the trait.
-mod old;
-pub(crate) use old::Congestion;
 
 use crate::time::Instant;
 use core::fmt;
@@ -185,12 +182,6 @@ impl fmt::Debug for Algorithm {
 /// without dynamic dispatch (every ACK calls into them); only a custom one
 /// costs a box.
 #[derive(Debug)]
-#[allow(dead_code)]
-// until the TCB moves onto the trait (same series)
-// The large variant is the default one (CUBIC's curve, HyStart++ and undo
-// state): boxing it would cost most connections an allocation to save
-// space on the few that choose NewReno.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Cc {
     NewReno(NewReno),
     Cubic(Cubic),
@@ -208,7 +199,6 @@ macro_rules! dispatch {
     };
 }
 
-#[allow(dead_code)] // until the TCB moves onto the trait (same series)
 impl Cc {
     /// A fresh instance of `alg`, not yet initialised.
     pub(crate) fn new(alg: &Algorithm) -> Cc {

@@ -12,6 +12,7 @@ use crate::state::State;
 use crate::tcb::{Flags, Tcb};
 use crate::time::Instant;
 use crate::tuple::FourTuple;
+use core::time::Duration;
 use std::net::SocketAddr;
 
 impl Endpoint {
@@ -161,24 +162,8 @@ impl Endpoint {
     /// how much. `WouldBlock` when the buffer is full (a `Writable` event
     /// follows), `BrokenPipe` after `shutdown`.
     pub fn send(&mut self, c: ConnId, data: &[u8]) -> Result<usize, Error> {
-        self.call(c, |tcb, ctx| {
-            if tcb.flags.has(Flags::FIN_QUEUED) || !tcb.state.can_send() {
-                return Err(Error::BrokenPipe);
-            }
-            if data.is_empty() {
-                return Ok(0);
-            }
-            let n = tcb.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
-            if n == 0 {
-                tcb.flags.set(Flags::WRITE_BLOCKED);
-                return Err(Error::WouldBlock);
-            }
-            if tcb.needs_persist() && tcb.timer == Instant::NEVER {
-                tcb.timer = ctx.now + tcb.rto(ctx.cfg);
-            }
-            Ok(n)
-        })
-        .unwrap_or(Err(Error::NotConnected))
+        self.call(c, |tcb, ctx| tcb.send(ctx, data))
+            .unwrap_or(Err(Error::NotConnected))
     }
 
     /// RECEIVE: copies out buffered data. `Ok(0)` is the end of the stream
@@ -318,8 +303,8 @@ impl Endpoint {
             srtt: t.rtt.srtt(),
             rttvar: t.rtt.rttvar(),
             rto: t.rto(&self.cfg),
-            cwnd: t.cc.cwnd,
-            ssthresh: t.cc.ssthresh,
+            cwnd: t.send_cwnd(),
+            ssthresh: t.cc.ssthresh(),
             mss: t.snd_mss,
             retransmits: t.retransmits_total,
             send_queue: t.snd_buf.len(),
@@ -330,7 +315,25 @@ impl Endpoint {
                 .then_some((t.snd_shift, t.rcv_shift)),
             timestamps: t.flags.has(Flags::TS_OK),
             sack: t.flags.has(Flags::SACK_OK),
-            timer: (t.timer != Instant::NEVER).then_some(t.timer),
+            timer: t.timers.next(),
+            recovery: t.recovery_state(),
+            congestion_control: t.cc.name(),
+            min_rtt: (t.min_rtt_us > 0).then(|| Duration::from_micros(u64::from(t.min_rtt_us))),
+            delivery_rate: t.loss.as_ref().map_or(0, |l| l.delivery_rate),
+            pacing_rate: t.cc.pacing_rate(),
+            in_flight: t.in_flight(),
+            sacked: t.loss.as_ref().map_or(0, |l| l.board.sacked_segs),
+            lost: t.loss.as_ref().map_or(0, |l| {
+                l.board.iter().filter(|s| s.has(crate::tcb::LOST)).count() as u32
+            }),
+            retrans_in_flight: t.loss.as_ref().map_or(0, |l| {
+                l.board
+                    .iter()
+                    .filter(|s| s.has(crate::tcb::RETRANS))
+                    .count() as u32
+            }),
+            reordering_seen: t.reo.seen,
+            reorder_window_mult: t.reo.mult,
         }
     }
 }

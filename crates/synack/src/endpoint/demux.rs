@@ -249,9 +249,7 @@ impl Endpoint {
         if !seg.payload.is_empty()
             && let Some((tcb, mut ctx)) = self.split(id, now)
         {
-            let seq = SeqNum(seg.seq).add(1);
-            tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
-            tcb.process_text(&mut ctx, seq, seg.payload, false);
+            tcb.syn_data(&mut ctx, seg.payload);
             self.arm(id);
         }
     }
@@ -378,11 +376,7 @@ impl Endpoint {
         let ts_offset = self.ts_offset(&tuple);
         let id = self.insert_tcb(tuple, cookie, ts_offset, OpenKind::Cookie, |t, cfg| {
             t.open_passive(cfg, l, client_isn, seg.window, &syn_opts, now);
-            // The SYN-ACK went out statelessly: SND.NXT is past it and the
-            // window we offered there is what the peer may fill.
-            t.snd_nxt = cookie.add(1);
-            t.snd_max = t.snd_nxt;
-            t.rcv_adv = t.rcv_nxt.add(cfg.recv_buffer.min(65535) as u32);
+            t.syn_ack_sent_statelessly(cfg);
         });
         self.child_created(l, id, tuple);
         // Now an ordinary SYN-RECEIVED child receives the ACK.

@@ -25,7 +25,7 @@ use crate::listener::{ListenAddrs, Listener};
 use crate::ports::PortAllocator;
 use crate::secret::Secret;
 use crate::seq::SeqNum;
-use crate::tcb::{BufferPool, Ctx, Flags, Tcb};
+use crate::tcb::{BufferPool, Ctx, Flags, LossPool, Tcb};
 use crate::time::Instant;
 use crate::timewait::TimeWaitTable;
 use crate::tuple::FourTuple;
@@ -57,6 +57,8 @@ pub struct Endpoint {
     timers: TimerHeap,
     /// Buffer storage recycled between connections.
     pool: BufferPool,
+    /// Loss-recovery state recycled between connections.
+    loss_pool: LossPool,
     counters: Counters,
     now: Instant,
     ip_id: u16,
@@ -83,6 +85,7 @@ impl Endpoint {
             tx_queue: VecDeque::new(),
             timers: TimerHeap::default(),
             pool: BufferPool::default(),
+            loss_pool: LossPool::default(),
             counters: Counters::default(),
             now,
             ip_id: 0,
@@ -136,6 +139,7 @@ impl Endpoint {
             + self.tuples.heap_bytes()
             + self.time_wait.heap_bytes()
             + self.pool.heap_bytes()
+            + self.loss_pool.heap_bytes()
     }
 
     /// The 4-tuple's timestamp offset (see `IsnGenerator`).
@@ -156,6 +160,7 @@ impl Endpoint {
             counters,
             control,
             pool,
+            loss_pool,
             ..
         } = self;
         let tcb = conns.get_mut(id)?;
@@ -168,6 +173,7 @@ impl Endpoint {
                 counters,
                 control,
                 pool,
+                loss_pool,
             },
         ))
     }
@@ -195,6 +201,7 @@ impl Endpoint {
             counters,
             control,
             pool,
+            loss_pool,
             tx_queue,
             timers,
             listeners,
@@ -209,6 +216,7 @@ impl Endpoint {
             counters,
             control,
             pool,
+            loss_pool,
         };
         let r = f(tcb, &mut ctx, listeners);
         if !tcb.flags.has(Flags::QUEUED_TX) {
@@ -256,7 +264,7 @@ impl Endpoint {
         let Some(tcb) = self.conns.get_mut(id) else {
             return;
         };
-        tcb.free_buffers(&mut self.pool);
+        tcb.free_buffers(&mut self.pool, &mut self.loss_pool);
         let tuple = tcb.tuple;
         self.unmap(&tuple, id);
         self.conns.remove(id);

@@ -69,7 +69,7 @@ impl TimerHeap {
     /// entry. Later moves need none: the old entry fires, finds nothing
     /// due, and re-arms.
     pub(super) fn arm(&mut self, id: ConnId, tcb: &mut Tcb) {
-        let timer = tcb.timer;
+        let timer = tcb.timers.earliest();
         if timer < tcb.armed {
             // `armed` records the entry as filed, so that the handler
             // recognises it when it comes out.

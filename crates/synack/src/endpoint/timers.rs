@@ -7,7 +7,7 @@ use super::timer_heap::TimerHeap;
 use crate::control::ControlSegment;
 use crate::event::{CloseReason, ConnId, Event, Sockets};
 use crate::state::State;
-use crate::tcb::{Flags, Tcb};
+use crate::tcb::{Flags, Tcb, Timer};
 use crate::time::Instant;
 use crate::timewait::TimeWaitEntry;
 use synack_wire::{TcpFlags, TcpOptions, Timestamps};
@@ -41,7 +41,7 @@ impl Endpoint {
             let prev = tcb.state;
             // A stale entry (the timer moved later) only re-arms; waking the
             // connection for output would be wasted work.
-            let due = tcb.timer <= now;
+            let due = tcb.timers.earliest() <= now;
             tcb.on_timeout(&mut ctx);
             if due {
                 self.schedule(id);
@@ -146,15 +146,19 @@ impl Endpoint {
         let Some(tcb) = self.conns.get(id) else {
             return;
         };
-        let window = (tcb.rcv_wnd() >> tcb.rcv_shift).min(65535) as u16;
+        let window = tcb.window_field();
         let ts_ok = tcb.flags.has(Flags::TS_OK);
         let tuple = tcb.tuple;
         let visible = tcb.flags.has(Flags::VISIBLE);
         let entry = TimeWaitEntry {
-            snd_nxt: tcb.snd_max.0,
+            snd_nxt: tcb.snd_nxt.0,
             rcv_nxt: tcb.rcv_nxt.0,
             ts_recent: tcb.ts_recent,
-            expires_ms: tcb.timer.millis() as u32,
+            expires_ms: tcb
+                .timers
+                .get(Timer::TimeWait)
+                .unwrap_or(self.now + 2 * self.cfg.msl)
+                .millis() as u32,
             window,
             rcv_shift: tcb.rcv_shift,
             ts_ok,
@@ -169,7 +173,7 @@ impl Endpoint {
             }
             let seg = ControlSegment {
                 tuple,
-                seq: tcb.snd_max,
+                seq: tcb.snd_nxt,
                 ack: Some(tcb.rcv_nxt),
                 flags: TcpFlags::ACK,
             };

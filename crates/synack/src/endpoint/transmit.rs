@@ -47,6 +47,7 @@ impl Endpoint {
                 counters,
                 control,
                 pool,
+                loss_pool,
                 tx_queue,
                 timers,
                 ip_id,
@@ -72,6 +73,7 @@ impl Endpoint {
                 counters,
                 control,
                 pool,
+                loss_pool,
             };
             let Some(seg) = tcb.next_segment(&mut ctx) else {
                 self.after(id, prev);

@@ -73,6 +73,32 @@ impl Reassembly {
     pub(crate) fn clear(&mut self) {
         self.0 = None;
     }
+
+    /// Writes the SACK blocks to report into `out`, at most `max`: each
+    /// the whole contiguous run of held data around a recently arrived
+    /// segment, the most recent first (RFC 2018 4). Returns how many.
+    pub(crate) fn sack_runs(&self, out: &mut [(SeqNum, SeqNum)], max: usize) -> usize {
+        self.0.as_ref().map_or(0, |q| q.sack_runs(out, max))
+    }
+
+    /// A duplicate [start, end) arrived: report it once in a D-SACK block
+    /// (RFC 2883).
+    pub(crate) fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
+        self.0.get_or_insert_with(Box::default).dsack = Some((start, end));
+    }
+
+    /// The D-SACK block owed, taken (it is reported once).
+    pub(crate) fn take_dsack(&mut self) -> Option<(SeqNum, SeqNum)> {
+        self.0.as_mut()?.dsack.take()
+    }
+
+    /// Whether a SACK option is owed: data held out of order, or a
+    /// duplicate to report.
+    pub(crate) fn wants_sack(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|q| !q.blocks.is_empty() || q.dsack.is_some())
+    }
 }
 
 /// What became of a segment offered to the queue.
@@ -93,7 +119,16 @@ struct Queue {
     blocks: Vec<Block>,
     /// Where the peer's FIN sits, if it arrived ahead of the data before it.
     fin: Option<SeqNum>,
+    /// The first octets of the most recently arrived segments, newest
+    /// first: the SACK blocks to report lead with their runs (RFC 2018 4).
+    recent: [SeqNum; RECENT],
+    recent_len: u8,
+    /// A duplicate to report in the next ACK's first block (RFC 2883).
+    dsack: Option<(SeqNum, SeqNum)>,
 }
+
+/// Recent arrivals remembered: as many blocks as a SACK option can carry.
+const RECENT: usize = 4;
 
 impl Queue {
     fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> Held {
@@ -130,6 +165,10 @@ impl Queue {
         if self.blocks.len() + pieces.len() > MAX_BLOCKS {
             return Held::Refused;
         }
+        if pieces.is_empty() && !data.is_empty() {
+            // Every octet was held already: a duplicate (RFC 2883 4.1.2).
+            self.dsack = Some((seq, end));
+        }
         for (s, bytes) in pieces {
             let at = self.blocks.partition_point(|b| b.seq.lt(s));
             self.blocks.insert(
@@ -140,7 +179,67 @@ impl Queue {
                 },
             );
         }
+        if !data.is_empty() {
+            self.touch(seq);
+        }
         if trimmed { Held::Trimmed } else { Held::All }
+    }
+
+    /// Puts `seq` first among the recent arrivals.
+    /// Entries in the same run as `seq` go: each entry names a distinct
+    /// run, so four entries report four blocks.
+    fn touch(&mut self, seq: SeqNum) {
+        let run = self.run_around(seq);
+        let mut kept = [seq; RECENT];
+        let mut k = 1;
+        for &r in &self.recent[..usize::from(self.recent_len)] {
+            let same = run.is_some_and(|(a, b)| !r.lt(a) && r.lt(b));
+            if !same && k < RECENT {
+                kept[k] = r;
+                k += 1;
+            }
+        }
+        self.recent = kept;
+        self.recent_len = k as u8;
+    }
+
+    /// The contiguous run of held blocks around `seq`, if it is held.
+    fn run_around(&self, seq: SeqNum) -> Option<(SeqNum, SeqNum)> {
+        let i = self.blocks.partition_point(|b| b.seq.le(seq));
+        let i = i.checked_sub(1)?;
+        if !seq.lt(self.blocks[i].end()) {
+            return None;
+        }
+        let mut first = i;
+        while first > 0 && self.blocks[first - 1].end() == self.blocks[first].seq {
+            first -= 1;
+        }
+        let mut last = i;
+        while last + 1 < self.blocks.len() && self.blocks[last].end() == self.blocks[last + 1].seq {
+            last += 1;
+        }
+        Some((self.blocks[first].seq, self.blocks[last].end()))
+    }
+
+    fn sack_runs(&self, out: &mut [(SeqNum, SeqNum)], max: usize) -> usize {
+        let max = max.min(out.len());
+        let mut n = 0;
+        let recent = &self.recent[..usize::from(self.recent_len)];
+        // The recent arrivals' runs first, then, if room is left, the
+        // other runs from the lowest (RFC 2018 4: as many as fit).
+        let others = self.blocks.iter().map(|b| b.seq);
+        for seq in recent.iter().copied().chain(others) {
+            if n == max {
+                break;
+            }
+            if let Some(run) = self.run_around(seq)
+                && !out[..n].contains(&run)
+            {
+                out[n] = run;
+                n += 1;
+            }
+        }
+        n
     }
 
     fn drain(&mut self, rcv_nxt: SeqNum, mut sink: impl FnMut(&[u8]) -> usize) -> (u32, bool) {
@@ -230,6 +329,40 @@ mod tests {
         let (n, _) = r.drain(base.add(40), |b| b.len());
         assert_eq!(n, 20);
         assert!(r.is_empty());
+    }
+
+    /// WF-16, LR-07: runs are reported most recent first, merged across
+    /// adjacent pieces, at most as many as asked; a segment held already
+    /// is a duplicate to report once.
+    #[test]
+    fn wf_16_sack_runs_most_recent_first() {
+        let right = SeqNum(100_000);
+        let mut r = Reassembly::default();
+        for k in [1u32, 3, 5, 7, 9] {
+            assert_eq!(
+                r.insert(SeqNum(k * 100), &[0; 100], false, right),
+                Held::All
+            );
+        }
+        // 600..700 joins 500..600 and 700..800 into one run.
+        r.insert(SeqNum(600), &[0; 100], false, right);
+        let mut out = [(SeqNum(0), SeqNum(0)); 4];
+        assert_eq!(r.sack_runs(&mut out, 3), 3);
+        assert_eq!(
+            out[..3],
+            [
+                (SeqNum(500), SeqNum(800)),
+                (SeqNum(900), SeqNum(1000)),
+                (SeqNum(300), SeqNum(400))
+            ]
+        );
+        assert_eq!(r.take_dsack(), None);
+        r.insert(SeqNum(300), &[0; 100], false, right);
+        assert_eq!(r.take_dsack(), Some((SeqNum(300), SeqNum(400))));
+        assert_eq!(r.take_dsack(), None);
+        assert_eq!(r.sack_runs(&mut out, 4), 4);
+        assert_eq!(out[0], (SeqNum(300), SeqNum(400)));
+        assert_eq!(out[3], (SeqNum(100), SeqNum(200)));
     }
 
     #[test]

@@ -18,10 +18,7 @@ fn ce_01_active_open_sends_syn_with_configured_options() {
     assert_eq!(s.options.window_scale, Some(h.cfg.window_shift()));
     let ts = s.options.timestamps.expect("timestamps offered");
     assert_eq!(ts.tsecr, 0, "TSecr is zero when ACK is off (RFC 7323 3.2)");
-    assert!(
-        !s.options.sack_permitted,
-        "SACK is off in the default config"
-    );
+    assert!(s.options.sack_permitted, "SACK is on in the default config");
     let i = h.info().unwrap();
     assert_eq!(i.state, State::SynSent);
     assert_eq!(i.iss, SeqNum(h.iss()));

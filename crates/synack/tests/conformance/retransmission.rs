@@ -4,6 +4,7 @@
 
 use crate::harness::*;
 use core::time::Duration;
+use synack::Timer;
 
 fn us(v: u64) -> Duration {
     Duration::from_micros(v)
@@ -37,7 +38,7 @@ fn retransmitted_after(h: &mut Harness, seq: i64, n: usize, rto: Duration) {
     let t = h.now;
     h.send(&bytes(n)).unwrap();
     h.expect(out(ACK | PSH).seq(seq).len(n));
-    assert_eq!(h.info().unwrap().timer, Some(t + rto));
+    assert_eq!(h.info().unwrap().timer, Some((Timer::Retransmit, t + rto)));
     h.advance(rto - us(1));
     h.expect_none();
     h.advance(us(1));
@@ -141,11 +142,17 @@ fn rt_06_timer_started_by_first_send_only() {
     let t0 = h.now;
     h.send(&bytes(10)).unwrap();
     h.expect(out(ACK | PSH).seq(1).len(10));
-    assert_eq!(h.info().unwrap().timer, Some(t0 + secs(1)));
+    assert_eq!(
+        h.info().unwrap().timer,
+        Some((Timer::Retransmit, t0 + secs(1)))
+    );
     h.advance(millis(500));
     h.send(&bytes(10)).unwrap();
     h.expect(out(ACK | PSH).seq(11).len(10));
-    assert_eq!(h.info().unwrap().timer, Some(t0 + secs(1)));
+    assert_eq!(
+        h.info().unwrap().timer,
+        Some((Timer::Retransmit, t0 + secs(1)))
+    );
     h.advance(millis(500) - us(1));
     h.expect_none();
     h.advance(us(1));
@@ -185,13 +192,16 @@ fn rt_06_partial_ack_restarts_timer() {
     h.send(&bytes(2920)).unwrap();
     h.expect(out(ACK).seq(1).len(1460));
     h.expect(out(ACK | PSH).seq(1461).len(1460));
-    assert_eq!(h.info().unwrap().timer, Some(t0 + secs(1)));
+    assert_eq!(
+        h.info().unwrap().timer,
+        Some((Timer::Retransmit, t0 + secs(1)))
+    );
     h.advance(millis(600));
     h.inject(seg(ACK).seq(1).ack(1461));
     h.expect_none();
     let i = h.info().unwrap();
     assert_eq!(i.rto, secs(1));
-    assert_eq!(i.timer, Some(t0 + millis(1600)));
+    assert_eq!(i.timer, Some((Timer::Retransmit, t0 + millis(1600))));
     h.advance(millis(1000) - us(1));
     h.expect_none();
     h.advance(us(1));
@@ -218,7 +228,10 @@ fn rt_06_duplicate_acks_do_not_restart_timer() {
     h.advance(millis(300));
     h.inject(seg(ACK | PSH).seq(1).ack(1).len(100));
     h.expect(out(ACK).seq(2921).ack(101).len(0));
-    assert_eq!(h.info().unwrap().timer, Some(t0 + secs(1)));
+    assert_eq!(
+        h.info().unwrap().timer,
+        Some((Timer::Retransmit, t0 + secs(1)))
+    );
     h.advance(millis(100) - us(1));
     h.expect_none();
     h.advance(us(1));

@@ -6,12 +6,21 @@
 use crate::harness::*;
 use core::time::Duration;
 use std::net::SocketAddr;
-use synack::{Event, State};
+use synack::{Config, Event, InitialWindow, State};
+
+/// The scripts below count segments against RFC 5681's initial window of 3
+/// segments (for MSS 1460), not the default 10 of RFC 6928: the windows,
+/// not the initial window, are what they test.
+fn iw3() -> Config {
+    let mut c = conf();
+    c.initial_window = InitialWindow::Rfc5681;
+    c
+}
 
 /// A passive connection whose peer offers `window` (unscaled) in its SYN
 /// and its third ACK.
 fn established_with_peer_window(window: u16) -> Harness {
-    let mut h = Harness::new(conf());
+    let mut h = Harness::new(iw3());
     h.listen();
     h.inject(seg(SYN).seq(0).mss(1460).win(window));
     h.expect(out(SYN | ACK).seq(0).ack(1));
@@ -62,7 +71,7 @@ fn receive(h: &mut Harness, mut nxt: u32, window: u16, limit: Duration) -> u32 {
 /// ACK comes, and then leave as one segment with one PSH.
 #[test]
 fn dt_03_nagle_holds_small_write_until_ack() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     h.send(b"first-10-b").unwrap();
     h.expect(out(ACK | PSH).seq(1).ack(1).len(10));
     h.send(b"0123456789").unwrap();
@@ -85,7 +94,7 @@ fn dt_03_nagle_holds_small_write_until_ack() {
 /// everything does.
 #[test]
 fn dt_03_nagle_sends_full_segments_holds_the_rest() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     h.send(&bytes(10)).unwrap();
     h.expect(out(ACK | PSH).seq(1).len(10));
     h.send(&bytes(1500)).unwrap();
@@ -119,7 +128,7 @@ fn second_connection(h: &mut Harness, port: u16) -> usize {
 /// connection holds again.
 #[test]
 fn dt_04_nodelay_is_per_connection() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     let b = second_connection(&mut h, CLIENT_PORT + 1);
     h.switch(0);
     h.set_nodelay();
@@ -267,7 +276,7 @@ fn dt_05_nothing_in_flight_sends_the_usable_window_at_once() {
 /// does not use MAY-7); when the window opens again the transfer resumes.
 #[test]
 fn dt_08_shrunk_window_no_new_data_retransmit_within_it() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     let data = bytes(20_000);
     h.send(&data).unwrap();
     for i in 0..3 {
@@ -302,7 +311,7 @@ fn dt_08_shrunk_window_no_new_data_retransmit_within_it() {
 /// user timeout (5 min) and the retransmission limit.
 #[test]
 fn dt_08_window_shrunk_to_zero_no_timeout() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     h.send(&bytes(20_000)).unwrap();
     for i in 0..3 {
         h.expect(out(ACK).seq(1 + 1460 * i).len(1460));
@@ -335,7 +344,7 @@ fn dt_08_window_shrunk_to_zero_no_timeout() {
 /// Sends 6000 bytes, 4380 of which go out, and has the peer ACK them with a
 /// zero window 100 ms later. Returns the time of that ACK.
 fn zero_window_after_4380() -> (Harness, synack::Instant) {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     h.send(&bytes(6000)).unwrap();
     for i in 0..3 {
         h.expect(out(ACK).seq(1 + 1460 * i).len(1460));
@@ -458,7 +467,7 @@ fn check_packetized(segs: &[Seg], data: &[u8]) {
 /// never moves) and the send queue drains.
 #[test]
 fn dt_11_large_write_full_segments_psh_on_last() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     let t0 = h.now;
     let data = bytes(10_000);
     assert_eq!(h.send(&data), Ok(10_000));
@@ -478,7 +487,7 @@ fn dt_11_large_write_full_segments_psh_on_last() {
 /// segment.
 #[test]
 fn dt_11_pushes_collapsed_across_writes() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     let data = bytes(10_000);
     let c = h.conn();
     for chunk in data.chunks(1000) {
@@ -493,7 +502,7 @@ fn dt_11_pushes_collapsed_across_writes() {
 /// more data when nothing is outstanding: it leaves at once, pushed.
 #[test]
 fn dt_11_small_write_not_held() {
-    let mut h = Harness::passive_established(conf());
+    let mut h = Harness::passive_established(iw3());
     let t0 = h.now;
     h.send(b"x").unwrap();
     let s = h.expect(out(ACK | PSH).seq(1).len(1));
