@@ -264,9 +264,9 @@ impl Tcb {
         }
         if !probe && matches!(state, RecoveryState::Recovery | RecoveryState::Loss) {
             loss.undo.retrans += 1;
-            if loss.undo.rtx_tsval.is_none() {
-                loss.undo.rtx_tsval = Some(tsval);
-            }
+        }
+        if loss.retrans_stamp.is_none() {
+            loss.retrans_stamp = Some(tsval);
         }
         self.retransmits_total += 1;
         let data_len = rec.data_len();

@@ -76,8 +76,6 @@ pub(crate) struct Undo {
     /// Retransmissions of the episode that no D-SACK has yet shown
     /// unnecessary.
     pub(crate) retrans: u32,
-    /// Our TSval on the episode's first retransmission (Eifel detection).
-    pub(crate) rtx_tsval: Option<u32>,
 }
 
 /// A tail loss probe in flight (RFC 8985 7.3): TLP.end_seq and whether it
@@ -123,6 +121,10 @@ pub(crate) struct Loss {
     pub(crate) frto: Frto,
     /// RFC 6675 RescueRxt: the one rescue retransmission of the episode.
     pub(crate) rescued: bool,
+    /// Our TSval on the earliest retransmission still outstanding, across
+    /// episodes (Eifel detection, RFC 3522): an ACK echoing anything older
+    /// was sent for an original transmission.
+    pub(crate) retrans_stamp: Option<u32>,
     /// How long until RACK may mark another segment lost (the reordering
     /// timer), from the last check.
     pub(crate) reo_wait_us: Option<u32>,
@@ -326,13 +328,14 @@ impl Tcb {
                     continue;
                 }
                 // RFC 2883 4: a first block below the cumulative ACK, or
-                // inside the second block or what was SACKed before,
-                // reports a duplicate.
+                // inside the second block, reports a duplicate. (A first
+                // block that merely repeats what was SACKed before is no
+                // such report: receivers repeat blocks.)
                 let inside_next = blocks
                     .as_slice()
                     .get(n + 1)
                     .is_some_and(|&(l2, r2)| !left.lt(SeqNum(l2)) && !SeqNum(r2).lt(right));
-                if n == 0 && (right.le(ack) || inside_next || board.covered_by_sacks(left, right)) {
+                if n == 0 && (right.le(ack) || inside_next) {
                     info.dsack = true;
                     ctx.counters.dsack_recv += 1;
                     undo.retrans = undo
@@ -460,18 +463,18 @@ impl Tcb {
                 l.frto.active = false;
             }
         }
-        // ... or a reduction shown spurious by the timestamp echo of the
-        // first retransmission's ACK (Eifel, RFC 3522) ...
-        if let (Some(rtx), Some(e), Some(marker)) = (l.undo.rtx_tsval, echo, l.undo.marker)
-            && acked > 0
-            && snd_una.gt(marker)
+        // ... or a reduction shown spurious by the ACK that ends the
+        // episode echoing a timestamp older than any retransmission (Eifel,
+        // RFC 3522): the originals arrived after all ...
+        let ending = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss)
+            && !snd_una.lt(l.recover);
+        if ending
+            && let (Some(stamp), Some(e)) = (l.retrans_stamp, echo)
+            && before(e, stamp)
         {
-            l.undo.rtx_tsval = None;
-            if before(e, rtx) && matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss) {
-                undo = true;
-                if l.state == RecoveryState::Loss {
-                    ctx.counters.spurious_rtos += 1;
-                }
+            undo = true;
+            if l.state == RecoveryState::Loss {
+                ctx.counters.spurious_rtos += 1;
             }
         }
         // ... or by D-SACKs for every retransmission (RFC 2883, RFC 3708).
@@ -512,6 +515,11 @@ impl Tcb {
         let Some(l) = self.loss.as_deref_mut() else {
             return;
         };
+        // The stamp of the earliest outstanding retransmission goes once no
+        // retransmitted data is outstanding.
+        if l.board.ever_retrans == 0 {
+            l.retrans_stamp = None;
+        }
         // The application-limited mark ends once its data is acknowledged.
         let app_limited = l.app_limited_end.is_some_and(|e| !snd_una.gt(e));
         if !app_limited {
