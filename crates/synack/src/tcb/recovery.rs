@@ -157,6 +157,9 @@ impl Loss {
 /// Storage of loss states not in use, recycled between connections (a
 /// short connection would otherwise allocate and free one per exchange).
 #[derive(Debug, Default)]
+// Boxed: a loss state moves between the pool and a TCB's `Option<Box<Loss>>`
+// by pointer, never by copying its 200 bytes.
+#[allow(clippy::vec_box)]
 pub(crate) struct LossPool(Vec<Box<Loss>>);
 
 /// Boxes the pool keeps at most; boards grown past this many records go
@@ -204,6 +207,14 @@ pub(crate) struct AckInfo {
     pub(crate) original_delivered: bool,
     /// New SACK information arrived.
     pub(crate) sacked: bool,
+    /// Data bytes the cumulative ACK newly acknowledged.
+    pub(crate) acked: u32,
+    /// Bytes in flight before the ACK.
+    pub(crate) prior_in_flight: u32,
+    /// It was a duplicate ACK (RFC 5681 2).
+    pub(crate) dupack: bool,
+    /// The RTT sample it gave, Karn's rule applied.
+    pub(crate) rtt: Option<core::time::Duration>,
 }
 
 impl Tcb {
@@ -282,14 +293,11 @@ impl Tcb {
             .timestamps
             .filter(|_| self.flags.has(Flags::TS_OK))
             .map(|t| t.tsecr);
+        // Our TSval for a transmission at `xmit_us` (µs clock).
         let ts_of = |xmit_us: u32, ts_offset: u32| -> u32 {
-            // Our TSval for a transmission at `xmit_us`: the same clock
-            // the timestamps use (milliseconds plus the offset).
-            let now_us = Self::clock_us(ctx.now);
-            let ago_ms = now_us.wrapping_sub(xmit_us) / 1000;
-            (ctx.now.millis() as u32)
-                .wrapping_sub(ago_ms)
-                .wrapping_add(ts_offset)
+            let ago = Self::clock_us(ctx.now).wrapping_sub(xmit_us);
+            let then = ctx.now - core::time::Duration::from_micros(u64::from(ago));
+            crate::isn::ts_clock(then, ts_offset)
         };
         let ts_offset = self.ts_offset;
         let now_us = Self::clock_us(ctx.now);
@@ -375,16 +383,14 @@ impl Tcb {
 
     /// Steps 3 and 4: loss detection, the recovery episode, undo and PRR,
     /// then the congestion controller. Runs after SND.UNA moved.
-    pub(crate) fn recovery_ack(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        seg: &TcpSegment<'_>,
-        info: &AckInfo,
-        acked: u32,
-        prior_in_flight: u32,
-        dupack: bool,
-        rtt: Option<core::time::Duration>,
-    ) {
+    pub(crate) fn recovery_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, info: &AckInfo) {
+        let AckInfo {
+            acked,
+            prior_in_flight,
+            dupack,
+            rtt,
+            ..
+        } = *info;
         let mss = u32::from(self.snd_mss);
         let sack_ok = self.flags.has(Flags::SACK_OK);
         let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
