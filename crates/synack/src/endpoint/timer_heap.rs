@@ -201,13 +201,20 @@ mod tests {
     fn a_burst_leaves_bounded_storage() {
         let mut h = TimerHeap::default();
         for i in 0..200_000u64 {
-            h.push(Instant::from_micros(1_000 + i * 7 % 5_000_000), id(i as u32));
+            h.push(
+                Instant::from_micros(1_000 + i * 7 % 5_000_000),
+                id(i as u32),
+            );
         }
         assert_eq!(h.len(), 200_000);
         assert!(h.heap_bytes() >= 200_000 * 16);
         while h.pop_due(Instant::NEVER).is_some() {}
         assert_eq!(h.len(), 0);
-        assert!(h.heap_bytes() <= BUCKETS * RETAINED * 16, "{}", h.heap_bytes());
+        assert!(
+            h.heap_bytes() <= BUCKETS * RETAINED * 16,
+            "{}",
+            h.heap_bytes()
+        );
     }
 
     /// A deadline already in the past comes out at once.
