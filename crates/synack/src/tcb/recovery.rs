@@ -312,8 +312,15 @@ impl Tcb {
             tlp,
             ..
         } = l;
-        let mut on_delivered = |s: &Sent| {
-            let echo_before = echo.is_some_and(|e| before(e, ts_of(s.xmit, ts_offset)));
+        // `cumulative`: delivered by the cumulative ACK, whose timestamp
+        // echo tells which transmission arrived. A SACK's echo does not:
+        // a receiver echoes only in-order segments' timestamps (RFC 7323
+        // 4.3), so for SACKed data RACK goes by the RTT alone, as Linux
+        // does.
+        let mut on_delivered = |s: &Sent, cumulative: bool| {
+            let echo_before = cumulative
+                && s.has(EVER_RETRANS)
+                && echo.is_some_and(|e| before(e, ts_of(s.xmit, ts_offset)));
             info.reordered |= rack.on_delivered(s, now_us, min_rtt, echo_before);
             if !s.has(EVER_RETRANS) {
                 info.sample_xmit = Some(match info.sample_xmit {
@@ -326,7 +333,7 @@ impl Tcb {
             }
         };
         if snd_una.lt(ack) {
-            info.delivered += board.ack(ack, &mut on_delivered);
+            info.delivered += board.ack(ack, |s| on_delivered(s, true));
         }
         if sack_ok {
             let blocks = seg.options.sack;
@@ -364,7 +371,7 @@ impl Tcb {
                     continue;
                 }
                 let left = left.max(ack);
-                let newly = board.sack(left, right, &mut on_delivered);
+                let newly = board.sack(left, right, |s| on_delivered(s, false));
                 info.delivered += newly;
                 info.sacked |= newly > 0;
             }
