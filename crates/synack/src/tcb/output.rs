@@ -63,6 +63,7 @@ impl Tcb {
     /// Whether `next_segment` may have something now. Never false when it
     /// would send (that would stall the connection); may be true when Nagle
     /// or the windows then hold the data back.
+    #[inline]
     pub(crate) fn wants_transmit(&self) -> bool {
         if self.flags.has(Flags::ACK_NOW) {
             return true;
@@ -74,20 +75,22 @@ impl Tcb {
                 if self.flags.has(Flags::TLP_DUE) || self.flags.has(Flags::FORCE_PROBE) {
                     return true;
                 }
+                let data_end = self.snd_una.add(self.snd_buf.len() as u32);
+                if self.flags.has(Flags::FIN_QUEUED)
+                    && !self.flags.has(Flags::FIN_ACKED)
+                    && self.snd_nxt == data_end
+                {
+                    return true;
+                }
                 if let Some(l) = &self.loss
                     && (l.board.lost > l.board.retrans
                         || (l.state == RecoveryState::Recovery && !l.rescued))
                 {
                     return true;
                 }
-                let data_end = self.snd_una.add(self.snd_buf.len() as u32);
-                let fin_due = self.flags.has(Flags::FIN_QUEUED)
-                    && !self.flags.has(Flags::FIN_ACKED)
-                    && self.snd_nxt == data_end;
-                fin_due
-                    || (data_end.gt(self.snd_nxt)
-                        && self.snd_wnd > self.snd_nxt.since(self.snd_una)
-                        && self.send_cwnd() > self.in_flight())
+                data_end.gt(self.snd_nxt)
+                    && self.snd_wnd > self.snd_nxt.since(self.snd_una)
+                    && self.send_cwnd() > self.in_flight()
             }
         }
     }

@@ -399,7 +399,6 @@ impl Tcb {
             ..
         } = *info;
         let mss = u32::from(self.snd_mss);
-        let sack_ok = self.flags.has(Flags::SACK_OK);
         let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
         if info.dsack {
             self.reo.on_dsack(snd_una, snd_nxt);
@@ -420,6 +419,97 @@ impl Tcb {
             return;
         };
         let mut delivered = info.delivered;
+        // Most ACKs, by far, acknowledge data in order on a connection with
+        // nothing SACKed, lost, retransmitted, probed or pending: none of
+        // the machinery below can find anything in them (RACK can only
+        // judge a segment sent before one delivered, and in-order delivery
+        // leaves none undelivered), so they skip straight to the
+        // bookkeeping and the congestion controller.
+        let quiet = !info.dsack
+            && !info.sacked
+            && !dupack
+            && l.state == RecoveryState::Open
+            && l.board.sacked == 0
+            && l.board.lost == 0
+            && l.board.ever_retrans == 0
+            && l.dupacks == 0
+            && l.tlp.end.is_none()
+            && l.reo_wait_us.is_none();
+        if !quiet {
+            delivered = self.recovery_episode(ctx, info, echo, delivered);
+        }
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        // The stamp of the earliest outstanding retransmission goes once no
+        // retransmitted data is outstanding.
+        if l.board.ever_retrans == 0 {
+            l.retrans_stamp = None;
+        }
+        // The application-limited mark ends once its data is acknowledged.
+        let app_limited = l.app_limited_end.is_some_and(|e| !snd_una.gt(e));
+        if !app_limited {
+            l.app_limited_end = None;
+        }
+        // Delivery rate, per round trip.
+        l.round_delivered += u64::from(delivered);
+        if !snd_una.lt(l.round_end) {
+            let elapsed_us = ctx.now.micros().saturating_sub(l.round_start.micros());
+            if elapsed_us > 0 && l.round_delivered > 0 {
+                l.delivery_rate = l.round_delivered.saturating_mul(1_000_000) / elapsed_us;
+            }
+            l.round_delivered = 0;
+            l.round_start = ctx.now;
+            l.round_end = snd_nxt;
+        }
+        // After a timeout (Loss) the window grows by slow start; only fast
+        // recovery holds it (PRR paces the sender there).
+        let in_recovery = l.state == RecoveryState::Recovery;
+        let in_flight = self.in_flight();
+        if delivered > 0 || acked > 0 {
+            self.cc.on_ack(&AckEvent {
+                now: ctx.now,
+                acked,
+                delivered,
+                prior_in_flight,
+                in_flight,
+                rtt,
+                min_rtt: (self.min_rtt_us > 0)
+                    .then(|| core::time::Duration::from_micros(u64::from(self.min_rtt_us))),
+                srtt: self.rtt.srtt(),
+                app_limited,
+                in_recovery,
+                mss,
+                snd_nxt: snd_nxt.0,
+                snd_una: snd_una.0,
+            });
+        }
+    }
+
+    /// The parts of an ACK's processing that only an ACK with something to
+    /// say needs: duplicate ACKs, the tail-loss-probe outcome, undo, loss
+    /// detection, the recovery episode and PRR. Returns the bytes the ACK
+    /// counts as delivered (duplicate ACKs of a peer without SACK stand
+    /// for a segment each).
+    fn recovery_episode(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        info: &AckInfo,
+        echo: Option<u32>,
+        mut delivered: u32,
+    ) -> u32 {
+        let AckInfo {
+            acked,
+            prior_in_flight,
+            dupack,
+            ..
+        } = *info;
+        let mss = u32::from(self.snd_mss);
+        let sack_ok = self.flags.has(Flags::SACK_OK);
+        let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return delivered;
+        };
 
         // Duplicate ACKs of a peer without SACK (RFC 5681 2): each stands
         // for one segment delivered past the hole.
@@ -460,7 +550,7 @@ impl Tcb {
             }
         }
         let Some(l) = self.loss.as_deref_mut() else {
-            return;
+            return delivered;
         };
 
         // Undo: a timeout shown spurious by F-RTO (RFC 5682) ...
@@ -515,7 +605,7 @@ impl Tcb {
         let ended = self.end_recovery(ctx);
         let entering = newly_lost > 0 && !ended && self.enter_recovery(ctx, prior_in_flight);
         let Some(l) = self.loss.as_deref_mut() else {
-            return;
+            return delivered;
         };
         if matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
             l.state = if l.board.sacked > 0 || l.dupacks > 0 {
@@ -525,57 +615,13 @@ impl Tcb {
             };
         }
         self.prr_update(delivered, entering);
-        let Some(l) = self.loss.as_deref_mut() else {
-            return;
-        };
-        // The stamp of the earliest outstanding retransmission goes once no
-        // retransmitted data is outstanding.
-        if l.board.ever_retrans == 0 {
-            l.retrans_stamp = None;
-        }
-        // The application-limited mark ends once its data is acknowledged.
-        let app_limited = l.app_limited_end.is_some_and(|e| !snd_una.gt(e));
-        if !app_limited {
-            l.app_limited_end = None;
-        }
-        // Delivery rate, per round trip.
-        l.round_delivered += u64::from(delivered);
-        if !snd_una.lt(l.round_end) {
-            let elapsed = ctx.now.saturating_since(l.round_start);
-            if !elapsed.is_zero() && l.round_delivered > 0 {
-                l.delivery_rate =
-                    (u128::from(l.round_delivered) * 1_000_000 / elapsed.as_micros().max(1)) as u64;
-            }
-            l.round_delivered = 0;
-            l.round_start = ctx.now;
-            l.round_end = snd_nxt;
-        }
-        let in_recovery = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss);
-        let in_flight = self.in_flight();
-        if delivered > 0 || acked > 0 {
-            self.cc.on_ack(&AckEvent {
-                now: ctx.now,
-                acked,
-                delivered,
-                prior_in_flight,
-                in_flight,
-                rtt,
-                min_rtt: (self.min_rtt_us > 0)
-                    .then(|| core::time::Duration::from_micros(u64::from(self.min_rtt_us))),
-                srtt: self.rtt.srtt(),
-                app_limited,
-                in_recovery: in_recovery && self.recovery_state() == RecoveryState::Recovery,
-                mss,
-                snd_nxt: snd_nxt.0,
-                snd_una: snd_una.0,
-            });
-        }
+        delivered
     }
 
     /// RACK's loss marking (RFC 8985 6.2 step 5); returns the bytes newly
     /// marked lost and leaves the reordering timer's wait in the state.
     fn rack_detect(&mut self, ctx: &Ctx<'_>) -> u32 {
-        let srtt_us = self.rtt.srtt().map_or(0, |d| d.as_micros() as u32);
+        let srtt_us = self.rtt.srtt_us().unwrap_or(0);
         let (reo, min_rtt) = (self.reo, self.min_rtt_us);
         let now_us = Self::clock_us(ctx.now);
         let Some(l) = self.loss.as_deref_mut() else {
@@ -679,15 +725,15 @@ impl Tcb {
     /// delivered while the flight is above ssthresh, then slow start back
     /// up to it (PRR-SSRB).
     fn prr_update(&mut self, delivered: u32, entering: bool) {
+        if self.recovery_state() != RecoveryState::Recovery {
+            return;
+        }
         let mss = u32::from(self.snd_mss);
         let pipe = self.in_flight();
         let ssthresh = self.cc.ssthresh();
         let Some(l) = self.loss.as_deref_mut() else {
             return;
         };
-        if l.state != RecoveryState::Recovery {
-            return;
-        }
         let prr = &mut l.prr;
         prr.delivered = prr.delivered.saturating_add(delivered);
         let sndcnt = if pipe > ssthresh {
