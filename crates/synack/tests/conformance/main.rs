@@ -9,6 +9,7 @@ mod script;
 
 mod attacks;
 mod close;
+mod congestion;
 mod handshake;
 mod hardening;
 mod icmp;
