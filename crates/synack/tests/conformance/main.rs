@@ -14,6 +14,7 @@ mod handshake;
 mod hardening;
 mod icmp;
 mod receiving;
+mod recovery;
 mod retransmission;
 mod security;
 mod sending;
