@@ -6,9 +6,10 @@
 //!
 //! The cubic function works in segments and seconds, as the RFC writes it;
 //! cwnd and ssthresh stay in bytes, like the trait's. The arithmetic is
-//! f64, but only IEEE 754's correctly rounded operations (+, −, ×, ÷ and
-//! floor), with a cube root of our own: every platform computes the same
-//! windows, so the simulator's runs replay exactly.
+//! f64, but only IEEE 754's correctly rounded operations (+, −, ×, ÷,
+//! floor, and rounding to the f32 that some values are stored in), with a
+//! cube root of our own: every platform computes the same windows, so the
+//! simulator's runs replay exactly.
 //!
 //! Slow start is RFC 5681's with byte counting (at most one SMSS per ACK),
 //! left early by HyStart++ (RFC 9406, [`HyStart`]) in the initial slow
@@ -67,59 +68,102 @@ fn secs(d: Duration) -> f64 {
     d.as_micros() as f64 / 1e6
 }
 
-/// One congestion-avoidance stage (RFC 9438 4.1.2: the variables that
-/// start with it).
-#[derive(Clone, Copy, Debug)]
-struct Epoch {
-    /// t_epoch, moved forward past application-limited periods (section
-    /// 5.8), so that t = now − t_epoch counts only time spent growing.
-    t_epoch: Instant,
-    /// K, in seconds: when W_cubic reaches W_max again.
-    k: f64,
-    /// W_est, the Reno-friendly estimate, in segments (section 4.3).
-    w_est: f64,
-    /// When growth stopped because the sender was application-limited.
-    app_limited_since: Option<Instant>,
+/// Where the congestion-avoidance stage is (RFC 9438 4.1.2). The variables
+/// that start with a stage (`clock`, `k`, `w_est`) are fields of [`Cubic`]
+/// itself: grouped in an `Option` of a struct, its tag and padding would
+/// cost 8 bytes in every connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Stage {
+    /// No stage: slow start, recovery, and until the first avoidance ACK
+    /// after either.
+    #[default]
+    None,
+    /// Growing: `clock` is t_epoch.
+    Growing,
+    /// Not growing because the sender is application-limited, a time that
+    /// t must not include (section 5.8). `clock` holds the time the curve
+    /// had run when the pause began, d = since − t_epoch, in microseconds,
+    /// two's complement: an undo may take more than that away (see
+    /// `on_spurious`). Resuming starts the curve again d before then.
+    Paused,
 }
 
-/// The state before the last reduction, for undo (section 4.9).
+/// The state before the last reduction, for undo (section 4.9). Boxed in
+/// [`Cubic`]: it is needed only after a reduction, which is rare next to
+/// ACKs, so a connection that never had one pays a null pointer for it.
 #[derive(Clone, Copy, Debug)]
 struct Prior {
     at: Instant,
+    clock: u64,
+    w_est: f64,
     cwnd: u32,
     ssthresh: u32,
-    w_max: f64,
-    cwnd_prior: f64,
-    epoch: Option<Epoch>,
+    w_max: f32,
+    cwnd_prior: f32,
+    k: f32,
+    stage: Stage,
     after_timeout: bool,
 }
 
 /// RFC 9438 CUBIC with HyStart++ (RFC 9406).
+///
+/// Every connection holds its algorithm inline, so this is kept to 72
+/// bytes, HyStart++'s 20 included. The segment quantities set once per
+/// reduction or stage (W_max, cwnd_prior, K) and the sub-byte growth carry
+/// are stored as f32 and widened to f64 for the arithmetic; W_est, which
+/// accumulates tiny increments, stays f64 (see the field). Times are whole
+/// microseconds, as [`Instant`] counts them, so nothing is lost there.
 #[derive(Clone, Debug, Default)]
 pub struct Cubic {
     cwnd: u32,
     ssthresh: u32,
-    mss: u32,
+    /// The sender MSS, in 16 bits: TCP's MSS is a 16-bit quantity (the
+    /// option's field; the connection keeps it as a `u16`), so this holds
+    /// any the engine passes. See [`set_mss`](Self::set_mss).
+    mss: u16,
     /// W_max, in segments: the window at the last congestion event, or
     /// less after fast convergence (section 4.7).
-    w_max: f64,
+    w_max: f32,
     /// cwnd_prior, in segments: cwnd when ssthresh was last set.
-    cwnd_prior: f64,
-    /// The current avoidance stage; `None` in slow start, in recovery, and
-    /// until the first avoidance ACK after either.
-    epoch: Option<Epoch>,
+    cwnd_prior: f32,
+    /// Whether there is an avoidance stage, and what `clock` means.
+    stage: Stage,
+    /// While growing, t_epoch in microseconds since the [`Instant`] epoch,
+    /// moved forward past application-limited periods (section 5.8), so
+    /// that t = now − t_epoch counts only time spent growing. While
+    /// paused, see [`Stage::Paused`].
+    clock: u64,
+    /// K, in seconds: when W_cubic reaches W_max again.
+    k: f32,
+    /// W_est, the Reno-friendly estimate, in segments (section 4.3). The
+    /// one segment quantity kept in f64: it grows by about α/cwnd per
+    /// segment acknowledged, and an f32 W_est would round those steps by
+    /// up to 6 % at 1000 segments and drop them altogether from 4096 on,
+    /// where a step is below half an ulp of W_est.
+    w_est: f64,
     /// The next avoidance stage is the first after a timeout (section
     /// 4.8).
     after_timeout: bool,
-    /// Growth in bytes below one byte, kept for the next ACK.
-    carry: f64,
+    /// Growth in bytes below one byte, kept for the next ACK. In f32 its
+    /// rounding is below 10⁻⁷ byte per ACK.
+    carry: f32,
     hystart: HyStart,
-    prior: Option<Prior>,
+    prior: Option<Box<Prior>>,
 }
 
 impl Cubic {
+    fn mss(&self) -> u32 {
+        u32::from(self.mss)
+    }
+
+    /// Stores the MSS, at least one byte. An MSS above 65535 cannot come
+    /// from TCP; should another caller pass one, it is taken as 65535.
+    fn set_mss(&mut self, mss: u32) {
+        self.mss = u16::try_from(mss.max(1)).unwrap_or(u16::MAX);
+    }
+
     fn mss_f(&self) -> f64 {
-        f64::from(self.mss.max(1))
+        f64::from(self.mss().max(1))
     }
 
     /// cwnd in segments.
@@ -134,21 +178,30 @@ impl Cubic {
     }
 
     fn save_prior(&mut self, now: Instant) {
-        self.prior = Some(Prior {
+        let p = Prior {
             at: now,
+            clock: self.clock,
+            w_est: self.w_est,
             cwnd: self.cwnd,
             ssthresh: self.ssthresh,
             w_max: self.w_max,
             cwnd_prior: self.cwnd_prior,
-            epoch: self.epoch,
+            k: self.k,
+            stage: self.stage,
             after_timeout: self.after_timeout,
-        });
+        };
+        // A later reduction reuses the allocation of an earlier one that
+        // was not undone.
+        match &mut self.prior {
+            Some(b) => **b = p,
+            None => self.prior = Some(Box::new(p)),
+        }
     }
 
     /// Sets cwnd outright (a reduction, a restart): the fraction of a byte
     /// carried for growth no longer applies.
     fn set_cwnd(&mut self, bytes: u32) {
-        self.cwnd = bytes.max(self.mss.max(1));
+        self.cwnd = bytes.max(self.mss().max(1));
         self.carry = 0.0;
     }
 
@@ -159,45 +212,50 @@ impl Cubic {
         if segs.is_nan() || segs <= 0.0 {
             return;
         }
-        let bytes = segs * self.mss_f() + self.carry;
+        let bytes = segs * self.mss_f() + f64::from(self.carry);
         let whole = bytes.floor();
-        self.carry = bytes - whole;
+        // A fraction just under one may round to 1.0 in f32: the next ACK
+        // then credits it as a whole byte, so nothing is lost.
+        self.carry = (bytes - whole) as f32;
         // `as` saturates: a window past u32::MAX stays at u32::MAX.
         self.cwnd = self.cwnd.saturating_add(whole as u32);
     }
 
     /// W_cubic(t) = C·(t − K)³ + W_max (section 4.2, figure 1), in
-    /// segments, t in seconds since the epoch.
-    fn w_cubic(&self, e: &Epoch, t: f64) -> f64 {
-        let d = t - e.k;
-        C * d * d * d + self.w_max
+    /// segments, t in seconds since t_epoch.
+    fn w_cubic(&self, t: f64) -> f64 {
+        let d = t - f64::from(self.k);
+        C * d * d * d + f64::from(self.w_max)
     }
 
     /// The start of an avoidance stage (section 4.2): t_epoch is now,
     /// cwnd_epoch the current window, W_est starts from it (section 4.3),
     /// and K is the time the curve takes from cwnd_epoch back to W_max.
-    fn start_epoch(&mut self, now: Instant) -> Epoch {
+    fn start_epoch(&mut self, now: Instant) {
         let cwnd_epoch = self.cwnd_segs();
-        let k = if self.after_timeout || self.w_max <= cwnd_epoch {
+        // Compared at W_max's f32 precision. Rounding is monotonic, so a
+        // window at or past W_max still is; and a W_max just set from this
+        // same window (as HyStart++'s exit does) is not mistaken for a
+        // plateau a rounding error ahead, which the cube root would turn
+        // into a K of milliseconds.
+        let k = if self.after_timeout || self.w_max <= cwnd_epoch as f32 {
             // After a timeout (section 4.8) and after HyStart++ leaves slow
             // start without a loss (section 4.10), the curve starts from
             // the current window: K = 0, W_max = cwnd_epoch. The same
             // holds whenever the window is already past W_max (after an
             // idle restart or an undo): there is no plateau left to
             // approach, only the convex region.
-            self.w_max = cwnd_epoch;
+            self.w_max = cwnd_epoch as f32;
             0.0
         } else {
             // K = ∛((W_max − cwnd_epoch)/C) (section 4.2, figure 2).
-            cbrt((self.w_max - cwnd_epoch) / C)
+            cbrt((f64::from(self.w_max) - cwnd_epoch) / C)
         };
         self.after_timeout = false;
-        Epoch {
-            t_epoch: now,
-            k,
-            w_est: cwnd_epoch,
-            app_limited_since: None,
-        }
+        self.stage = Stage::Growing;
+        self.clock = now.micros();
+        self.k = k as f32;
+        self.w_est = cwnd_epoch;
     }
 
     /// Slow start (RFC 5681 3.1 with byte counting, section 4.10), with
@@ -213,9 +271,9 @@ impl Cubic {
         let hystart = self.ssthresh == u32::MAX;
         if !ack.app_limited {
             let inc = if hystart {
-                self.hystart.increase(ack.delivered, self.mss)
+                self.hystart.increase(ack.delivered, self.mss())
             } else {
-                ack.delivered.min(self.mss)
+                ack.delivered.min(self.mss())
             };
             // Capped at ssthresh, where avoidance takes over.
             self.cwnd = self.cwnd.saturating_add(inc).min(self.ssthresh);
@@ -227,53 +285,58 @@ impl Cubic {
             // congestion avoidance at the current window (RFC 9406 4.2),
             // with cwnd_prior = W_max = cwnd and K = 0 (RFC 9438 4.10;
             // K = 0 follows at the epoch start from W_max = cwnd_epoch).
-            self.ssthresh = self.cwnd.max(self.mss.saturating_mul(2));
-            self.cwnd_prior = self.cwnd_segs();
+            self.ssthresh = self.cwnd.max(self.mss().saturating_mul(2));
+            self.cwnd_prior = self.cwnd_segs() as f32;
             self.w_max = self.cwnd_prior;
-            self.epoch = None;
+            self.stage = Stage::None;
         }
     }
 
     /// Congestion avoidance (sections 4.2 to 4.5).
     fn congestion_avoidance(&mut self, ack: &AckEvent) {
         let now = ack.now;
-        let mut e = match self.epoch {
-            Some(e) => e,
+        match (self.stage, ack.app_limited) {
             // A stage starts on its first ACK that may grow cwnd.
-            None if ack.app_limited => return,
-            None => self.start_epoch(now),
-        };
-        if ack.app_limited {
-            // No growth while the application, not cwnd, limits the
-            // sender, and the time does not count (section 5.8: t MUST NOT
-            // include application-limited periods). Remember when it began.
-            e.app_limited_since.get_or_insert(now);
-            self.epoch = Some(e);
-            return;
-        }
-        if let Some(since) = e.app_limited_since.take() {
-            // Resume the curve where it stopped.
-            e.t_epoch = e.t_epoch + now.saturating_since(since);
+            (Stage::None, true) => return,
+            (Stage::None, false) => self.start_epoch(now),
+            (Stage::Growing, false) => {}
+            (Stage::Growing, true) => {
+                // No growth while the application, not cwnd, limits the
+                // sender, and the time does not count (section 5.8: t MUST
+                // NOT include application-limited periods). Keep the time
+                // the curve has run: d = now − t_epoch.
+                self.clock = now.micros().wrapping_sub(self.clock);
+                self.stage = Stage::Paused;
+                return;
+            }
+            (Stage::Paused, true) => return,
+            (Stage::Paused, false) => {
+                // Resume the curve where it stopped: t_epoch = now − d.
+                self.clock = now.micros().wrapping_sub(self.clock);
+                self.stage = Stage::Growing;
+            }
         }
 
         let cwnd = self.cwnd_segs();
         let segments_acked = f64::from(ack.delivered) / self.mss_f();
-        let t = secs(now.saturating_since(e.t_epoch));
+        let t = secs(now.saturating_since(Instant::from_micros(self.clock)));
 
         // Section 4.3: W_est grows like Reno with α_cubic, then α = 1 once
-        // it has reached the window of the last reduction (SHOULD).
-        let alpha = if e.w_est >= self.cwnd_prior {
+        // it has reached the window of the last reduction (SHOULD). At
+        // cwnd_prior's f32 precision, so that a W_est starting from that
+        // very window (after HyStart++) has reached it.
+        let alpha = if self.w_est as f32 >= self.cwnd_prior {
             1.0
         } else {
             ALPHA_CUBIC
         };
-        e.w_est += alpha * segments_acked / cwnd;
+        self.w_est += alpha * segments_acked / cwnd;
 
-        let increase = if self.w_cubic(&e, t) < e.w_est {
+        let increase = if self.w_cubic(t) < self.w_est {
             // Reno-friendly region: cwnd follows W_est (never backwards:
             // cwnd may already be ahead, having aimed one RTT further
             // along the curve).
-            e.w_est - cwnd
+            self.w_est - cwnd
         } else {
             // Concave (cwnd < W_max, section 4.4) or convex (section 4.5)
             // region: aim at where the curve will be one RTT from now,
@@ -283,10 +346,9 @@ impl Cubic {
             // (RFC 9438 writes it per ACK of one segment; counting
             // segments keeps delayed ACKs from halving the growth).
             let rtt = ack.srtt.or(ack.rtt).unwrap_or(Duration::ZERO);
-            let target = self.w_cubic(&e, t + secs(rtt)).min(1.5 * cwnd).max(cwnd);
+            let target = self.w_cubic(t + secs(rtt)).min(1.5 * cwnd).max(cwnd);
             (target - cwnd) / cwnd * segments_acked
         };
-        self.epoch = Some(e);
         self.grow(increase);
     }
 }
@@ -298,16 +360,16 @@ impl CongestionControl for Cubic {
 
     fn init(&mut self, _now: Instant, mss: u32, initial_window: u32) {
         *self = Cubic {
-            mss: mss.max(1),
             // "Arbitrarily high" (RFC 5681 3.1).
             ssthresh: u32::MAX,
             ..Cubic::default()
         };
+        self.set_mss(mss);
         self.set_cwnd(initial_window);
     }
 
     fn on_ack(&mut self, ack: &AckEvent) {
-        self.mss = ack.mss.max(1);
+        self.set_mss(ack.mss);
         // No growth in recovery: the connection's PRR paces the sender
         // towards ssthresh, and on_recovery_end sets cwnd.
         if ack.in_recovery || ack.delivered == 0 {
@@ -321,25 +383,26 @@ impl CongestionControl for Cubic {
     }
 
     fn on_congestion(&mut self, ev: &CongestionEvent) {
-        self.mss = ev.mss.max(1);
+        self.set_mss(ev.mss);
         self.save_prior(ev.now);
         let cwnd = self.cwnd_segs();
         // Fast convergence (section 4.7): a window that shrank since the
         // last event means a new flow is taking bandwidth; release some
-        // by remembering a lower plateau.
-        self.w_max = if cwnd < self.w_max {
-            cwnd * (1.0 + BETA_CUBIC) / 2.0
+        // by remembering a lower plateau. Compared at W_max's precision,
+        // so that a window equal to it does not count as shrunk.
+        self.w_max = if (cwnd as f32) < self.w_max {
+            (cwnd * (1.0 + BETA_CUBIC) / 2.0) as f32
         } else {
-            cwnd
+            cwnd as f32
         };
         // Multiplicative decrease (section 4.6), from the flight rather
         // than cwnd, so that an application-limited window is not
         // remembered. ECN reduces alike (the connection gives one episode
         // per window either way). cwnd itself follows at recovery end.
-        self.cwnd_prior = cwnd;
-        self.ssthresh = Self::reduced(ev.in_flight, self.mss);
+        self.cwnd_prior = cwnd as f32;
+        self.ssthresh = Self::reduced(ev.in_flight, self.mss());
         // The next stage starts on the first ACK after recovery.
-        self.epoch = None;
+        self.stage = Stage::None;
         // A loss before the first stage after a timeout: the curve is this
         // reduction's, with the W_max just set.
         self.after_timeout = false;
@@ -354,28 +417,26 @@ impl CongestionControl for Cubic {
     }
 
     fn on_timeout(&mut self, now: Instant, in_flight: u32, mss: u32, first: bool) {
-        self.mss = mss.max(1);
+        self.set_mss(mss);
         if first {
             // Section 4.8: ssthresh by β_cubic as for any reduction; the
             // next avoidance stage starts its own curve (K = 0, W_max =
             // cwnd_epoch), so W_max is left for undo.
             self.save_prior(now);
-            self.cwnd_prior = self.cwnd_segs();
-            self.ssthresh = Self::reduced(in_flight, self.mss);
+            self.cwnd_prior = self.cwnd_segs() as f32;
+            self.ssthresh = Self::reduced(in_flight, self.mss());
         }
         // Reno's loss window, one segment (RFC 5681 3.1), then slow start
         // up to ssthresh.
-        self.set_cwnd(self.mss);
-        self.epoch = None;
+        self.set_cwnd(self.mss());
+        self.stage = Stage::None;
         self.after_timeout = true;
         self.hystart.reset();
     }
 
     fn on_spurious(&mut self, now: Instant) {
         // Section 4.9: undo the reduction, restoring the window and the
-        // curve it was on. The curve resumes where it was interrupted: the
-        // time since the reduction is not counted, as for an
-        // application-limited period.
+        // curve it was on. Taking the record frees it.
         let Some(p) = self.prior.take() else {
             return;
         };
@@ -383,18 +444,28 @@ impl CongestionControl for Cubic {
         self.w_max = p.w_max;
         self.cwnd_prior = p.cwnd_prior;
         self.after_timeout = p.after_timeout;
-        self.epoch = p.epoch.map(|mut e| {
-            e.t_epoch = e.t_epoch + now.saturating_since(p.at);
-            e
-        });
+        self.stage = p.stage;
+        self.k = p.k;
+        self.w_est = p.w_est;
+        // The curve resumes where it was interrupted: the time since the
+        // reduction is not counted, as for an application-limited period,
+        // by moving t_epoch forward. A paused stage keeps the pause's
+        // start, so its d shrinks by as much, and may go below zero: the
+        // curve then stays at t = 0 until that time has passed.
+        let gap = now.micros().saturating_sub(p.at.micros());
+        self.clock = match p.stage {
+            Stage::Growing => p.clock.saturating_add(gap),
+            Stage::Paused => p.clock.wrapping_sub(gap),
+            Stage::None => p.clock,
+        };
         self.set_cwnd(self.cwnd.max(p.cwnd));
     }
 
     fn on_idle_restart(&mut self, _now: Instant, restart_window: u32) {
         // RFC 5681 4.1. The old curve's clock ran while nothing was sent:
         // a new stage starts from the restarted window (keeping W_max).
-        self.set_cwnd(self.cwnd.min(restart_window.max(self.mss)));
-        self.epoch = None;
+        self.set_cwnd(self.cwnd.min(restart_window.max(self.mss())));
+        self.stage = Stage::None;
         if self.ssthresh == u32::MAX {
             // Still the initial slow start: HyStart++ measures afresh.
             self.hystart.reset();
@@ -410,7 +481,7 @@ impl CongestionControl for Cubic {
         let scale = |w: u32| {
             (u64::from(w) * u64::from(new) / u64::from(old)).min(u64::from(u32::MAX)) as u32
         };
-        self.mss = new;
+        self.set_mss(new);
         self.set_cwnd(scale(self.cwnd).max(new));
         if self.ssthresh != u32::MAX {
             self.ssthresh = scale(self.ssthresh).max(new.saturating_mul(2));
@@ -578,6 +649,43 @@ mod tests {
 
     const MS: Duration = Duration::from_millis(1);
 
+    /// The avoidance stage as the tests look at it: t_epoch as an instant
+    /// (`NEVER` while paused, when `clock` holds something else), K
+    /// widened to f64.
+    #[derive(Clone, Copy, Debug)]
+    struct Epoch {
+        t_epoch: Instant,
+        k: f64,
+        w_est: f64,
+    }
+
+    impl Cubic {
+        fn epoch(&self) -> Option<Epoch> {
+            let t_epoch = match self.stage {
+                Stage::None => return None,
+                Stage::Growing => Instant::from_micros(self.clock),
+                Stage::Paused => Instant::NEVER,
+            };
+            Some(Epoch {
+                t_epoch,
+                k: f64::from(self.k),
+                w_est: self.w_est,
+            })
+        }
+    }
+
+    /// Every connection holds its Cubic inline, with a budget of 512 bytes
+    /// per idle connection: at most 80 bytes here, HyStart++ included
+    /// (72 on 64-bit targets today); the undo record is boxed, so an idle
+    /// connection pays only its pointer.
+    #[test]
+    fn fits_in_every_connection() {
+        assert!(size_of::<Cubic>() <= 80, "{}", size_of::<Cubic>());
+        // Today's layout, so that growing it is a decision, not an accident.
+        assert!(size_of::<Cubic>() <= 72, "{}", size_of::<Cubic>());
+        assert_eq!(size_of::<Option<Box<Prior>>>(), size_of::<usize>());
+    }
+
     fn segs(c: &Cubic) -> f64 {
         f64::from(c.cwnd()) / f64::from(MSS)
     }
@@ -599,9 +707,9 @@ mod tests {
 
     /// The first ACK of the avoidance stage after `after_loss_at_100`.
     fn epoch_start(c: &mut Cubic, sim: &mut Sim) -> Epoch {
-        assert!(c.epoch.is_none());
+        assert!(c.epoch().is_none());
         sim.ack(c);
-        c.epoch.expect("an avoidance ACK starts the stage")
+        c.epoch().expect("an avoidance ACK starts the stage")
     }
 
     #[test]
@@ -634,9 +742,10 @@ mod tests {
         assert!(at < 90.5, "{at}");
         assert_eq!(sim.in_flight(), 90 * MSS);
         sim.congestion(&mut c, Signal::Loss);
-        assert!((c.w_max - 0.85 * at).abs() < 1e-9, "{}", c.w_max);
+        // W_max is stored as f32: within half an ulp (3.8e-6 at 76.5).
+        assert!((f64::from(c.w_max) - 0.85 * at).abs() < 1e-5, "{}", c.w_max);
         assert!((c.w_max - 76.5).abs() < 0.5, "{}", c.w_max);
-        assert_eq!(c.cwnd_prior, at);
+        assert_eq!(c.cwnd_prior, at as f32);
         assert_eq!(c.ssthresh(), 63 * MSS);
         assert_eq!(c.cwnd(), 63 * MSS);
         // A window above the last W_max sets W_max to itself.
@@ -687,7 +796,9 @@ mod tests {
         let (mut c, mut sim) = after_loss_at_100(100 * MS);
         assert_eq!(c.cwnd(), 70 * MSS);
         let e = epoch_start(&mut c, &mut sim);
-        assert!((e.k * e.k * e.k - 75.0).abs() < 1e-12, "K = {}", e.k);
+        // K is stored as f32: within half an ulp (2.4e-7 at 4.2 s), so K³
+        // is within 3K² times that (1.3e-5) of 75.
+        assert!((e.k * e.k * e.k - 75.0).abs() < 2e-5, "K = {}", e.k);
         assert!((e.k - 4.2172).abs() < 1e-4);
         let w_cubic = |t: f64| 0.4 * (t - e.k).powi(3) + 100.0;
         let w_est = |t: f64| {
@@ -758,10 +869,10 @@ mod tests {
         for round in 1..=100 {
             sim.round(&mut c);
             w_est += if w_est >= 100.0 { 1.0 } else { 9.0 / 17.0 };
-            let e = c.epoch.unwrap();
+            let e = c.epoch().unwrap();
             let t = secs(sim.now.saturating_since(e.t_epoch));
             assert!(
-                c.w_cubic(&e, t) < e.w_est,
+                c.w_cubic(t) < e.w_est,
                 "round {round}: Reno-friendly region"
             );
             let cwnd = segs(&c);
@@ -788,20 +899,20 @@ mod tests {
         sim.timeout(&mut c);
         assert_eq!(c.cwnd(), MSS);
         assert_eq!(c.ssthresh(), beta_of(flight));
-        assert_eq!(c.cwnd_prior, prior);
+        assert_eq!(c.cwnd_prior, prior as f32);
         // A repeated timeout keeps ssthresh.
         c.on_timeout(sim.now, MSS, MSS, false);
         assert_eq!((c.cwnd(), c.ssthresh()), (MSS, beta_of(flight)));
         while c.cwnd() < c.ssthresh() {
             sim.ack(&mut c);
-            assert!(c.epoch.is_none());
+            assert!(c.epoch().is_none());
         }
         assert_eq!(c.cwnd(), beta_of(flight));
         let w0 = segs(&c);
         sim.ack(&mut c);
-        let e = c.epoch.unwrap();
+        let e = c.epoch().unwrap();
         assert_eq!(e.k, 0.0);
-        assert_eq!(c.w_max, w0);
+        assert_eq!(c.w_max, w0 as f32);
         // W_est started from cwnd_epoch and has had one ACK.
         assert!((e.w_est - w0 - 9.0 / 17.0 / w0).abs() < 1e-9);
 
@@ -857,14 +968,12 @@ mod tests {
             let mut c = Cubic::default();
             c.init(Instant::ZERO, MSS, cwnd);
             c.ssthresh = cwnd;
-            c.w_max = w_max;
-            c.cwnd_prior = w_max;
-            c.epoch = Some(Epoch {
-                t_epoch: now - Duration::from_secs(t),
-                k,
-                w_est,
-                app_limited_since: None,
-            });
+            c.w_max = w_max as f32;
+            c.cwnd_prior = w_max as f32;
+            c.stage = Stage::Growing;
+            c.clock = (now - Duration::from_secs(t)).micros();
+            c.k = k as f32;
+            c.w_est = w_est;
             c
         };
         // Ten seconds into a convex curve from 10 segments, W_cubic(t +
@@ -897,11 +1006,11 @@ mod tests {
         }
         let w = segs(&c);
         assert_eq!(c.ssthresh(), c.cwnd());
-        assert_eq!((c.w_max, c.cwnd_prior), (w, w));
+        assert_eq!((c.w_max, c.cwnd_prior), (w as f32, w as f32));
         sim.ack(&mut c);
-        let e = c.epoch.unwrap();
+        let e = c.epoch().unwrap();
         assert_eq!(e.k, 0.0);
-        assert_eq!(c.w_max, w);
+        assert_eq!(c.w_max, w as f32);
     }
 
     /// RFC 9438 4.9: undoing a spurious reduction restores cwnd, ssthresh,
@@ -911,12 +1020,12 @@ mod tests {
         let (mut c, mut sim) = after_loss_at_100(100 * MS);
         sim.run_until(&mut c, sim.now + Duration::from_secs(1));
         let before = (c.cwnd(), c.ssthresh(), c.w_max, c.cwnd_prior);
-        let k = c.epoch.unwrap().k;
+        let k = c.epoch().unwrap().k;
         sim.congestion(&mut c, Signal::Loss);
         assert!(c.cwnd() < before.0);
         c.on_spurious(sim.now);
         assert_eq!((c.cwnd(), c.ssthresh(), c.w_max, c.cwnd_prior), before);
-        assert_eq!(c.epoch.unwrap().k, k);
+        assert_eq!(c.epoch().unwrap().k, k);
         // Nothing more to undo.
         c.on_spurious(sim.now);
         assert_eq!(c.cwnd(), before.0);
@@ -967,10 +1076,10 @@ mod tests {
 
         let (mut c, mut sim) = after_loss_at_100(100 * MS);
         sim.run_until(&mut c, sim.now + Duration::from_secs(1));
-        assert!(c.epoch.is_some());
+        assert!(c.epoch().is_some());
         c.on_idle_restart(sim.now, 10 * MSS);
         assert_eq!(c.cwnd(), 10 * MSS);
-        assert!(c.epoch.is_none());
+        assert!(c.epoch().is_none());
         let (ssthresh, w_max) = (c.ssthresh(), c.w_max);
         c.on_mss_change(MSS, MSS / 2);
         assert_eq!((c.cwnd(), c.ssthresh()), (5 * MSS, ssthresh / 2));

@@ -23,25 +23,73 @@ use core::time::Duration;
 
 /// HyStart++ slow-start exit (RFC 9406): the per-round RTT state and the
 /// Conservative Slow Start phase.
-#[derive(Clone, Debug, Default)]
+///
+/// Every connection holds one inline (inside [`Cubic`](super::Cubic)), so
+/// it is kept to 20 bytes: RTTs as whole microseconds in a `u32`, with
+/// `u32::MAX` standing for the RFC's infinity, and the counters, which
+/// never pass a few units, in bytes. A `u32` of microseconds holds RTTs up
+/// to 71 minutes; a longer sample is taken as the largest finite value.
+/// Below a microsecond nothing is lost: the engine's clock counts whole
+/// microseconds, so its RTT samples do too.
+#[derive(Clone, Debug)]
 pub struct HyStart {
     /// `windowEnd`: the SND.NXT recorded when the current round began; the
-    /// round ends when SND.UNA passes it. `None` until the first ACK.
-    window_end: Option<u32>,
-    /// `lastRoundMinRTT` (`None` is the RFC's infinity).
-    last_round_min_rtt: Option<Duration>,
-    /// `currentRoundMinRTT`.
-    current_round_min_rtt: Option<Duration>,
-    /// `rttSampleCount`: RTT samples taken in the current round.
-    rtt_sample_count: u32,
-    /// `cssBaselineMinRtt`: `Some` while in CSS, holding the round minimum
-    /// that ended slow start.
-    css_baseline_min_rtt: Option<Duration>,
-    /// Rounds that ended while in CSS (the round CSS began in counts).
-    css_rounds: u32,
+    /// round ends when SND.UNA passes it. Meaningful once `in_round`.
+    window_end: u32,
+    /// `lastRoundMinRTT`, in microseconds ([`INFINITY`] until a round has
+    /// ended with a sample).
+    last_round_min_rtt: u32,
+    /// `currentRoundMinRTT`, in microseconds ([`INFINITY`] before the
+    /// round's first sample).
+    current_round_min_rtt: u32,
+    /// `cssBaselineMinRtt`, in microseconds: the round minimum that ended
+    /// slow start while in CSS, [`INFINITY`] otherwise (as the RFC resets
+    /// it).
+    css_baseline_min_rtt: u32,
+    /// `rttSampleCount`: RTT samples taken in the current round. Only
+    /// compared with N_RTT_SAMPLE, so saturating at 255 changes nothing.
+    rtt_sample_count: u8,
+    /// Rounds that ended while in CSS (the round CSS began in counts); at
+    /// most CSS_ROUNDS.
+    css_rounds: u8,
     /// Bytes of CSS growth not yet credited to cwnd: the divided increase
-    /// keeps its remainder instead of rounding it away.
-    css_carry: u32,
+    /// keeps its remainder (below CSS_GROWTH_DIVISOR) instead of rounding
+    /// it away.
+    css_carry: u8,
+    /// A round is in progress: false until the first ACK, which starts
+    /// one (`windowEnd` has no value to compare with before it).
+    in_round: bool,
+}
+
+/// The RFC's infinity for the RTT fields: no sample yet. Being the largest
+/// value, it needs no special case in a minimum.
+const INFINITY: u32 = u32::MAX;
+
+/// An RTT sample in whole microseconds, never [`INFINITY`].
+fn micros(rtt: Duration) -> u32 {
+    u32::try_from(rtt.as_micros()).map_or(INFINITY - 1, |us| us.min(INFINITY - 1))
+}
+
+/// Microseconds back to a duration, for RttThresh's arithmetic.
+fn duration(us: u32) -> Duration {
+    Duration::from_micros(u64::from(us))
+}
+
+impl Default for HyStart {
+    /// Section 4.2's initialisation: every minimum at infinity, no round
+    /// begun, not in CSS.
+    fn default() -> HyStart {
+        HyStart {
+            window_end: 0,
+            last_round_min_rtt: INFINITY,
+            current_round_min_rtt: INFINITY,
+            css_baseline_min_rtt: INFINITY,
+            rtt_sample_count: 0,
+            css_rounds: 0,
+            css_carry: 0,
+            in_round: false,
+        }
+    }
 }
 
 impl HyStart {
@@ -82,7 +130,7 @@ impl HyStart {
 
     /// Whether the sender is in Conservative Slow Start.
     pub fn in_css(&self) -> bool {
-        self.css_baseline_min_rtt.is_some()
+        self.css_baseline_min_rtt != INFINITY
     }
 
     /// The slow-start increase, in bytes, for an ACK that delivered
@@ -93,8 +141,9 @@ impl HyStart {
         if !self.in_css() {
             return n;
         }
-        let total = self.css_carry.saturating_add(n);
-        self.css_carry = total % Self::CSS_GROWTH_DIVISOR;
+        let total = u32::from(self.css_carry).saturating_add(n);
+        // The remainder is below the divisor (4), so it fits the byte.
+        self.css_carry = (total % Self::CSS_GROWTH_DIVISOR) as u8;
         total / Self::CSS_GROWTH_DIVISOR
     }
 
@@ -116,57 +165,53 @@ impl HyStart {
         // data sent after the round began, so the new round starts before
         // its RTT sample is taken: a round's minimum is over the data sent
         // in it.
-        match self.window_end {
-            None => self.window_end = Some(ack.snd_nxt),
-            Some(end) if SeqNum(ack.snd_una).gt(SeqNum(end)) => {
-                if self.in_css() {
-                    // The round CSS began in counts as one of its rounds,
-                    // partial as it was.
-                    self.css_rounds += 1;
-                    if self.css_rounds >= Self::CSS_ROUNDS {
-                        self.reset();
-                        return true;
-                    }
+        if !self.in_round {
+            self.in_round = true;
+            self.window_end = ack.snd_nxt;
+        } else if SeqNum(ack.snd_una).gt(SeqNum(self.window_end)) {
+            if self.in_css() {
+                // The round CSS began in counts as one of its rounds,
+                // partial as it was.
+                self.css_rounds += 1;
+                if u32::from(self.css_rounds) >= Self::CSS_ROUNDS {
+                    self.reset();
+                    return true;
                 }
-                self.last_round_min_rtt = self.current_round_min_rtt;
-                self.current_round_min_rtt = None;
-                self.rtt_sample_count = 0;
-                self.window_end = Some(ack.snd_nxt);
             }
-            Some(_) => {}
+            self.last_round_min_rtt = self.current_round_min_rtt;
+            self.current_round_min_rtt = INFINITY;
+            self.rtt_sample_count = 0;
+            self.window_end = ack.snd_nxt;
         }
 
         let Some(rtt) = ack.rtt else {
             return false;
         };
-        self.current_round_min_rtt = Some(self.current_round_min_rtt.map_or(rtt, |m| m.min(rtt)));
+        // Finite from here on: this round has a sample.
+        let current = self.current_round_min_rtt.min(micros(rtt));
+        self.current_round_min_rtt = current;
         self.rtt_sample_count = self.rtt_sample_count.saturating_add(1);
-        if self.rtt_sample_count < Self::N_RTT_SAMPLE {
+        if u32::from(self.rtt_sample_count) < Self::N_RTT_SAMPLE {
             return false;
         }
-        let Some(current) = self.current_round_min_rtt else {
-            return false;
-        };
-        match self.css_baseline_min_rtt {
-            None => {
-                // Delay increase: the queue is building, leave slow start.
-                if let Some(last) = self.last_round_min_rtt
-                    && current >= last + Self::rtt_thresh(last)
-                {
-                    self.css_baseline_min_rtt = Some(current);
-                    self.css_rounds = 0;
-                    self.css_carry = 0;
-                }
+        if !self.in_css() {
+            // Delay increase: the queue is building, leave slow start. The
+            // comparison is in Durations, as RttThresh may have a fraction
+            // of a microsecond (an eighth of the minimum).
+            let last = self.last_round_min_rtt;
+            if last != INFINITY
+                && duration(current) >= duration(last) + Self::rtt_thresh(duration(last))
+            {
+                self.css_baseline_min_rtt = current;
+                self.css_rounds = 0;
+                self.css_carry = 0;
             }
-            Some(baseline) => {
-                // The RTT came back down: the rise was jitter, not a
-                // queue, and the exit was spurious. Resume slow start
-                // (with HyStart++ still watching).
-                if current < baseline {
-                    self.css_baseline_min_rtt = None;
-                    self.css_rounds = 0;
-                }
-            }
+        } else if current < self.css_baseline_min_rtt {
+            // The RTT came back down: the rise was jitter, not a queue,
+            // and the exit was spurious. Resume slow start (with HyStart++
+            // still watching).
+            self.css_baseline_min_rtt = INFINITY;
+            self.css_rounds = 0;
         }
         false
     }
@@ -207,6 +252,13 @@ mod tests {
             h.on_ack(&ack(una, nxt, rtt));
         }
         nxt
+    }
+
+    /// Every connection holds a HyStart (inside its Cubic): four u32 and
+    /// four bytes, down from 72 bytes with Option<Duration> fields.
+    #[test]
+    fn fits_in_twenty_bytes() {
+        assert!(size_of::<HyStart>() <= 20, "{}", size_of::<HyStart>());
     }
 
     /// Section 4.2: RttThresh = clamp(lastRoundMinRTT / 8, 4 ms, 16 ms).
@@ -361,7 +413,7 @@ mod tests {
     #[test]
     fn css_growth_keeps_remainder() {
         let mut h = HyStart::new();
-        h.css_baseline_min_rtt = Some(Duration::from_millis(100));
+        h.css_baseline_min_rtt = 100_000;
         let total: u32 = (0..4).map(|_| h.increase(1447, 1447)).sum();
         assert_eq!(total, 1447);
         // L = 1: a stretch ACK grows slow start by one MSS.

@@ -63,8 +63,7 @@ impl Endpoint {
             .collect();
         for id in children {
             if let Some((tcb, mut ctx)) = self.split(id, self.now) {
-                tcb.listener = None;
-                tcb.abort(&mut ctx);
+                tcb.orphaned(&mut ctx);
             }
             self.remove_tcb(id);
         }
@@ -77,13 +76,8 @@ impl Endpoint {
     pub fn accept(&mut self, l: ListenerId) -> Option<ConnId> {
         let id = self.listener_mut(l)?.accept_queue.pop_front()?;
         let now = self.now;
-        let (tcb, ctx) = self.split(id, now)?;
-        tcb.listener = None;
-        tcb.flags.set(Flags::VISIBLE);
-        if !tcb.rcv_buf.is_empty() || tcb.flags.has(Flags::FIN_RECEIVED) {
-            tcb.flags.set(Flags::READ_NOTIFIED);
-            ctx.events.push_back(Event::Readable { conn: id });
-        }
+        let (tcb, mut ctx) = self.split(id, now)?;
+        tcb.accepted(&mut ctx);
         Some(id)
     }
 
@@ -169,27 +163,8 @@ impl Endpoint {
     /// RECEIVE: copies out buffered data. `Ok(0)` is the end of the stream
     /// (the peer's FIN); `WouldBlock` when nothing is buffered yet.
     pub fn recv(&mut self, c: ConnId, out: &mut [u8]) -> Result<usize, Error> {
-        self.call(c, |tcb, ctx| {
-            if tcb.rcv_buf.is_empty() {
-                tcb.flags.clear(Flags::READ_NOTIFIED);
-                if tcb.flags.has(Flags::FIN_RECEIVED) || out.is_empty() {
-                    return Ok(0);
-                }
-                return Err(Error::WouldBlock);
-            }
-            let n = tcb.rcv_buf.read(out);
-            if tcb.rcv_buf.is_empty() {
-                tcb.flags.clear(Flags::READ_NOTIFIED);
-            }
-            // After the peer's FIN no more data can come: a window update
-            // would only reach a peer that may have forgotten the
-            // connection and answer it with a RST.
-            if !tcb.flags.has(Flags::FIN_RECEIVED) && tcb.window_update_due(ctx) {
-                tcb.flags.set(Flags::ACK_NOW);
-            }
-            Ok(n)
-        })
-        .unwrap_or(Err(Error::NotConnected))
+        self.call(c, |tcb, ctx| tcb.receive(ctx, out))
+            .unwrap_or(Err(Error::NotConnected))
     }
 
     /// CLOSE of the sending half (RFC 9293 3.10.4): a FIN follows the queued
@@ -203,15 +178,7 @@ impl Endpoint {
     /// received data is still unread, or more arrives, the peer gets a RST
     /// instead, so it knows data was lost (RFC 9293 SHLD-3, SM-11).
     pub fn close(&mut self, c: ConnId) -> Result<(), Error> {
-        self.call(c, |tcb, ctx| {
-            if tcb.rcv_buf.is_empty() {
-                tcb.flags.set(Flags::APP_CLOSED);
-                tcb.shutdown(ctx);
-            } else {
-                tcb.abort(ctx);
-            }
-        })
-        .ok_or(Error::NotConnected)
+        self.call(c, Tcb::close_call).ok_or(Error::NotConnected)
     }
 
     /// ABORT (RFC 9293 3.10.5): RST where the peer knows the connection,
@@ -222,14 +189,8 @@ impl Endpoint {
 
     /// Turns the Nagle algorithm off (`true`) or on (RFC 9293 MUST-17).
     pub fn set_nodelay(&mut self, c: ConnId, nodelay: bool) -> Result<(), Error> {
-        self.call(c, |tcb, _| {
-            if nodelay {
-                tcb.flags.set(Flags::NODELAY);
-            } else {
-                tcb.flags.clear(Flags::NODELAY);
-            }
-        })
-        .ok_or(Error::NotConnected)
+        self.call(c, |tcb, _| tcb.set_nodelay(nodelay))
+            .ok_or(Error::NotConnected)
     }
 
     /// Sets the connection's user timeout (R2 as a time, RFC 9293 MUST-21):
@@ -239,11 +200,19 @@ impl Endpoint {
         c: ConnId,
         timeout: Option<core::time::Duration>,
     ) -> Result<(), Error> {
-        let (tcb, _) = self.split(c, self.now).ok_or(Error::NotConnected)?;
-        tcb.user_timeout_ms = timeout.map_or(u32::MAX, |d| {
-            d.as_millis().min(u128::from(u32::MAX - 1)) as u32
-        });
-        Ok(())
+        self.call(c, |tcb, _| tcb.set_user_timeout(timeout))
+            .ok_or(Error::NotConnected)
+    }
+
+    /// Chooses the connection's congestion-control algorithm (like Linux's
+    /// `TCP_CONGESTION`); new connections take `Config::congestion_control`.
+    pub fn set_congestion_control(
+        &mut self,
+        c: ConnId,
+        alg: &crate::cc::Algorithm,
+    ) -> Result<(), Error> {
+        self.call(c, |tcb, ctx| tcb.set_congestion_control(ctx, alg))
+            .ok_or(Error::NotConnected)
     }
 
     /// An ICMP error that quotes one of our segments, as parsed by the

@@ -7,10 +7,11 @@ use crate::control::ControlSegment;
 use crate::cookie::{CookieOptions, SynCookies};
 use crate::counters::DropReason;
 use crate::event::{ConnId, Event, ListenerId, OpenKind, Sockets, StateChange};
+use crate::isn::ts_clock;
 use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
-use crate::timewait::TimeWaitEntry;
+use crate::timewait::{TimeWaitEntry, TwAction};
 use crate::tuple::{FourTuple, Key};
 use core::time::Duration;
 use std::net::IpAddr;
@@ -293,7 +294,7 @@ impl Endpoint {
                 _ => None,
             };
             let sack = cfg.sack && seg.options.sack_permitted;
-            let clock = (now.millis() as u32).wrapping_add(self.ts_offset(&tuple));
+            let clock = ts_clock(now, self.ts_offset(&tuple));
             let tsval = SynCookies::encode_ts(
                 clock,
                 CookieOptions {
@@ -384,8 +385,8 @@ impl Endpoint {
         true
     }
 
-    /// A segment for a compact TIME-WAIT entry (RFC 9293 3.10.7.4 in
-    /// TIME-WAIT; RFC 6191 for a new SYN; SM-05, SM-06).
+    /// A segment for a TIME-WAIT entry: [`TimeWaitEntry::on_segment`]
+    /// decides, this carries it out.
     fn segment_for_time_wait(
         &mut self,
         now: Instant,
@@ -393,11 +394,8 @@ impl Endpoint {
         e: TimeWaitEntry,
         seg: &TcpSegment<'_>,
     ) {
-        let f = seg.flags;
-        let seq = SeqNum(seg.seq);
-        let rcv_nxt = SeqNum(e.rcv_nxt);
-        if f.rst() {
-            if seq == rcv_nxt {
+        let (restart, dropped) = match e.on_segment(seg) {
+            TwAction::Close => {
                 self.time_wait.remove(&tuple);
                 if self.cfg.trace_states {
                     self.events
@@ -408,60 +406,40 @@ impl Endpoint {
                 }
                 return;
             }
-            // RFC 9293 3.10.7.4 step 2 (RFC 5961 3.2) holds in TIME-WAIT
-            // too: in the window but not exact ⇒ challenge ACK (below);
-            // outside ⇒ silence (SA-04).
-            let wnd = u32::from(e.window) << e.rcv_shift;
-            if !seq.in_range(rcv_nxt, rcv_nxt.add(wnd)) {
-                self.counters.drop(DropReason::RstIgnored);
-                return;
-            }
-            self.counters.drop(DropReason::RstNotExact);
-        } else if f.syn() && !f.ack() {
-            let newer = match (e.ts_ok, seg.options.timestamps) {
-                (true, Some(ts)) => {
-                    let d = ts.tsval.wrapping_sub(e.ts_recent) as i32;
-                    d > 0 || (d == 0 && seq.gt(rcv_nxt))
+            TwAction::Reopen { iss_floor } => match self.find_listener(&tuple) {
+                Some(l) => {
+                    self.time_wait.remove(&tuple);
+                    self.segment_for_listener(now, l, tuple, seg, Some(iss_floor));
+                    return;
                 }
-                (false, Some(_)) => true,
-                (_, None) => seq.gt(rcv_nxt),
-            };
-            if newer && let Some(l) = self.find_listener(&tuple) {
-                let floor = SeqNum(e.snd_nxt).add(65536);
-                self.time_wait.remove(&tuple);
-                self.segment_for_listener(now, l, tuple, seg, Some(floor));
+                None => (false, None),
+            },
+            TwAction::Drop(reason) => {
+                self.counters.drop(reason);
                 return;
             }
+            TwAction::Ack { restart, dropped } => (restart, dropped),
+        };
+        if let Some(reason) = dropped {
+            self.counters.drop(reason);
         }
-        let fin_seq = seq.add(seg.payload.len() as u32);
-        if f.fin() && !f.rst() && fin_seq.add(1) == rcv_nxt {
-            // The peer's FIN again (and only that FIN, not a blind one):
-            // ACK it and restart 2 x MSL.
+        if restart {
             let expires_ms = (now + 2 * self.cfg.msl).millis() as u32;
             if let Some(entry) = self.time_wait.get_mut(&tuple) {
                 entry.expires_ms = expires_ms;
             }
         }
-        let needs_ack = f.syn() || f.fin() || !seg.payload.is_empty() || seq != rcv_nxt;
-        if !needs_ack {
-            self.counters.drop(DropReason::TimeWait);
-            return;
-        }
-        if !seg.payload.is_empty() && !f.rst() {
-            // Answered with an ACK below, but the text goes nowhere (SM-13).
-            self.counters.drop(DropReason::TextAfterFin);
-        }
         let mut options = TcpOptions::default();
         if e.ts_ok {
             options.timestamps = Some(Timestamps {
-                tsval: (now.millis() as u32).wrapping_add(self.ts_offset(&tuple)),
+                tsval: ts_clock(now, self.ts_offset(&tuple)),
                 tsecr: e.ts_recent,
             });
         }
         let ack = ControlSegment {
             tuple,
             seq: SeqNum(e.snd_nxt),
-            ack: Some(rcv_nxt),
+            ack: Some(SeqNum(e.rcv_nxt)),
             flags: TcpFlags::ACK,
         };
         self.control

@@ -140,6 +140,7 @@ impl Endpoint {
             + self.time_wait.heap_bytes()
             + self.pool.heap_bytes()
             + self.loss_pool.heap_bytes()
+            + self.timers.heap_bytes()
     }
 
     /// The 4-tuple's timestamp offset (see `IsnGenerator`).

@@ -98,7 +98,7 @@ impl Endpoint {
         };
         let state = tcb.state;
         let listener = tcb.listener;
-        let compact = tcb.can_compact_time_wait();
+        let time_wait = state == State::TimeWait;
         let unread = !tcb.rcv_buf.is_empty() && tcb.flags.has(Flags::VISIBLE);
         if prev == State::SynReceived
             && state != State::SynReceived
@@ -131,16 +131,18 @@ impl Endpoint {
             }
             return;
         }
-        if compact {
-            self.compact_time_wait(id);
+        if time_wait {
+            self.compact_time_wait(id, unread);
             return;
         }
         self.arm(id);
     }
 
-    /// Replaces a TIME-WAIT TCB by a compact entry, sending the ACK it still
-    /// owed.
-    fn compact_time_wait(&mut self, id: ConnId) {
+    /// Replaces a TCB that reached TIME-WAIT by a compact entry, sending the
+    /// ACK it still owed: from now on the entry answers for the 4-tuple.
+    /// Data the application has not read yet keeps the TCB, unreachable
+    /// from the network, until it has (as a closed connection's does).
+    fn compact_time_wait(&mut self, id: ConnId, unread: bool) {
         // Read in place, then free the slot: moving the TCB out would copy
         // all of it.
         let Some(tcb) = self.conns.get(id) else {
@@ -180,7 +182,14 @@ impl Endpoint {
             self.control
                 .push_full(seg, window, options, &mut self.counters);
         }
-        self.remove_tcb(id);
+        if unread {
+            self.unmap(&tuple, id);
+            if let Some(tcb) = self.conns.get_mut(id) {
+                tcb.handed_to_time_wait();
+            }
+        } else {
+            self.remove_tcb(id);
+        }
         if self.time_wait.insert(&tuple, entry) {
             self.counters.time_wait_overflow += 1;
         }

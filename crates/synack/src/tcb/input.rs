@@ -251,10 +251,6 @@ impl Tcb {
         } else if orig_seq.add(seg_len).le(self.rcv_nxt) {
             // An old duplicate (our ACK was lost, or the peer timed out): the
             // ACK is what repairs it, so it is never rate-limited.
-            if self.state == State::TimeWait && f.fin() && orig_seq.add(seg_len) == self.rcv_nxt {
-                // The peer's FIN again: ACK it and restart 2 x MSL.
-                self.timers.set(Timer::TimeWait, ctx.now + 2 * ctx.cfg.msl);
-            }
             if !seg.payload.is_empty() {
                 // Data we have: report it as a duplicate (RFC 2883).
                 let end = orig_seq.add(seg.payload.len() as u32);
@@ -314,9 +310,6 @@ impl Tcb {
                 ctx.counters.estab_resets += 1;
                 self.close(ctx, CloseReason::Reset);
             }
-            // TIME-WAIT: both FINs were exchanged and acknowledged, so the
-            // stream ended normally; the RST only cuts the wait short.
-            State::TimeWait => self.close(ctx, CloseReason::Normal),
             _ => self.close(ctx, CloseReason::Reset),
         }
     }
@@ -396,18 +389,18 @@ impl Tcb {
             }
         }
         let prior_in_flight = self.in_flight();
-        let info = self.scoreboard_ack(ctx, seg, ack);
-        let acked = if advanced {
+        let mut info = self.scoreboard_ack(ctx, seg, ack);
+        info.prior_in_flight = prior_in_flight;
+        info.dupack = dupack;
+        info.acked = if advanced {
             self.ack_new_data(ctx, ack)
         } else {
             0
         };
-        let rtt = if advanced || info.sample_xmit.is_some() {
-            self.rtt_sample(ctx, seg, advanced, info.sample_xmit)
-        } else {
-            None
-        };
-        self.recovery_ack(ctx, seg, &info, acked, prior_in_flight, dupack, rtt);
+        if advanced || info.sample_xmit.is_some() {
+            info.rtt = self.rtt_sample(ctx, seg, advanced, info.sample_xmit);
+        }
+        self.recovery_ack(ctx, seg, &info);
         self.release_loss(ctx);
         self.rearm(ctx, advanced);
         // The ACK of our FIN moves the closing states on.

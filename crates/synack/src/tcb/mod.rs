@@ -6,6 +6,7 @@
 //! queue in `reassembly`.
 
 mod buffers;
+mod calls;
 mod icmp;
 mod input;
 mod output;
@@ -393,27 +394,6 @@ impl Tcb {
         self.process_text(ctx, self.irs.add(1), payload, false);
     }
 
-    /// SEND (RFC 9293 3.10.2): queues as much of `data` as the send buffer
-    /// takes. A closed window with data now waiting needs the persist
-    /// timer.
-    pub(crate) fn send(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) -> Result<usize, crate::Error> {
-        if self.flags.has(Flags::FIN_QUEUED) || !self.state.can_send() {
-            return Err(crate::Error::BrokenPipe);
-        }
-        if data.is_empty() {
-            return Ok(0);
-        }
-        let n = self.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
-        if n == 0 {
-            self.flags.set(Flags::WRITE_BLOCKED);
-            return Err(crate::Error::WouldBlock);
-        }
-        if self.needs_persist() {
-            self.rearm(ctx, false);
-        }
-        Ok(n)
-    }
-
     /// Applies the peer's SYN options (RFC 9293 3.7.1; RFC 7323 2.2, 3.2;
     /// RFC 2018 2): an option is in force only if both sides sent it.
     pub(crate) fn negotiate(&mut self, opts: &TcpOptions, cfg: &Config) {
@@ -584,7 +564,7 @@ impl Tcb {
     /// Our timestamp clock: milliseconds plus a per-4-tuple offset (RFC 7323
     /// 5.4; keyed per tuple so RFC 6191 keeps working across incarnations).
     pub(crate) fn ts_now(&self, now: Instant) -> u32 {
-        (now.millis() as u32).wrapping_add(self.ts_offset)
+        crate::isn::ts_clock(now, self.ts_offset)
     }
 
     /// Sends an ACK unless the per-connection challenge-ACK budget is spent
@@ -630,10 +610,12 @@ impl Tcb {
                 .map_or(0, |l| size_of::<Loss>() + l.board.capacity_bytes())
     }
 
-    /// Whether the TCB can shrink into a compact TIME-WAIT entry: nothing
-    /// left for the application to read.
-    pub(crate) fn can_compact_time_wait(&self) -> bool {
-        self.state == State::TimeWait && self.rcv_buf.is_empty()
+    /// The TIME-WAIT table took over the 4-tuple, and the application still
+    /// has data to read: the TCB stays only for that, closed (the
+    /// application was told when it was compacted).
+    pub(crate) fn handed_to_time_wait(&mut self) {
+        self.state = State::Closed;
+        self.timers.stop_all();
     }
 }
 
@@ -646,6 +628,6 @@ mod tests {
     #[test]
     fn tcb_stays_small() {
         let size = core::mem::size_of::<Tcb>();
-        assert!(size <= 320, "Tcb grew to {size} bytes");
+        assert!(size <= 424, "Tcb grew to {size} bytes");
     }
 }

@@ -44,7 +44,8 @@ impl Tcb {
                     self.ack_segment(ctx)
                 }
             }
-            State::TimeWait => self.ack_segment(ctx),
+            // The TIME-WAIT table answers for the 4-tuple (timewait.rs).
+            State::TimeWait => None,
             _ => match self.data_segment(ctx) {
                 Some(s) => {
                     self.rearm(ctx, false);
@@ -174,10 +175,10 @@ impl Tcb {
         if self.flags.has(Flags::TLP_DUE) {
             return self.loss_probe(ctx, options, room);
         }
-        if self.flags.has(Flags::FORCE_PROBE) {
-            if let Some(s) = self.window_probe(ctx, options) {
-                return Some(s);
-            }
+        if self.flags.has(Flags::FORCE_PROBE)
+            && let Some(s) = self.window_probe(ctx, options)
+        {
+            return Some(s);
         }
         // F-RTO step 2 (RFC 5682 2.1): after an ACK that advanced SND.UNA
         // past the timed-out segment, new data goes first; what it draws
@@ -264,9 +265,9 @@ impl Tcb {
         }
         if !probe && matches!(state, RecoveryState::Recovery | RecoveryState::Loss) {
             loss.undo.retrans += 1;
-            if loss.undo.rtx_tsval.is_none() {
-                loss.undo.rtx_tsval = Some(tsval);
-            }
+        }
+        if loss.retrans_stamp.is_none() {
+            loss.retrans_stamp = Some(tsval);
         }
         self.retransmits_total += 1;
         let data_len = rec.data_len();

@@ -76,8 +76,6 @@ pub(crate) struct Undo {
     /// Retransmissions of the episode that no D-SACK has yet shown
     /// unnecessary.
     pub(crate) retrans: u32,
-    /// Our TSval on the episode's first retransmission (Eifel detection).
-    pub(crate) rtx_tsval: Option<u32>,
 }
 
 /// A tail loss probe in flight (RFC 8985 7.3): TLP.end_seq and whether it
@@ -123,6 +121,10 @@ pub(crate) struct Loss {
     pub(crate) frto: Frto,
     /// RFC 6675 RescueRxt: the one rescue retransmission of the episode.
     pub(crate) rescued: bool,
+    /// Our TSval on the earliest retransmission still outstanding, across
+    /// episodes (Eifel detection, RFC 3522): an ACK echoing anything older
+    /// was sent for an original transmission.
+    pub(crate) retrans_stamp: Option<u32>,
     /// How long until RACK may mark another segment lost (the reordering
     /// timer), from the last check.
     pub(crate) reo_wait_us: Option<u32>,
@@ -155,6 +157,9 @@ impl Loss {
 /// Storage of loss states not in use, recycled between connections (a
 /// short connection would otherwise allocate and free one per exchange).
 #[derive(Debug, Default)]
+// Boxed: a loss state moves between the pool and a TCB's `Option<Box<Loss>>`
+// by pointer, never by copying its 200 bytes.
+#[allow(clippy::vec_box)]
 pub(crate) struct LossPool(Vec<Box<Loss>>);
 
 /// Boxes the pool keeps at most; boards grown past this many records go
@@ -202,6 +207,14 @@ pub(crate) struct AckInfo {
     pub(crate) original_delivered: bool,
     /// New SACK information arrived.
     pub(crate) sacked: bool,
+    /// Data bytes the cumulative ACK newly acknowledged.
+    pub(crate) acked: u32,
+    /// Bytes in flight before the ACK.
+    pub(crate) prior_in_flight: u32,
+    /// It was a duplicate ACK (RFC 5681 2).
+    pub(crate) dupack: bool,
+    /// The RTT sample it gave, Karn's rule applied.
+    pub(crate) rtt: Option<core::time::Duration>,
 }
 
 impl Tcb {
@@ -280,14 +293,11 @@ impl Tcb {
             .timestamps
             .filter(|_| self.flags.has(Flags::TS_OK))
             .map(|t| t.tsecr);
+        // Our TSval for a transmission at `xmit_us` (µs clock).
         let ts_of = |xmit_us: u32, ts_offset: u32| -> u32 {
-            // Our TSval for a transmission at `xmit_us`: the same clock
-            // the timestamps use (milliseconds plus the offset).
-            let now_us = Self::clock_us(ctx.now);
-            let ago_ms = now_us.wrapping_sub(xmit_us) / 1000;
-            (ctx.now.millis() as u32)
-                .wrapping_sub(ago_ms)
-                .wrapping_add(ts_offset)
+            let ago = Self::clock_us(ctx.now).wrapping_sub(xmit_us);
+            let then = ctx.now - core::time::Duration::from_micros(u64::from(ago));
+            crate::isn::ts_clock(then, ts_offset)
         };
         let ts_offset = self.ts_offset;
         let now_us = Self::clock_us(ctx.now);
@@ -326,13 +336,14 @@ impl Tcb {
                     continue;
                 }
                 // RFC 2883 4: a first block below the cumulative ACK, or
-                // inside the second block or what was SACKed before,
-                // reports a duplicate.
+                // inside the second block, reports a duplicate. (A first
+                // block that merely repeats what was SACKed before is no
+                // such report: receivers repeat blocks.)
                 let inside_next = blocks
                     .as_slice()
                     .get(n + 1)
                     .is_some_and(|&(l2, r2)| !left.lt(SeqNum(l2)) && !SeqNum(r2).lt(right));
-                if n == 0 && (right.le(ack) || inside_next || board.covered_by_sacks(left, right)) {
+                if n == 0 && (right.le(ack) || inside_next) {
                     info.dsack = true;
                     ctx.counters.dsack_recv += 1;
                     undo.retrans = undo
@@ -372,16 +383,14 @@ impl Tcb {
 
     /// Steps 3 and 4: loss detection, the recovery episode, undo and PRR,
     /// then the congestion controller. Runs after SND.UNA moved.
-    pub(crate) fn recovery_ack(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        seg: &TcpSegment<'_>,
-        info: &AckInfo,
-        acked: u32,
-        prior_in_flight: u32,
-        dupack: bool,
-        rtt: Option<core::time::Duration>,
-    ) {
+    pub(crate) fn recovery_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, info: &AckInfo) {
+        let AckInfo {
+            acked,
+            prior_in_flight,
+            dupack,
+            rtt,
+            ..
+        } = *info;
         let mss = u32::from(self.snd_mss);
         let sack_ok = self.flags.has(Flags::SACK_OK);
         let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
@@ -460,18 +469,18 @@ impl Tcb {
                 l.frto.active = false;
             }
         }
-        // ... or a reduction shown spurious by the timestamp echo of the
-        // first retransmission's ACK (Eifel, RFC 3522) ...
-        if let (Some(rtx), Some(e), Some(marker)) = (l.undo.rtx_tsval, echo, l.undo.marker)
-            && acked > 0
-            && snd_una.gt(marker)
+        // ... or a reduction shown spurious by the ACK that ends the
+        // episode echoing a timestamp older than any retransmission (Eifel,
+        // RFC 3522): the originals arrived after all ...
+        let ending = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss)
+            && !snd_una.lt(l.recover);
+        if ending
+            && let (Some(stamp), Some(e)) = (l.retrans_stamp, echo)
+            && before(e, stamp)
         {
-            l.undo.rtx_tsval = None;
-            if before(e, rtx) && matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss) {
-                undo = true;
-                if l.state == RecoveryState::Loss {
-                    ctx.counters.spurious_rtos += 1;
-                }
+            undo = true;
+            if l.state == RecoveryState::Loss {
+                ctx.counters.spurious_rtos += 1;
             }
         }
         // ... or by D-SACKs for every retransmission (RFC 2883, RFC 3708).
@@ -512,6 +521,11 @@ impl Tcb {
         let Some(l) = self.loss.as_deref_mut() else {
             return;
         };
+        // The stamp of the earliest outstanding retransmission goes once no
+        // retransmitted data is outstanding.
+        if l.board.ever_retrans == 0 {
+            l.retrans_stamp = None;
+        }
         // The application-limited mark ends once its data is acknowledged.
         let app_limited = l.app_limited_end.is_some_and(|e| !snd_una.gt(e));
         if !app_limited {

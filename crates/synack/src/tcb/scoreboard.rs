@@ -76,6 +76,8 @@ pub(crate) struct Board {
     pub(crate) lost: u32,
     /// Bytes of lost records whose retransmission is in flight.
     pub(crate) retrans: u32,
+    /// Records ever retransmitted.
+    pub(crate) ever_retrans: u32,
     /// No record before this sequence number needs retransmitting: the
     /// search for the next one starts here.
     scan_from: SeqNum,
@@ -111,6 +113,7 @@ impl Board {
         self.sacked_segs = 0;
         self.lost = 0;
         self.retrans = 0;
+        self.ever_retrans = 0;
     }
 
     /// A segment that just left for the first time.
@@ -152,6 +155,9 @@ impl Board {
         if s.has(RETRANS) {
             self.retrans -= s.len;
         }
+        if s.has(EVER_RETRANS) {
+            self.ever_retrans -= 1;
+        }
     }
 
     /// The index of the first record that ends after `seq`.
@@ -185,6 +191,9 @@ impl Board {
         self.segs.insert(i + 1, second);
         if s.has(SACKED) {
             self.sacked_segs += 1;
+        }
+        if s.has(EVER_RETRANS) {
+            self.ever_retrans += 1;
         }
     }
 
@@ -257,29 +266,15 @@ impl Board {
                 self.segs[i] = marked;
                 self.sacked += s.len;
                 self.sacked_segs += 1;
+                if s.has(EVER_RETRANS) {
+                    self.ever_retrans += 1;
+                }
                 delivered += s.len;
                 each(&s);
             }
             i += 1;
         }
         delivered
-    }
-
-    /// Whether [left, right) lies inside what was already SACKed (a D-SACK
-    /// for data above SND.UNA, RFC 2883 4.1.2).
-    pub(crate) fn covered_by_sacks(&self, left: SeqNum, right: SeqNum) -> bool {
-        let i = self.first_ending_after(left);
-        let mut at = left;
-        for s in self.segs.range(i..) {
-            if !at.lt(right) {
-                break;
-            }
-            if !s.has(SACKED) || s.start.gt(at) {
-                return false;
-            }
-            at = s.end();
-        }
-        !at.lt(right)
     }
 
     /// Marks record `i` lost. A record whose retransmission was in flight
@@ -348,6 +343,9 @@ impl Board {
                 ..a
             };
             self.segs.remove(i + 1);
+            if a.has(EVER_RETRANS) && b.has(EVER_RETRANS) {
+                self.ever_retrans -= 1;
+            }
         }
     }
 
@@ -358,7 +356,10 @@ impl Board {
             self.retrans += s.len;
             s.flags |= RETRANS;
         }
-        s.flags |= EVER_RETRANS;
+        if !s.has(EVER_RETRANS) {
+            s.flags |= EVER_RETRANS;
+            self.ever_retrans += 1;
+        }
         s.xmit = xmit;
     }
 
@@ -420,8 +421,6 @@ mod tests {
         // The same block again delivers nothing.
         assert_eq!(b.sack(SeqNum(1150), SeqNum(1300), |_| {}), 0);
         assert_eq!(b.in_flight(500), 350);
-        assert!(b.covered_by_sacks(SeqNum(1160), SeqNum(1300)));
-        assert!(!b.covered_by_sacks(SeqNum(1100), SeqNum(1200)));
         // The cumulative ACK past them delivers only what was not SACKed.
         assert_eq!(b.ack(SeqNum(1320), |_| {}), 150 + 20);
         assert_eq!((b.sacked, b.sacked_segs), (0, 0));
