@@ -378,15 +378,13 @@ impl Tcb {
             self.retransmitting_since = Instant::NEVER;
         }
         // Window update (RFC 9293 3.10.7.4, SA-09).
+        let mut opened = false;
         if self.snd_wl1.lt(seq) || (self.snd_wl1 == seq && self.snd_wl2.le(ack)) {
-            let old = self.snd_wnd;
+            opened = self.snd_wnd == 0 && wnd > 0;
             self.snd_wnd = wnd;
             self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;
-            if old == 0 && self.snd_wnd > 0 {
-                self.window_opened();
-            }
         }
         let prior_in_flight = self.in_flight();
         let mut info = self.scoreboard_ack(ctx, seg, ack);
@@ -397,6 +395,12 @@ impl Tcb {
         } else {
             0
         };
+        // Only after the acknowledgment: a probe octet this very ACK
+        // covers was taken and must not be taken back (SND.NXT would fall
+        // behind SND.UNA).
+        if opened {
+            self.window_opened();
+        }
         if advanced || info.sample_xmit.is_some() {
             info.rtt = self.rtt_sample(ctx, seg, advanced, info.sample_xmit);
         }
@@ -418,7 +422,7 @@ impl Tcb {
     }
 
     /// The peer's window opened from zero. A zero-window probe octet it did
-    /// not take is taken back and goes again inside a full segment, rather
+    /// not acknowledge is taken back and goes again inside a full segment, rather
     /// than being left "in flight" to hold the rest back (Nagle) until it
     /// times out.
     fn window_opened(&mut self) {

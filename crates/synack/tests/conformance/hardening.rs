@@ -251,3 +251,31 @@ fn ip_05_fragmentation_needed_without_mtu_is_a_named_drop() {
             .all(|e| !matches!(e, Event::Closed { .. }))
     );
 }
+
+/// DT-09, DT-10 (found by the endpoint fuzzer): the peer acknowledges the
+/// zero-window probe octet and opens its window in the same ACK (its
+/// application read in the meantime). The octet was taken, so the rest
+/// follows from SND.UNA = ISS + 2. Before the fix the window update took
+/// the probe back first, SND.NXT fell one behind SND.UNA, and the queued
+/// bytes either stalled with no timer or went out one place early.
+#[test]
+fn dt_10_probe_octet_acked_with_the_window_opening() {
+    let mut h = Harness::active_syn_sent(conf());
+    h.send(b"0123456789").unwrap();
+    h.advance(millis(100));
+    h.inject(seg(SYN | ACK).seq(0).ack(1).win(0).mss(1460));
+    h.expect(out(ACK).seq(1).ack(1));
+    let rto = h.info().unwrap().rto;
+    h.advance(rto);
+    let probe = h.expect(out(ACK).seq(1).ack(1).len(1));
+    assert_eq!(probe.payload, b"0");
+    h.inject(seg(ACK).seq(1).ack(2).win(65535));
+    let rest = h.expect(out(ACK | PSH).seq(2).ack(1).len(9));
+    assert_eq!(rest.payload, b"123456789", "the bytes after the probe octet");
+    h.expect_none();
+    let i = h.info().unwrap();
+    assert_eq!(i.snd_nxt, i.snd_una.add(9));
+    h.inject(seg(ACK).seq(1).ack(11).win(65535));
+    let i = h.info().unwrap();
+    assert_eq!((i.snd_una, i.snd_nxt, i.send_queue), (i.snd_nxt, i.iss.add(11), 0));
+}
