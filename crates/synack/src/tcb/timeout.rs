@@ -26,6 +26,17 @@ impl Tcb {
     /// (5.3); a duplicate ACK leaves a running one alone, so a stream of
     /// them cannot postpone a retransmission.
     pub(crate) fn rearm(&mut self, ctx: &Ctx<'_>, restart: bool) {
+        self.rearm_with(ctx, restart, restart);
+    }
+
+    /// After a segment went: new data restarts the probe timer (RFC 8985
+    /// 7.2: the PTO counts from the latest transmission, and a burst's
+    /// first segment must not leave its one-segment allowance behind).
+    pub(crate) fn rearm_sent(&mut self, ctx: &Ctx<'_>, new_data: bool) {
+        self.rearm_with(ctx, false, new_data);
+    }
+
+    fn rearm_with(&mut self, ctx: &Ctx<'_>, restart: bool, restart_probe: bool) {
         if !self.state.is_synchronized() || self.state == State::TimeWait {
             return;
         }
@@ -56,7 +67,7 @@ impl Tcb {
         }
         self.timers.stop(Timer::Reorder);
         if let Some(pto) = self.probe_timeout_us(ctx) {
-            if restart || !self.timers.is_set(Timer::LossProbe) {
+            if restart_probe || !self.timers.is_set(Timer::LossProbe) {
                 let rto = self.rtt.rto_us(&ctx.cfg.rtt);
                 self.timers.set(Timer::LossProbe, at(pto.min(rto)));
             }

@@ -137,7 +137,6 @@ fn lr_10_dsack_widens_the_reordering_window() {
 /// acknowledged: the usual case at the end of a request, where the
 /// spurious retransmission is the last segment to arrive.
 #[test]
-#[ignore = "engine bug: a D-SACK arriving when no data is outstanding is ignored (no dsack_recv, no widening, no undo)"]
 fn lr_10_dsack_after_everything_acked_widens_the_window() {
     let mut h = sack_peer(conf());
     let k = see_reordering(&mut h, 0);
@@ -190,7 +189,6 @@ fn lr_11_probe_at_two_srtt_recovers_a_lost_tail() {
 /// four, 200 ms. (The one-segment allowance for a delayed ACK applies to
 /// a single segment in flight, not to the first segment of a burst.)
 #[test]
-#[ignore = "engine bug: the probe timer armed by a burst's first segment (2·SRTT + max_ack_delay) is kept for the whole burst"]
 fn lr_11_probe_timer_after_a_burst_is_two_srtt() {
     let mut h = sack_peer(conf());
     let t0 = h.now;
@@ -382,7 +380,6 @@ fn lr_12_probe_repair_reduces_cwnd_once() {
 /// open; the first ACK beyond TLP.end_seq without a D-SACK settles it as
 /// repaired: cwnd is reduced and loss_probe_recovery counts it.
 #[test]
-#[ignore = "engine bug: an ACK of exactly TLP.end_seq ends the probe episode undecided, so a repaired tail loss never reduces cwnd"]
 fn lr_12_probe_repair_settled_by_an_ack_beyond_end_seq() {
     let mut h = sack_peer(newreno());
     write(&mut h, 0, 10, 10);

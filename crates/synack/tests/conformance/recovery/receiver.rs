@@ -180,7 +180,6 @@ fn lr_07_dsack_for_data_held_out_of_order() {
 /// partly new, with the ACK moving past it. Reported once: the next ACK
 /// has no SACK option.
 #[test]
-#[ignore = "engine bug: a D-SACK owed on an ACK built by the transmit path is consumed by the data-segment attempt and never sent"]
 fn lr_07_dsack_for_old_data() {
     let mut h = sack_peer(conf());
     let data = |h: &mut Harness, k: usize, n: usize| {
@@ -208,7 +207,6 @@ fn lr_07_dsack_for_old_data() {
 /// TCPDSACKOldSent for a duplicate below RCV.NXT, TCPDSACKOfoSent for a
 /// duplicate of data held out of order.
 #[test]
-#[ignore = "engine bug: dsack_old_sent and dsack_ofo_sent are never incremented"]
 fn lr_07_dsacks_sent_are_counted() {
     let mut h = sack_peer(conf());
     for k in [0, 0, 2, 2] {

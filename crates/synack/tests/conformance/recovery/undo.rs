@@ -66,7 +66,6 @@ fn dsack_for_every_retransmission_undoes_the_reduction() {
 /// the D-SACKs of both retransmissions arrive after it (their usual
 /// order). They undo the reduction all the same.
 #[test]
-#[ignore = "engine bug: the undo state is dropped with the loss state once nothing is outstanding, so later D-SACKs cannot undo"]
 fn dsack_undo_after_everything_acked() {
     let mut h = sack_peer(newreno());
     write(&mut h, 0, 10, 10);
