@@ -81,7 +81,8 @@ pub enum Signal {
 }
 
 /// The start of a congestion episode (at most one per window of data: the
-/// connection guarantees it).
+/// connection guarantees it), or a second reduction within one (a lost
+/// retransmission, RFC 5681 4.3: `repeated`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CongestionEvent {
@@ -89,10 +90,17 @@ pub struct CongestionEvent {
     pub now: Instant,
     /// Loss or ECN.
     pub signal: Signal,
-    /// Bytes in flight when it was detected (RFC 5681's FlightSize).
+    /// Bytes in flight when it was detected (RFC 5681's FlightSize, less
+    /// what limited transmit sent). For a repeated reduction, the window
+    /// the episode had come down to (no more than the first reduction's
+    /// ssthresh).
     pub in_flight: u32,
     /// Current sender maximum segment size.
     pub mss: u32,
+    /// A second reduction in the same episode: a retransmission was lost
+    /// too, and the window is lowered again from where the first
+    /// reduction left it, not from cwnd.
+    pub repeated: bool,
 }
 
 /// A congestion-control algorithm, one instance per connection.

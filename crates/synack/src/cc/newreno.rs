@@ -65,7 +65,11 @@ impl CongestionControl for NewReno {
     }
 
     fn on_congestion(&mut self, ev: &CongestionEvent) {
-        self.prior = Some((self.cwnd, self.ssthresh));
+        // An undo goes back to before the episode, past a repeated
+        // reduction too.
+        if !ev.repeated {
+            self.prior = Some((self.cwnd, self.ssthresh));
+        }
         self.ssthresh = Self::reduced(ev.in_flight, ev.mss);
         self.bytes_acked = 0;
     }
@@ -171,6 +175,7 @@ mod tests {
             signal: Signal::Loss,
             in_flight: 20 * MSS,
             mss: MSS,
+            repeated: false,
         });
         c.on_recovery_end(Instant::ZERO);
         assert_eq!((c.cwnd(), c.ssthresh()), (10 * MSS, 10 * MSS));
@@ -212,6 +217,7 @@ mod tests {
             signal: Signal::Loss,
             in_flight: 3 * MSS,
             mss: MSS,
+            repeated: false,
         });
         assert_eq!(c.ssthresh(), 2 * MSS);
         c.on_recovery_end(Instant::ZERO);

@@ -465,10 +465,11 @@ impl Tcb {
         data_acked
     }
 
-    /// One RTT sample per ACK: from the echoed timestamp when timestamps
-    /// are in use and the ACK acknowledges new data (RFC 7323 4, RT-09),
-    /// else from the latest segment it delivered that was never
-    /// retransmitted (Karn, RFC 6298 3; RT-05).
+    /// One RTT sample per ACK: from the latest segment it delivered that
+    /// was never retransmitted (Karn, RFC 6298 3; RT-05), else, when
+    /// timestamps are in use and the ACK acknowledges new data, from the
+    /// echoed timestamp (RFC 7323 4, RT-09), which also times
+    /// retransmitted data.
     fn rtt_sample(
         &mut self,
         ctx: &Ctx<'_>,
@@ -476,21 +477,35 @@ impl Tcb {
         advanced: bool,
         sample_xmit: Option<u32>,
     ) -> Option<Duration> {
-        let from_ts = if advanced {
-            self.timestamp_rtt(ctx, seg)
-        } else {
-            None
-        };
-        let sample = from_ts.or_else(|| {
-            let now_us = Self::clock_us(ctx.now);
-            sample_xmit.map(|x| Duration::from_micros(u64::from(now_us.wrapping_sub(x))))
+        // The scoreboard's transmit time of a segment never retransmitted
+        // times it to the microsecond; the timestamp echo (1 ms ticks)
+        // only when there is none (retransmitted data, which Karn's rule
+        // leaves untimed otherwise; RFC 7323 4). On a sub-millisecond path
+        // the echo says 0 ms, which would make RACK's and HyStart's
+        // minimum RTT meaningless.
+        let now_us = Self::clock_us(ctx.now);
+        let measured =
+            sample_xmit.map(|x| Duration::from_micros(u64::from(now_us.wrapping_sub(x))));
+        let sample = measured.or_else(|| {
+            if advanced {
+                self.timestamp_rtt(ctx, seg)
+            } else {
+                None
+            }
         })?;
         // A selective acknowledgment alone may time the RTT for RACK, but
         // RFC 6298's estimator is fed by cumulative ACKs.
         if advanced {
             self.rtt.sample(sample, &ctx.cfg.rtt);
         }
-        let us = u32::try_from(sample.as_micros()).unwrap_or(u32::MAX).max(1);
+        // A 0 ms echo still bounds the RTT below by nothing: only measured
+        // samples lower the minimum below a millisecond.
+        let us = u32::try_from(sample.as_micros()).unwrap_or(u32::MAX);
+        let us = if measured.is_some() {
+            us.max(1)
+        } else {
+            us.max(1_000)
+        };
         if self.min_rtt_us == 0 || us < self.min_rtt_us {
             self.min_rtt_us = us;
         }

@@ -287,7 +287,8 @@ impl Tcb {
         if rec.has(FIN) {
             flags |= TcpFlags::FIN;
         }
-        if data_len > 0 && rec.start.add(data_len) == data_end {
+        // A probe is pushed, as a new-data probe is (loss_probe).
+        if data_len > 0 && (rec.start.add(data_len) == data_end || probe) {
             flags |= TcpFlags::PSH;
         }
         let window = self.advertise_window(ctx);
@@ -478,10 +479,11 @@ impl Tcb {
             let len = unsent.min(room).min(wnd_room);
             let seq = self.snd_nxt;
             let offset = seq.since(self.snd_una) as usize;
-            let mut flags = TcpFlags::ACK;
-            if len == unsent {
-                flags |= TcpFlags::PSH;
-            }
+            // PSH: the probe exists to draw an ACK, and a receiver that
+            // delays ACKs for in-order data (Linux does, up to 40 ms and
+            // more) acknowledges pushed data as soon as its application
+            // reads it.
+            let flags = TcpFlags::ACK | TcpFlags::PSH;
             self.sent_new(ctx, seq, len, 0);
             let window = self.advertise_window(ctx);
             if let Some(l) = self.loss.as_deref_mut() {

@@ -609,6 +609,7 @@ impl Tcb {
                         signal: Signal::Loss,
                         in_flight: info.prior_flight,
                         mss,
+                        repeated: false,
                     });
                     self.cc.on_recovery_end(ctx.now);
                     ctx.counters.loss_probe_recovery += 1;
@@ -798,7 +799,7 @@ impl Tcb {
         } else {
             ctx.counters.reno_recovery += 1;
         }
-        self.start_reduction(ctx, prior_in_flight, prior_flight);
+        self.start_reduction(ctx, prior_in_flight, prior_flight, false);
         true
     }
 
@@ -827,13 +828,19 @@ impl Tcb {
         // Lowered from where the first reduction left it: FlightSize still
         // counts the window the first reduction was made for.
         let flight = prior_in_flight.min(prior_flight).min(self.cc.ssthresh());
-        self.start_reduction(ctx, prior_in_flight, flight);
+        self.start_reduction(ctx, prior_in_flight, flight, true);
         true
     }
 
     /// The common part of a reduction: Recovery, RecoveryPoint, PRR and
     /// the controller's response.
-    fn start_reduction(&mut self, ctx: &mut Ctx<'_>, prior_in_flight: u32, prior_flight: u32) {
+    fn start_reduction(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        prior_in_flight: u32,
+        prior_flight: u32,
+        repeated: bool,
+    ) {
         let (snd_nxt, mss) = (self.snd_nxt, u32::from(self.snd_mss));
         let Some(l) = self.loss.as_deref_mut() else {
             return;
@@ -854,6 +861,7 @@ impl Tcb {
             signal: Signal::Loss,
             in_flight: flight,
             mss,
+            repeated,
         });
     }
 
@@ -883,8 +891,25 @@ impl Tcb {
         };
         // The fast retransmit itself always goes (RFC 6937 3: on entering
         // recovery one segment is sent whatever the count), as does the
-        // retransmission a NewReno partial ACK calls for.
-        let sndcnt = if force { sndcnt.max(mss) } else { sndcnt };
+        // retransmission a NewReno partial ACK calls for. Until something
+        // has gone, every ACK keeps that allowance: ACKs processed in one
+        // batch would otherwise each recompute it away (PRR-SSRB's
+        // ssthresh - pipe can be a fraction of a segment) and leave the
+        // lost segment waiting for a timeout.
+        let sndcnt = if force || prr.out == 0 {
+            sndcnt.max(mss)
+        } else {
+            sndcnt
+        };
+        // Whole segments: a share worth part of a segment lets one go, as
+        // PRR counting in packets does (Linux). Counted in bytes and
+        // truncated, the share of each ACK stayed below a segment while
+        // the receiver coalesced its ACKs (one per hole filled, SACKs
+        // compressed), nothing more was sent to draw ACKs, and one lost
+        // ACK then left the episode to the retransmission timer. prr_out
+        // counts what is actually sent, so the total stays within the
+        // rounded-up proportion.
+        let sndcnt = sndcnt.div_ceil(mss) * mss;
         prr.cwnd = pipe + sndcnt;
     }
 
@@ -948,9 +973,16 @@ impl Tcb {
     }
 
     /// Marks the connection application-limited if it has nothing more to
-    /// send while the window has room (RFC 7661, RFC 9438 5.8).
+    /// send while the window has room (RFC 7661, RFC 9438 5.8), or limited
+    /// by the peer's window rather than cwnd: either way ACKs of what is
+    /// in flight say nothing about room for more, and must not grow cwnd
+    /// (RFC 9438 4.6, since CUBIC reduces from cwnd).
     pub(crate) fn note_app_limited(&mut self) {
-        if self.unsent() > 0 {
+        let peer_limited = self
+            .snd_nxt
+            .add(u32::from(self.snd_mss))
+            .gt(self.snd_una.add(self.snd_wnd));
+        if self.unsent() > 0 && !peer_limited {
             return;
         }
         let in_flight = self.in_flight();

@@ -15,9 +15,16 @@ use core::time::Duration;
 /// quarter of its retransmission limit, which is 3 of 12: here the fourth).
 const CLEAR_SAMPLES_AFTER: u32 = 4;
 
-/// The shortest probe timeout, in microseconds (Linux's floor too): below
-/// it a probe would race the ACK it is meant to replace.
-const MIN_PTO_US: u64 = 10_000;
+/// The shortest probe timeout, in microseconds. RFC 8985 sets none
+/// (PTO = 2 SRTT); timers here are only as fine as the I/O loop's, and
+/// below a millisecond a probe would mostly race ACKs still being
+/// processed. A probe costs little (new data when there is any, and a
+/// spurious one is shown so by D-SACK without a reduction), while on a
+/// sub-millisecond path every lost flight-ending ACK (a receiver that
+/// acknowledges a whole burst at once, as Linux does on read) stalls the
+/// sender for the whole PTO: Linux's floor of 2 ticks plus 2 SRTT comes
+/// to 8 ms at 250 Hz; this is 1 ms.
+const MIN_PTO_US: u64 = 1_000;
 
 impl Tcb {
     /// Chooses the send-side timer after data was sent or an ACK came

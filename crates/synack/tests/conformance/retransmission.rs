@@ -238,3 +238,53 @@ fn rt_06_duplicate_acks_do_not_restart_timer() {
     let s = h.expect(out(ACK).seq(1).ack(101).len(1460));
     assert_eq!(s.at, t0 + secs(1));
 }
+
+/// RT-09 (RFC 7323 4): with timestamps, only an ACK that advances SND.UNA
+/// times the path. Duplicate ACKs, however old their TSecr, change
+/// neither SRTT nor the RTO; the ACK of new data does. Its sample comes
+/// from the segment's transmit time (microseconds: 300 µs here) rather
+/// than the millisecond TS clock, whose echo says 0 ms: the minimum RTT
+/// that RACK's reordering window is cut from is 300 µs, not a
+/// meaningless 0 (nor a millisecond).
+#[test]
+fn rt_09_samples_from_acks_of_new_data_only() {
+    let mut h = established_with_timestamps();
+    h.send(&bytes(3000)).unwrap();
+    let first = h.expect(out(ACK).seq(1).len(1448));
+    h.drain();
+    let before = h.info().unwrap();
+    // Three duplicate ACKs echoing the first segment, 500 ms on (short of
+    // the 1 s RTO).
+    h.advance(millis(500));
+    for _ in 0..3 {
+        h.inject(seg(ACK).seq(1).ack(1).ts(200, tsval(&first)));
+    }
+    let i = h.info().unwrap();
+    assert_eq!(
+        (i.srtt, i.rttvar, i.rto),
+        (before.srtt, before.rttvar, before.rto)
+    );
+    // A handshake of 1 ms, then a segment acknowledged 300 µs after it
+    // left, its echo 0 ms old on the TS clock.
+    let mut h = Harness::new(conf());
+    h.listen();
+    h.inject(seg(SYN).seq(0).mss(1460).ts(100, 0));
+    let sa = h.expect(out(SYN | ACK).seq(0).ack(1));
+    h.advance(millis(1));
+    h.inject(seg(ACK).seq(1).ack(1).ts(101, tsval(&sa)));
+    h.take_events();
+    h.accept().expect("accept");
+    assert_eq!(h.info().unwrap().min_rtt, Some(millis(1)));
+    h.send(&bytes(100)).unwrap();
+    let s = h.expect(out(ACK | PSH).seq(1).len(100));
+    h.advance(us(300));
+    h.inject(seg(ACK).seq(1).ack(101).ts(300, tsval(&s)));
+    let i = h.info().unwrap();
+    assert_eq!(i.min_rtt, Some(us(300)));
+    // RFC 6298 2.3: SRTT = 7/8 · 1 ms + 1/8 · 300 µs.
+    assert_eq!(
+        i.srtt,
+        Some(us(913)),
+        "912.5 µs, kept in whole microseconds"
+    );
+}

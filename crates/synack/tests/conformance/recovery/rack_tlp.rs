@@ -398,3 +398,57 @@ fn lr_12_probe_repair_settled_by_an_ack_beyond_end_seq() {
     assert!(i.cwnd < cwnd, "reduced: {} -> {}", cwnd, i.cwnd);
     assert_eq!(h.ep.counters().loss_probe_recovery, 1);
 }
+
+/// LR-11 (RFC 8985 7.3): the probe carries PSH, new data or not. A
+/// receiver that holds ACKs for in-order data until its application
+/// reads it (Linux, for unpushed data, up to its delayed-ACK timeout)
+/// answers a pushed segment as soon as it is read: the probe exists to
+/// draw that ACK.
+#[test]
+fn lr_11_probes_are_pushed() {
+    let mut h = sack_peer(conf());
+    write(&mut h, 0, 20, 10);
+    h.advance(RTT);
+    ack(&mut h, at(1));
+    let more = h.drain();
+    assert!(
+        more.iter().all(|s| !s.has(PSH)),
+        "segments mid-stream are not pushed"
+    );
+    h.advance(2 * RTT);
+    let probe = h.next();
+    assert_eq!(index(&probe), 12);
+    assert!(probe.has(PSH), "the new-data probe is pushed");
+    // The retransmitted form, once nothing new may go.
+    let mut h = established_window(conf(), true, false, 14600);
+    write(&mut h, 0, 12, 10);
+    h.advance(RTT);
+    sack_ack_window(&mut h, at(8), &[], 2920);
+    h.advance(2 * RTT);
+    let probe = h.next();
+    assert_eq!(index(&probe), 9);
+    assert!(probe.has(PSH), "the retransmitted probe is pushed");
+}
+
+/// LR-11 (RFC 8985 7.2: PTO = 2·SRTT, no floor in the RFC): on a path of
+/// 200 µs the probe waits 1 ms, the engine's floor, not the 10 ms older
+/// stacks used: every lost flight-ending ACK would otherwise idle a fast
+/// sender for the whole floor.
+#[test]
+fn lr_11_probe_floor_on_a_sub_millisecond_path() {
+    let mut h = Harness::new(conf());
+    h.listen();
+    h.inject(seg(SYN).seq(0).mss(1460).sack_perm());
+    h.expect(out(SYN | ACK).seq(0).ack(1));
+    h.advance(us(200));
+    h.inject(seg(ACK).seq(1).ack(1));
+    h.take_events();
+    h.accept().expect("accept");
+    assert_eq!(h.info().unwrap().srtt, Some(us(200)));
+    let t0 = h.now;
+    h.send(&bytes(4 * MSS)).unwrap();
+    assert_eq!(h.drain().len(), 4);
+    assert_eq!(timer(&h), Some((Timer::LossProbe, t0 + millis(1))));
+    h.advance(millis(1));
+    assert_eq!(sent(&mut h), [3]);
+}

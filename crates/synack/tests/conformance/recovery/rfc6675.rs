@@ -469,3 +469,34 @@ fn lr_08_without_sack_third_duplicate_ack_and_partial_acks() {
     assert_eq!(i.cwnd, i.ssthresh);
     assert_eq!(h.ep.counters().reno_recovery, 1);
 }
+
+/// LR-03, LR-04 (RFC 6937 3: the fast retransmission goes whatever PRR's
+/// count): ACKs that arrive together are processed before anything is
+/// sent. The first starts recovery (three segments SACKed above segment
+/// 0, so RACK marks it lost at once); the second, in the same batch,
+/// delivers one more, and PRR's count for it (ssthresh - pipe: nothing)
+/// must not take back the allowance for the retransmission, which has not
+/// gone yet. Before the fix it did, and segment 0 waited for a timeout.
+#[test]
+fn lr_04_batched_acks_keep_the_fast_retransmission() {
+    let mut h = sack_peer(newreno());
+    write(&mut h, 0, 10, 10);
+    h.advance(RTT);
+    let win = h.info().unwrap().snd_wnd.min(65535) as u16;
+    let mut batch = Vec::new();
+    for k in [4, 5] {
+        let mut o = TcpOptions::default();
+        let iss = h.iss();
+        assert!(o.sack.push(
+            iss.wrapping_add(at(1) as u32),
+            iss.wrapping_add(at(k) as u32)
+        ));
+        batch.push(h.build(&seg(ACK).seq(1).ack(at(0)).opts(o).win(win)));
+    }
+    for pkt in &batch {
+        h.ep.handle_packet(h.now, pkt);
+    }
+    h.pump();
+    assert_eq!(sent(&mut h), [0], "the fast retransmission");
+    assert_eq!(h.info().unwrap().recovery, RecoveryState::Recovery);
+}
