@@ -382,6 +382,7 @@ impl CongestionControl for Cubic {
         }
     }
 
+    #[inline(never)]
     fn on_congestion(&mut self, ev: &CongestionEvent) {
         self.set_mss(ev.mss);
         // A repeated reduction (a lost retransmission) lowers the window
@@ -422,12 +423,14 @@ impl CongestionControl for Cubic {
         self.hystart.reset();
     }
 
+    #[inline(never)]
     fn on_recovery_end(&mut self, _now: Instant) {
         // cwnd = max(ssthresh, 2) (section 4.6); ssthresh is already at
         // least two segments.
         self.set_cwnd(self.ssthresh);
     }
 
+    #[inline(never)]
     fn on_timeout(&mut self, now: Instant, in_flight: u32, mss: u32, first: bool) {
         self.set_mss(mss);
         if first {
@@ -446,6 +449,7 @@ impl CongestionControl for Cubic {
         self.hystart.reset();
     }
 
+    #[inline(never)]
     fn on_spurious(&mut self, now: Instant) {
         // Section 4.9: undo the reduction, restoring the window and the
         // curve it was on. Taking the record frees it.

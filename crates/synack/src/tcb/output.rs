@@ -193,14 +193,29 @@ impl Tcb {
             .loss
             .as_ref()
             .is_some_and(|l| l.state == RecoveryState::Loss && l.frto.active && l.frto.new_data);
-        if !new_first && let Some(s) = self.retransmit_lost(ctx, options, room) {
+        // Only a scoreboard with lost bytes not yet resent has anything
+        // for rule 1 (the common case skips the search).
+        let lost_owed = self
+            .loss
+            .as_ref()
+            .is_some_and(|l| l.board.lost > l.board.retrans);
+        if lost_owed
+            && !new_first
+            && let Some(s) = self.retransmit_lost(ctx, options, room)
+        {
             return Some(s);
         }
         if let Some(s) = self.new_data(ctx, options, room) {
             return Some(s);
         }
-        if new_first && let Some(s) = self.retransmit_lost(ctx, options, room) {
+        if lost_owed
+            && new_first
+            && let Some(s) = self.retransmit_lost(ctx, options, room)
+        {
             return Some(s);
+        }
+        if self.recovery_state() != RecoveryState::Recovery {
+            return None;
         }
         self.rescue(ctx, options, room)
     }
@@ -217,6 +232,7 @@ impl Tcb {
     }
 
     /// NextSeg rule 1: the lowest lost segment not yet retransmitted.
+    #[inline(never)]
     fn retransmit_lost(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -250,6 +266,7 @@ impl Tcb {
 
     /// Sends record `i` again; `probe` when it is a tail loss probe (which
     /// the episode's counts do not include).
+    #[inline(never)]
     fn resend(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -424,6 +441,7 @@ impl Tcb {
     /// NextSeg rule 4 (RFC 6675): once per recovery, when nothing else may
     /// go, the highest outstanding segment not SACKed is sent again, so a
     /// lost tail cannot stall the episode until a timeout.
+    #[cold]
     fn rescue(&mut self, ctx: &mut Ctx<'_>, options: TcpOptions, room: u32) -> Option<OutSegment> {
         if self.unsent() > 0 || !self.flags.has(Flags::SACK_OK) {
             return None;
@@ -460,6 +478,7 @@ impl Tcb {
 
     /// A tail loss probe is due (RFC 8985 7.3): one new segment if the
     /// peer's window takes one, else the last segment sent again.
+    #[cold]
     fn loss_probe(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -518,6 +537,7 @@ impl Tcb {
 
     /// A zero-window probe (RFC 9293 3.8.6.1): one octet past the closed
     /// window, or the same octet again.
+    #[cold]
     fn window_probe(&mut self, ctx: &mut Ctx<'_>, options: TcpOptions) -> Option<OutSegment> {
         self.flags.clear(Flags::FORCE_PROBE);
         if self.probe_only() {
@@ -550,6 +570,7 @@ impl Tcb {
     /// emitted: new sequence space is unsent again, a retransmission is
     /// owed again, and the ACK it carried is owed again, so the next call
     /// builds it anew and nothing is skipped.
+    #[cold]
     pub(crate) fn unsend(&mut self, seg: &OutSegment) {
         let f = seg.header.flags;
         let seq = SeqNum(seg.header.seq);

@@ -539,6 +539,7 @@ impl Tcb {
     /// detection, the recovery episode and PRR. Returns the bytes the ACK
     /// counts as delivered (duplicate ACKs of a peer without SACK stand
     /// for a segment each).
+    #[inline(never)]
     fn recovery_episode(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -705,6 +706,7 @@ impl Tcb {
     /// RACK's loss marking (RFC 8985 6.2 step 5); returns the bytes newly
     /// marked lost and whether a retransmission was among them, and leaves
     /// the reordering timer's wait in the state.
+    #[inline(never)]
     fn rack_detect(&mut self, ctx: &Ctx<'_>) -> (u32, bool) {
         let srtt_us = self.rtt.srtt_us().unwrap_or(0);
         let (reo, min_rtt) = (self.reo, self.min_rtt_us);
@@ -723,6 +725,7 @@ impl Tcb {
     /// 5681 3.2), entered only once the cumulative ACK passed `recover`
     /// (RFC 6582 3.2 step 1); in recovery, a partial ACK shows the next
     /// hole (step 5). Returns the bytes newly marked lost.
+    #[inline(never)]
     fn reno_detect(&mut self, acked: u32) -> u32 {
         let snd_una = self.snd_una;
         let Some(l) = self.loss.as_deref_mut() else {
@@ -747,6 +750,7 @@ impl Tcb {
     /// Ends the episode if its recovery point is acknowledged: the window
     /// settles at ssthresh after fast recovery (RFC 6582 3.2 step 3; after
     /// a timeout slow start is already under way). Returns whether it did.
+    #[inline(never)]
     fn end_recovery(&mut self, ctx: &Ctx<'_>) -> bool {
         let snd_una = self.snd_una;
         let Some(l) = self.loss.as_deref_mut() else {
@@ -776,6 +780,7 @@ impl Tcb {
     /// controller chooses ssthresh from FlightSize before this ACK less
     /// what limited transmit sent, and PRR starts counting from the pipe.
     /// Returns whether it started.
+    #[inline(never)]
     fn enter_recovery(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -811,6 +816,7 @@ impl Tcb {
     /// acknowledged, and the timeout's slow start from one segment paces
     /// the resends already (Linux switches to fast recovery here; the RFC
     /// is followed). Returns whether a reduction started.
+    #[inline(never)]
     fn lost_retransmission(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -834,6 +840,7 @@ impl Tcb {
 
     /// The common part of a reduction: Recovery, RecoveryPoint, PRR and
     /// the controller's response.
+    #[inline(never)]
     fn start_reduction(
         &mut self,
         ctx: &mut Ctx<'_>,
@@ -915,6 +922,7 @@ impl Tcb {
 
     /// RACK marking outside an ACK (the reordering timer, RFC 8985 6.3):
     /// a loss found starts recovery as it would on an ACK.
+    #[inline(never)]
     pub(crate) fn detect_loss_by_time(&mut self, ctx: &mut Ctx<'_>, prior_in_flight: u32) {
         if !self.flags.has(Flags::SACK_OK) {
             return;
@@ -931,6 +939,7 @@ impl Tcb {
     /// A retransmission timeout for data (RFC 6298 5.4-5.6, RFC 5681 3.1):
     /// everything not SACKed is lost, cwnd goes to the loss window, and
     /// F-RTO watches for proof that the timeout was spurious.
+    #[inline(never)]
     pub(crate) fn enter_loss(&mut self, ctx: &mut Ctx<'_>) {
         let mss = u32::from(self.snd_mss);
         let in_flight = self.in_flight();

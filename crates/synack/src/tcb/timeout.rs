@@ -119,6 +119,7 @@ impl Tcb {
     }
 
     /// Runs every timer that is due.
+    #[inline(never)]
     pub(crate) fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
         while let Some(t) = self.timers.take_due(ctx.now) {
             match t {
@@ -145,6 +146,7 @@ impl Tcb {
 
     /// SYN or SYN-ACK timed out: send it again with backoff (RFC 6298 5.5,
     /// RFC 9293 MUST-22), or give up.
+    #[inline(never)]
     fn syn_timeout(&mut self, ctx: &mut Ctx<'_>) {
         let limit = if self.state == State::SynSent {
             ctx.cfg.syn_retries
@@ -173,6 +175,7 @@ impl Tcb {
     /// The retransmission timer expired with data outstanding (RFC 6298
     /// 5.4-5.7): every segment not SACKed is lost and goes again under
     /// slow start from one segment.
+    #[inline(never)]
     fn data_timeout(&mut self, ctx: &mut Ctx<'_>) {
         if self.flight() == 0 {
             return;
@@ -237,6 +240,7 @@ impl Tcb {
 
     /// The tail-loss-probe timer fired (RFC 8985 7.3): the output sends the
     /// probe; the retransmission timer takes over after it.
+    #[inline(never)]
     fn probe_due(&mut self, ctx: &mut Ctx<'_>) {
         if self.flight() == 0 {
             return;
@@ -250,6 +254,7 @@ impl Tcb {
 
     /// RACK's reordering timer fired (RFC 8985 6.3): segments that have now
     /// waited out the reordering window are lost.
+    #[inline(never)]
     fn reorder_due(&mut self, ctx: &mut Ctx<'_>) {
         let prior = self.in_flight();
         self.detect_loss_by_time(ctx, prior);
@@ -259,6 +264,7 @@ impl Tcb {
     /// The persist timer fired: probe the zero window (RFC 9293 3.8.6.1),
     /// backing off exponentially but never giving up while the peer
     /// answers (MUST-37); unanswered probes count towards R2.
+    #[inline(never)]
     fn persist_due(&mut self, ctx: &mut Ctx<'_>) {
         if !(self.needs_persist() || self.probe_only()) {
             self.rearm(ctx, false);
