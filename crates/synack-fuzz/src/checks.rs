@@ -1,0 +1,389 @@
+//! What the harness asserts after every operation: it drains every
+//! datagram and event, checking each, then compares the endpoint's tables
+//! with the Config's bounds and the model.
+
+use crate::bounds::heap_bound;
+use crate::coverage::{saw_state, saw_transition};
+use crate::harness::Harness;
+use crate::known;
+use crate::ops::log;
+use crate::oracle::{app_salt, legal, stream_mismatch};
+use crate::packet::{Emitted, check_emitted};
+use synack::{Event, OpenKind, SeqNum, State, StateChange};
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
+
+/// Events one operation may cause, at most: far beyond any real count, so
+/// reaching it means the queue refills itself.
+const MAX_EVENTS: usize = 100_000;
+
+impl Harness<'_> {
+    pub(crate) fn fail(&self, what: String) {
+        panic!(
+            "synack-fuzz invariant violated at {}: {what}\nconfig: {:?}",
+            self.now, self.cfg
+        );
+    }
+
+    pub(crate) fn check(&mut self) {
+        self.drain_transmit();
+        self.drain_events();
+        self.check_tables();
+    }
+
+    /// Every datagram, until `poll_transmit` runs dry, which it must within
+    /// what the queues can hold: each TCB's send buffer in the smallest
+    /// segments the engine makes (64-byte MSS), plus its control segments.
+    fn drain_transmit(&mut self) {
+        let tcbs = self.ep.connections().count();
+        let limit = 16 + 2 * self.cfg.max_control_queue + tcbs * (self.cfg.send_buffer / 32 + 16);
+        let mut tx = core::mem::take(&mut self.tx);
+        let mut count = 0;
+        while let Some(n) = self.ep.poll_transmit(self.now, &mut tx) {
+            count += 1;
+            if count > limit {
+                self.fail(format!(
+                    "poll_transmit still has output after {limit} datagrams"
+                ));
+            }
+            let d = &tx[..n];
+            let e = match check_emitted(d) {
+                Ok(e) => e,
+                Err(why) => return self.fail(format!("emitted a bad datagram ({why}): {d:02x?}")),
+            };
+            if let Err(why) = synack_wire::parse_ip_tcp(d) {
+                self.fail(format!("synack-wire rejects an emitted datagram: {why:?}"));
+            }
+            let ttl = if d[0] >> 4 == 4 { d[8] } else { d[7] };
+            if ttl != self.cfg.ttl {
+                self.fail(format!("TTL {ttl}, configured {}", self.cfg.ttl));
+            }
+            log!(
+                self,
+                "  out {} -> {} flags {:#04x} seq {} ack {} win {} len {}",
+                e.src,
+                e.dst,
+                e.flags,
+                e.seq,
+                e.ack,
+                e.window,
+                e.payload_len
+            );
+            self.on_emitted(&e, &d[e.payload_start..][..e.payload_len]);
+        }
+        self.tx = tx;
+    }
+
+    /// Remembers what the endpoint said to the peer (for aimed numbers),
+    /// and checks that its data is the application's stream at the right
+    /// offsets and its FIN comes right after the last byte sent.
+    fn on_emitted(&mut self, e: &Emitted, payload: &[u8]) {
+        let syn = e.flags & SYN != 0;
+        let fin = e.flags & FIN != 0;
+        let seg_len = payload.len() as u32 + u32::from(syn) + u32::from(fin);
+        if let Some(p) = self.peer_index(e.src, e.dst) {
+            let peer = &mut self.peers[p];
+            let end = e.seq.wrapping_add(seg_len);
+            peer.heard = true;
+            peer.ep_seq = e.seq;
+            peer.ep_end = end;
+            if syn {
+                peer.ep_iss = e.seq;
+                peer.ep_max = end;
+            } else if SeqNum(end).gt(SeqNum(peer.ep_max)) {
+                peer.ep_max = end;
+            }
+            if e.flags & ACK != 0 {
+                peer.ep_ack = e.ack;
+            }
+            peer.ep_win = e.window;
+            if let Some(ts) = e.tsval {
+                peer.ep_tsval = ts;
+            }
+        }
+        if payload.is_empty() && !(fin && e.flags & RST == 0) {
+            return;
+        }
+        let Some((c, info)) = self.live_tcb(e.src, e.dst) else {
+            return self.fail(format!(
+                "data or FIN from {} to {} with no connection",
+                e.src, e.dst
+            ));
+        };
+        let rec = self.recs.get(&c).copied().unwrap_or_default();
+        let start = e.seq.wrapping_add(u32::from(syn));
+        let offset = start.wrapping_sub(info.iss.0).wrapping_sub(1);
+        let end = u64::from(offset) + payload.len() as u64;
+        if end > rec.sent {
+            return self.fail(format!(
+                "{c:?} sent stream bytes {offset}..{end}, the application sent {}",
+                rec.sent
+            ));
+        }
+        if let Some(at) = stream_mismatch(app_salt(c), offset, payload) {
+            return self.fail(format!(
+                "{c:?} sent a wrong byte at stream offset {}",
+                offset as usize + at
+            ));
+        }
+        if fin && e.flags & RST == 0 && (!rec.fin_requested || end != rec.sent) {
+            self.fail(format!(
+                "{c:?} sent FIN after byte {end}: application sent {} and {} shut down",
+                rec.sent,
+                if rec.fin_requested { "did" } else { "did not" }
+            ));
+        }
+    }
+
+    fn drain_events(&mut self) {
+        let mut count = 0;
+        while let Some(ev) = self.ep.poll_event() {
+            count += 1;
+            if count > MAX_EVENTS {
+                return self.fail("poll_event does not run dry".into());
+            }
+            log!(self, "  event {ev:?}");
+            match ev {
+                Event::StateChanged(sc) => self.on_state_change(&sc),
+                Event::TimeWaitEnded(s) => {
+                    if !self.time_wait.remove(&(s.local, s.remote)) {
+                        self.fail(format!(
+                            "TIME-WAIT ended for {} -> {}, which never entered it",
+                            s.local, s.remote
+                        ));
+                    }
+                    saw_transition(State::TimeWait, State::Closed);
+                }
+                Event::Closed { conn, reason } => {
+                    let s = self.states.get(&conn).copied();
+                    if !matches!(s, Some(State::Closed | State::TimeWait)) {
+                        self.fail(format!("Closed({reason:?}) for {conn:?} in {s:?}"));
+                    }
+                    if !self.closed_reported.insert(conn) {
+                        self.fail(format!("Closed reported twice for {conn:?}"));
+                    }
+                }
+                Event::Connected { conn, how } => {
+                    let s = self.states.get(&conn).copied();
+                    if s != Some(State::Established) {
+                        self.fail(format!("Connected({how:?}) for {conn:?} in {s:?}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Every change must continue the connection's trace and be an edge of
+    /// RFC 9293's diagram; a connection's first change must be its birth.
+    fn on_state_change(&mut self, sc: &StateChange) {
+        let c = sc.conn;
+        match self.states.get(&c) {
+            None => {
+                let birth = match (sc.from, sc.to) {
+                    (State::Closed, State::SynSent) => self.opened.contains(&c),
+                    (State::Listen, State::SynReceived) => true,
+                    _ => false,
+                };
+                if !birth {
+                    return self.fail(format!(
+                        "{c:?} first seen changing {:?} -> {:?}",
+                        sc.from, sc.to
+                    ));
+                }
+                // A new incarnation on a 4-tuple ends its TIME-WAIT (RFC
+                // 6191 reopening), without an event.
+                self.time_wait.remove(&(sc.local, sc.remote));
+                self.sockets.insert(c, (sc.local, sc.remote));
+                self.remember_handle(c);
+            }
+            Some(&s) if s != sc.from => {
+                return self.fail(format!(
+                    "{c:?} changed {:?} -> {:?}, but was in {s:?}",
+                    sc.from, sc.to
+                ));
+            }
+            Some(_) => {}
+        }
+        if !legal(sc.from, sc.to) {
+            return self.fail(format!(
+                "illegal transition {:?} -> {:?} of {c:?}",
+                sc.from, sc.to
+            ));
+        }
+        saw_transition(sc.from, sc.to);
+        self.states.insert(c, sc.to);
+        if sc.to == State::TimeWait {
+            self.in_time_wait.push(c);
+        }
+    }
+
+    /// The endpoint's tables against the Config and the model.
+    fn check_tables(&mut self) {
+        // TIME-WAIT TCBs that were compacted into the TIME-WAIT table.
+        let mut i = 0;
+        while i < self.in_time_wait.len() {
+            let c = self.in_time_wait[i];
+            let live = self.ep.info(c).is_some();
+            if live && self.states.get(&c) == Some(&State::TimeWait) {
+                i += 1;
+                continue;
+            }
+            self.in_time_wait.swap_remove(i);
+            if !live
+                && self.states.get(&c) == Some(&State::TimeWait)
+                && let Some(&t) = self.sockets.get(&c)
+            {
+                self.time_wait.insert(t);
+            }
+        }
+
+        let deadline = self.ep.poll_timeout();
+        let mut tcbs = 0;
+        let mut mapped = 0;
+        let mut cookies = 0;
+        let mut children = 0;
+        let snapshot: Vec<_> = self.ep.connections().collect();
+        for (c, info) in &snapshot {
+            tcbs += 1;
+            let traced = self.states.get(c).copied();
+            if traced != Some(info.state) {
+                self.fail(format!(
+                    "{c:?} is {:?}, its trace says {traced:?}",
+                    info.state
+                ));
+            }
+            saw_state(info.state);
+            if info.state == State::Closed {
+                // A closed TCB is kept only while the application may still
+                // read what it holds.
+                let rec = self.recs.get(c).copied().unwrap_or_default();
+                if info.recv_queue == 0 || !self.app_known.contains(c) || rec.closed {
+                    self.fail(format!(
+                        "{c:?} kept in CLOSED: {} bytes unread, handle {}, close() {}",
+                        info.recv_queue,
+                        if self.app_known.contains(c) {
+                            "known"
+                        } else {
+                            "never given out"
+                        },
+                        if rec.closed { "called" } else { "not called" },
+                    ));
+                }
+                continue;
+            }
+            mapped += 1;
+            if info.how == OpenKind::Cookie {
+                cookies += 1;
+            }
+            if info.state == State::SynReceived
+                && matches!(info.how, OpenKind::Passive | OpenKind::Cookie)
+            {
+                children += 1;
+            }
+            // poll_timeout never lies beyond a timer that is armed.
+            if let Some(t) = info.timer
+                && deadline.is_none_or(|d| d > t)
+            {
+                self.fail(format!(
+                    "{c:?} has a timer at {t}, poll_timeout() is {deadline:?}"
+                ));
+            }
+            // A connection waiting to hear from its peer has a timer, or it
+            // may wait forever.
+            let waiting = match info.state {
+                State::SynSent
+                | State::SynReceived
+                | State::FinWait1
+                | State::Closing
+                | State::LastAck
+                | State::TimeWait => Some("its state"),
+                _ if info.snd_nxt != info.snd_una => Some("data in flight"),
+                _ if info.snd_wnd == 0 && info.send_queue > 0 => {
+                    Some("data queued behind a closed window")
+                }
+                _ => None,
+            };
+            if let (Some(why), None) = (waiting, info.timer)
+                && !known::zero_window_syn_ack(info)
+            {
+                self.fail(format!(
+                    "{c:?} waits for its peer ({why}) with no timer: {info:?}"
+                ));
+            }
+        }
+        self.check_counts(tcbs, mapped, cookies, children, deadline);
+    }
+
+    fn check_counts(
+        &mut self,
+        tcbs: usize,
+        mapped: usize,
+        cookies: usize,
+        children: usize,
+        deadline: Option<synack::Instant>,
+    ) {
+        let cfg = &self.cfg;
+        let count = self.ep.connection_count();
+        if count != mapped {
+            self.fail(format!("connection_count() {count}, live TCBs {mapped}"));
+        }
+        if count > cfg.max_connections
+            && !known::cookie_overflow(count, cfg.max_connections, cookies)
+        {
+            self.fail(format!(
+                "connection_count() {count} beyond max_connections {}",
+                cfg.max_connections
+            ));
+        }
+        let tw = self.ep.time_wait_count();
+        if tw > cfg.max_time_wait {
+            self.fail(format!(
+                "{tw} TIME-WAIT entries, max_time_wait {}",
+                cfg.max_time_wait
+            ));
+        }
+        if tw > self.time_wait.len() {
+            self.fail(format!(
+                "{tw} TIME-WAIT entries, but only {} connections entered TIME-WAIT",
+                self.time_wait.len()
+            ));
+        }
+        if tw > 0 && deadline.is_none() {
+            self.fail(format!("{tw} TIME-WAIT entries and no deadline"));
+        }
+        let mut queued = 0;
+        for &l in &crate::harness::decoys().listeners {
+            let syn = self.ep.syn_queue_len(l).unwrap_or(0);
+            let acc = self.ep.accept_queue_len(l).unwrap_or(0);
+            if syn > cfg.max_syn_backlog || acc > cfg.max_accept_backlog {
+                self.fail(format!(
+                    "{l:?}: SYN queue {syn}, accept queue {acc}, beyond the backlog"
+                ));
+            }
+            queued += syn;
+        }
+        if queued != children {
+            self.fail(format!(
+                "SYN queues count {queued}, half-open children are {children}"
+            ));
+        }
+        self.peak_tcbs = self.peak_tcbs.max(tcbs);
+        self.peak_conns = self.peak_conns.max(count);
+        let heap = self.ep.heap_bytes();
+        let bound = heap_bound(
+            cfg,
+            self.peak_tcbs,
+            self.peak_conns.max(cfg.max_connections),
+        );
+        if heap > bound {
+            self.fail(format!(
+                "heap_bytes() {heap} beyond {bound} ({} TCBs at most, {} connections)",
+                self.peak_tcbs, self.peak_conns
+            ));
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Engine bugs the harness found that are not fixed yet (see FINDINGS.md).
+//! Each check tolerates exactly its bug, so fuzzing can go on and find the
+//! next one; delete a tolerance once the fix is merged, and the finding's
+//! input in the corpus turns back into a regression test.
+
+use synack::{ConnInfo, OpenKind, State};
+
+/// Finding 1: a SYN-ACK with a zero window, to a connection that queued
+/// data in SYN-SENT, leaves it ESTABLISHED with nothing in flight, the
+/// window closed and no (persist) timer.
+pub(crate) fn zero_window_syn_ack(i: &ConnInfo) -> bool {
+    i.state == State::Established
+        && i.how == OpenKind::Active
+        && i.snd_una == i.iss.add(1)
+        && i.snd_nxt == i.snd_una
+        && i.snd_wnd == 0
+        && i.send_queue > 0
+        && i.timer.is_none()
+}
+
+/// Finding 2: with the table full, every cookie ACK that returns still
+/// inserts a TCB, so `connection_count` passes `max_connections` by at
+/// most the connections that cookies opened.
+pub(crate) fn cookie_overflow(count: usize, max: usize, cookies: usize) -> bool {
+    count <= max + cookies
+}
