@@ -18,6 +18,19 @@ pub(crate) const LOCAL_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0
 /// Most peers the harness keeps: the fixed ones and those `connect` adds.
 const MAX_PEERS: usize = 40;
 
+/// Buffers of one thread's runs (transmit, inbound datagram, payloads),
+/// kept between runs: allocating and zeroing them per run cost more than
+/// a short program.
+type Buffers = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+thread_local! {
+    static BUFFERS: core::cell::RefCell<Buffers> = core::cell::RefCell::new(fresh_buffers());
+}
+
+fn fresh_buffers() -> Buffers {
+    (vec![0; 65536], Vec::with_capacity(4200), vec![0; 65536])
+}
+
 /// What the fuzzer knows about one remote 4-tuple: what the endpoint last
 /// said on it (to aim sequence and acknowledgment numbers), and what the
 /// fuzzer itself sent.
@@ -213,6 +226,13 @@ impl<'a> Harness<'a> {
             peers.push(Peer::new(l, r, i));
         }
         let fixed_peers = peers.len();
+        let buffers = BUFFERS.with_borrow_mut(core::mem::take);
+        // A run that panicked never gave them back.
+        let buffers = if buffers.0.is_empty() {
+            fresh_buffers()
+        } else {
+            buffers
+        };
         Harness {
             cur,
             ep,
@@ -234,14 +254,14 @@ impl<'a> Harness<'a> {
             fins: HashSet::new(),
             peak_tcbs: 0,
             peak_conns: 0,
-            tx: vec![0; 70_000],
-            pkt: Vec::with_capacity(4200),
-            scratch: vec![0; 70_000],
+            tx: buffers.0,
+            pkt: buffers.1,
+            scratch: buffers.2,
         }
     }
 
     /// Runs the program to its end, checking after every operation.
-    pub(crate) fn run(&mut self) {
+    pub(crate) fn run(mut self) {
         let mut ops = 0usize;
         while !self.cur.is_empty() {
             self.step();
@@ -251,6 +271,8 @@ impl<'a> Harness<'a> {
         if self.log {
             eprintln!("{ops} operations, all checks passed");
         }
+        let buffers = (self.tx, self.pkt, self.scratch);
+        BUFFERS.with_borrow_mut(|b| *b = buffers);
     }
 
     pub(crate) fn peer_index(&self, local: SocketAddr, remote: SocketAddr) -> Option<usize> {

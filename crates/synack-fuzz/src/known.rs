@@ -3,13 +3,16 @@
 //! next one; delete a tolerance once the fix is merged, and the finding's
 //! input in the corpus turns back into a regression test.
 
-use synack::{ConnInfo, OpenKind, State};
+use synack::{ConnInfo, OpenKind};
 
 /// Finding 1: a SYN-ACK with a zero window, to a connection that queued
 /// data in SYN-SENT, leaves it ESTABLISHED with nothing in flight, the
-/// window closed and no (persist) timer.
+/// window closed and no (persist) timer. Nothing arms one later until an
+/// ACK comes, so a CLOSE carries the state into FIN-WAIT-1 (or, after the
+/// peer's FIN, CLOSE-WAIT and LAST-ACK): the signature is an active open
+/// whose first data byte is still unacknowledged and unsent.
 pub(crate) fn zero_window_syn_ack(i: &ConnInfo) -> bool {
-    i.state == State::Established
+    i.state.is_synchronized()
         && i.how == OpenKind::Active
         && i.snd_una == i.iss.add(1)
         && i.snd_nxt == i.snd_una
@@ -23,4 +26,12 @@ pub(crate) fn zero_window_syn_ack(i: &ConnInfo) -> bool {
 /// most the connections that cookies opened.
 pub(crate) fn cookie_overflow(count: usize, max: usize, cookies: usize) -> bool {
     count <= max + cookies
+}
+
+/// Finding 3: `close()` on a connection that holds unread data and the
+/// peer's FIN aborts it (RST, as SHLD-3 wants) but keeps the TCB in CLOSED
+/// with the data, for an application that has just said it reads no more:
+/// the TCB and its receive buffer are never freed.
+pub(crate) fn closed_with_unread(i: &ConnInfo, app_closed: bool) -> bool {
+    i.state == synack::State::Closed && app_closed && i.recv_queue > 0
 }
