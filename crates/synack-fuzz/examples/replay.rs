@@ -5,7 +5,9 @@
 //! `cargo run -p synack-fuzz --example replay -- [--log] FILE|DIR...`
 
 use std::path::Path;
-use synack_fuzz::coverage::{ALL_STATES, states_seen, transitions_seen};
+use synack_fuzz::coverage::{
+    ALL_STATES, max_time_wait_entries, states_seen, states_seen_v6, transitions_seen,
+};
 
 fn replay(path: &Path, log: bool, n: &mut usize) {
     if path.is_dir() {
@@ -40,15 +42,27 @@ fn main() {
         }
     }
     let seen = states_seen();
+    let seen_v6 = states_seen_v6();
+    let mark = |b: bool| if b { "yes" } else { "NO" };
     println!("{n} inputs replayed");
-    println!("states reached: {} of 11", seen.len());
+    println!(
+        "states reached: {} of 11 ({} over IPv6)",
+        seen.len(),
+        seen_v6.len()
+    );
+    println!("  {:<12} any  IPv6", "");
     for s in ALL_STATES {
         println!(
-            "  {:<12} {}",
+            "  {:<12} {:<4} {}",
             s.name(),
-            if seen.contains(&s) { "yes" } else { "NO" }
+            mark(seen.contains(&s)),
+            mark(seen_v6.contains(&s))
         );
     }
+    println!(
+        "most TIME-WAIT entries at once: {}",
+        max_time_wait_entries()
+    );
     let t = transitions_seen();
     println!("transitions seen: {}", t.len());
     for (a, b) in t {

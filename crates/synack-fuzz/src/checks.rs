@@ -3,7 +3,7 @@
 //! with the Config's bounds and the model.
 
 use crate::bounds::heap_bound;
-use crate::coverage::{saw_state, saw_transition};
+use crate::coverage::{self, saw_state, saw_transition};
 use crate::harness::Harness;
 use crate::known;
 use crate::ops::log;
@@ -160,6 +160,9 @@ impl Harness<'_> {
                         ));
                     }
                     saw_transition(State::TimeWait, State::Closed);
+                    if s.local.is_ipv6() {
+                        coverage::saw_state_v6(State::Closed);
+                    }
                 }
                 Event::Closed { conn, reason } => {
                     let s = self.states.get(&conn).copied();
@@ -219,6 +222,10 @@ impl Harness<'_> {
             ));
         }
         saw_transition(sc.from, sc.to);
+        if sc.local.is_ipv6() {
+            coverage::saw_state_v6(sc.from);
+            coverage::saw_state_v6(sc.to);
+        }
         self.states.insert(c, sc.to);
         if sc.to == State::TimeWait {
             self.in_time_wait.push(c);
@@ -261,6 +268,9 @@ impl Harness<'_> {
                 ));
             }
             saw_state(info.state);
+            if info.local.is_ipv6() {
+                coverage::saw_state_v6(info.state);
+            }
             if info.state == State::Closed {
                 // A closed TCB is kept only while the application may still
                 // read what it holds.
@@ -345,6 +355,7 @@ impl Harness<'_> {
             ));
         }
         let tw = self.ep.time_wait_count();
+        coverage::saw_time_wait_entries(tw);
         if tw > cfg.max_time_wait {
             self.fail(format!(
                 "{tw} TIME-WAIT entries, max_time_wait {}",

@@ -199,6 +199,7 @@ impl<'a> Harness<'a> {
             ep.listen(a, 8).expect("listen on a fresh endpoint");
         }
         crate::coverage::saw_state(State::Listen);
+        crate::coverage::saw_state_v6(State::Listen);
         let mut peers = Vec::new();
         let r4 = |a: u8, p: u16| SocketAddr::from(([198, 18, 1, a], p));
         let r6 =

@@ -33,6 +33,7 @@ pub mod coverage;
 mod cursor;
 mod harness;
 mod known;
+mod lifecycle;
 mod ops;
 mod oracle;
 mod packet;

@@ -7,13 +7,13 @@ use crate::oracle::{app_salt, fill_stream, stream_mismatch};
 use crate::packet::{PROTO_TCP, SegSpec, build};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
-use synack::{Error, IcmpError, IcmpErrorKind, Instant, SeqNum, State};
+use synack::{ConnId, Error, IcmpError, IcmpErrorKind, Instant, SeqNum, State};
 
-const FIN: u8 = 0x01;
-const SYN: u8 = 0x02;
-const RST: u8 = 0x04;
+pub(crate) const FIN: u8 = 0x01;
+pub(crate) const SYN: u8 = 0x02;
+pub(crate) const RST: u8 = 0x04;
 const PSH: u8 = 0x08;
-const ACK: u8 = 0x10;
+pub(crate) const ACK: u8 = 0x10;
 const URG: u8 = 0x20;
 const ECE: u8 = 0x40;
 const CWR: u8 = 0x80;
@@ -39,6 +39,16 @@ const PRESETS: [u8; 16] = [
     SYN | RST,
 ];
 
+/// A segment's header fields and payload length.
+#[derive(Clone, Copy)]
+pub(crate) struct Seg {
+    pub(crate) flags: u8,
+    pub(crate) seq: u32,
+    pub(crate) ack: u32,
+    pub(crate) window: u16,
+    pub(crate) len: usize,
+}
+
 /// What became of the datagram after it was written.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mangle {
@@ -63,7 +73,8 @@ impl Harness<'_> {
     pub(crate) fn step(&mut self) {
         let op = self.cur.u8();
         match op % 20 {
-            0..=7 => self.op_segment(),
+            0..=6 => self.op_segment(),
+            7 => self.op_lifecycle(),
             8 => self.op_tick(),
             9 => self.op_deadline(),
             10 => self.op_connect(),
@@ -215,7 +226,26 @@ impl Harness<'_> {
             _ => usize::from(self.cur.u16()) % 4000,
         };
         let m = self.cur.u8();
+        let seg = Seg {
+            flags,
+            seq,
+            ack,
+            window,
+            len,
+        };
+        self.send_segment(p, seg, &options, m);
+    }
 
+    /// Sends one segment from peer `p`, its payload the peer's stream at
+    /// the offsets it lands on, damaged as `m` says (see `mangle`).
+    pub(crate) fn send_segment(&mut self, p: usize, seg: Seg, options: &[u8], m: u8) {
+        let Seg {
+            flags,
+            seq,
+            ack,
+            window,
+            len,
+        } = seg;
         let (local, remote) = (self.peers[p].local, self.peers[p].remote);
         let syn = flags & SYN != 0;
         // The IRS the endpoint has or will take for this stream: the
@@ -238,7 +268,7 @@ impl Harness<'_> {
             ack,
             flags,
             window,
-            options: &options,
+            options,
             payload: &payload[..len],
             ip_extra: m == 0xF0 || m == 0xF1,
             protocol: if m == 0xF2 { 17 } else { PROTO_TCP },
@@ -460,6 +490,11 @@ impl Harness<'_> {
             6 => 3000,
             _ => usize::from(self.cur.u16()) % 20_000,
         };
+        self.app_send(c, n);
+    }
+
+    /// SEND of the application stream's next `n` bytes on handle `c`.
+    pub(crate) fn app_send(&mut self, c: ConnId, n: usize) {
         let rec = self.recs.entry(c).or_default();
         let sent = rec.sent as u32;
         let mut data = core::mem::take(&mut self.scratch);
