@@ -3,8 +3,7 @@
 //! against. The operations are in `ops`, the checks in `checks`.
 
 use crate::cursor::Cursor;
-use crate::oracle::peer_salt;
-use std::collections::{HashMap, HashSet};
+use crate::oracle::{Map, Set, peer_salt};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -165,23 +164,30 @@ pub(crate) struct Harness<'a> {
     /// returned, and every one a trace event named (an unaccepted child's
     /// handle is one the application should not have).
     pub(crate) handles: Vec<ConnId>,
-    pub(crate) recs: HashMap<ConnId, Rec>,
+    pub(crate) recs: Map<ConnId, Rec>,
     /// Handles `connect` and `accept` returned.
-    pub(crate) app_known: HashSet<ConnId>,
-    pub(crate) opened: HashSet<ConnId>,
+    pub(crate) app_known: Set<ConnId>,
+    pub(crate) opened: Set<ConnId>,
     /// The last state each connection's trace reported, and its sockets.
-    pub(crate) states: HashMap<ConnId, State>,
-    pub(crate) sockets: HashMap<ConnId, (SocketAddr, SocketAddr)>,
-    pub(crate) closed_reported: HashSet<ConnId>,
+    pub(crate) states: Map<ConnId, State>,
+    pub(crate) sockets: Map<ConnId, (SocketAddr, SocketAddr)>,
+    pub(crate) closed_reported: Set<ConnId>,
     /// Connections whose trace ended in TIME-WAIT and whose TCB may still
     /// be compacted into the TIME-WAIT table.
     pub(crate) in_time_wait: Vec<ConnId>,
     /// 4-tuples that entered the TIME-WAIT table (a superset of it: the
     /// engine recycles and reopens entries without an event).
-    pub(crate) time_wait: HashSet<(SocketAddr, SocketAddr)>,
+    pub(crate) time_wait: Set<(SocketAddr, SocketAddr)>,
     /// Where the fuzzer put FINs: (local, remote, IRS, stream offset).
-    pub(crate) fins: HashSet<(SocketAddr, SocketAddr, u32, u32)>,
+    pub(crate) fins: Set<(SocketAddr, SocketAddr, u32, u32)>,
+    /// TIME-WAIT entries that left the table early, reopened by a SYN or
+    /// reset: each leaves a stale slot in the table's FIFO (finding 4).
+    pub(crate) tw_left_early: usize,
+    /// The operation being checked ran `handle_timeout`.
+    pub(crate) timers_ran: bool,
     pub(crate) peak_tcbs: usize,
+    /// TCBs kept in CLOSED at the last full check.
+    pub(crate) kept_closed: usize,
     pub(crate) peak_conns: usize,
     pub(crate) tx: Vec<u8>,
     pub(crate) pkt: Vec<u8>,
@@ -244,16 +250,19 @@ impl<'a> Harness<'a> {
             fixed_peers,
             next_dynamic: 0,
             handles: Vec::new(),
-            recs: HashMap::new(),
-            app_known: HashSet::new(),
-            opened: HashSet::new(),
-            states: HashMap::new(),
-            sockets: HashMap::new(),
-            closed_reported: HashSet::new(),
+            recs: Map::default(),
+            app_known: Set::default(),
+            opened: Set::default(),
+            states: Map::default(),
+            sockets: Map::default(),
+            closed_reported: Set::default(),
             in_time_wait: Vec::new(),
-            time_wait: HashSet::new(),
-            fins: HashSet::new(),
+            time_wait: Set::default(),
+            fins: Set::default(),
+            tw_left_early: 0,
+            timers_ran: false,
             peak_tcbs: 0,
+            kept_closed: 0,
             peak_conns: 0,
             tx: buffers.0,
             pkt: buffers.1,
@@ -265,12 +274,21 @@ impl<'a> Harness<'a> {
     pub(crate) fn run(mut self) {
         let mut ops = 0usize;
         while !self.cur.is_empty() {
+            self.timers_ran = false;
             self.step();
             self.check();
             ops += 1;
         }
         if self.log {
-            eprintln!("{ops} operations, all checks passed");
+            eprintln!(
+                "{ops} operations, all checks passed; heap_bytes {} (bound {})",
+                self.ep.heap_bytes(),
+                crate::bounds::heap_bound(
+                    &self.cfg,
+                    self.peak_tcbs,
+                    self.peak_conns.max(self.cfg.max_connections)
+                )
+            );
         }
         let buffers = (self.tx, self.pkt, self.scratch);
         BUFFERS.with_borrow_mut(|b| *b = buffers);

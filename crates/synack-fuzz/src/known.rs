@@ -35,3 +35,13 @@ pub(crate) fn cookie_overflow(count: usize, max: usize, cookies: usize) -> bool 
 pub(crate) fn closed_with_unread(i: &ConnInfo, app_closed: bool) -> bool {
     i.state == synack::State::Closed && app_closed && i.recv_queue > 0
 }
+
+/// Finding 4: a TIME-WAIT entry removed early (reopened by a SYN, or
+/// reset) leaves its key in the table's expiry FIFO until the FIFO's front
+/// expires, so a flood of reopened or reset TIME-WAIT connections grows the
+/// FIFO past any bound, and its storage is never given back. Each early
+/// removal costs one key (at most 36 bytes), twice over for the
+/// `VecDeque`'s doubling.
+pub(crate) fn time_wait_fifo(heap: usize, bound: usize, left_early: usize) -> bool {
+    heap <= bound + 72 * left_early
+}

@@ -397,6 +397,7 @@ impl Harness<'_> {
     fn timeout(&mut self) {
         log!(self, "handle_timeout at {}", self.now);
         self.ep.handle_timeout(self.now);
+        self.timers_ran = true;
         if let Some(d) = self.ep.poll_timeout()
             && d <= self.now
         {
