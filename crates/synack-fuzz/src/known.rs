@@ -12,20 +12,23 @@ use synack::{ConnInfo, OpenKind};
 /// peer's FIN, CLOSE-WAIT and LAST-ACK): the signature is an active open
 /// whose first data byte is still unacknowledged and unsent.
 pub(crate) fn zero_window_syn_ack(i: &ConnInfo) -> bool {
-    i.state.is_synchronized()
-        && i.how == OpenKind::Active
-        && i.snd_una == i.iss.add(1)
-        && i.snd_nxt == i.snd_una
-        && i.snd_wnd == 0
-        && i.send_queue > 0
-        && i.timer.is_none()
+    seen(
+        1,
+        i.state.is_synchronized()
+            && i.how == OpenKind::Active
+            && i.snd_una == i.iss.add(1)
+            && i.snd_nxt == i.snd_una
+            && i.snd_wnd == 0
+            && i.send_queue > 0
+            && i.timer.is_none(),
+    )
 }
 
 /// Finding 2: with the table full, every cookie ACK that returns still
 /// inserts a TCB, so `connection_count` passes `max_connections` by at
 /// most the connections that cookies opened.
 pub(crate) fn cookie_overflow(count: usize, max: usize, cookies: usize) -> bool {
-    count <= max + cookies
+    seen(2, count <= max + cookies)
 }
 
 /// Finding 3: `close()` on a connection that holds unread data and the
@@ -33,7 +36,10 @@ pub(crate) fn cookie_overflow(count: usize, max: usize, cookies: usize) -> bool 
 /// with the data, for an application that has just said it reads no more:
 /// the TCB and its receive buffer are never freed.
 pub(crate) fn closed_with_unread(i: &ConnInfo, app_closed: bool) -> bool {
-    i.state == synack::State::Closed && app_closed && i.recv_queue > 0
+    seen(
+        3,
+        i.state == synack::State::Closed && app_closed && i.recv_queue > 0,
+    )
 }
 
 /// Finding 4: a TIME-WAIT entry removed early (reopened by a SYN, or
@@ -43,5 +49,13 @@ pub(crate) fn closed_with_unread(i: &ConnInfo, app_closed: bool) -> bool {
 /// removal costs one key (at most 36 bytes), twice over for the
 /// `VecDeque`'s doubling.
 pub(crate) fn time_wait_fifo(heap: usize, bound: usize, left_early: usize) -> bool {
-    heap <= bound + 72 * left_early
+    seen(4, heap <= bound + 72 * left_early)
+}
+
+/// Records that finding `n` showed, when it did.
+fn seen(n: usize, tolerated: bool) -> bool {
+    if tolerated {
+        crate::coverage::saw_known(n);
+    }
+    tolerated
 }
