@@ -208,7 +208,10 @@ impl Harness<'_> {
             None => {
                 let birth = match (sc.from, sc.to) {
                     (State::Closed, State::SynSent) => self.opened.contains(&c),
-                    (State::Listen, State::SynReceived) => true,
+                    (State::Listen, State::SynReceived) => {
+                        self.children.insert(c);
+                        true
+                    }
                     _ => false,
                 };
                 if !birth {
@@ -267,6 +270,9 @@ impl Harness<'_> {
                 && let Some(&t) = self.sockets.get(&c)
             {
                 self.time_wait.insert(t);
+                if self.children.contains(&c) && !self.app_known.contains(&c) {
+                    self.stale_in_accept_queue += 1;
+                }
             }
         }
 

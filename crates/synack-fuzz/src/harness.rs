@@ -168,6 +168,11 @@ pub(crate) struct Harness<'a> {
     /// Handles `connect` and `accept` returned.
     pub(crate) app_known: Set<ConnId>,
     pub(crate) opened: Set<ConnId>,
+    /// Connections a listener created.
+    pub(crate) children: Set<ConnId>,
+    /// Children compacted into TIME-WAIT before `accept` took them: their
+    /// handles stay in the accept queue (finding 5).
+    pub(crate) stale_in_accept_queue: usize,
     /// The last state each connection's trace reported, and its sockets.
     pub(crate) states: Map<ConnId, State>,
     pub(crate) sockets: Map<ConnId, (SocketAddr, SocketAddr)>,
@@ -253,6 +258,8 @@ impl<'a> Harness<'a> {
             recs: Map::default(),
             app_known: Set::default(),
             opened: Set::default(),
+            children: Set::default(),
+            stale_in_accept_queue: 0,
             states: Map::default(),
             sockets: Map::default(),
             closed_reported: Set::default(),

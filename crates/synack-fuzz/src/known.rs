@@ -52,6 +52,15 @@ pub(crate) fn time_wait_fifo(heap: usize, bound: usize, left_early: usize) -> bo
     seen(4, heap <= bound + 72 * left_early)
 }
 
+/// Finding 5: a listener's child that reaches TIME-WAIT before `accept`
+/// takes it (the application closed it through the handle a trace event
+/// named) is compacted and freed, but its handle stays in the accept
+/// queue: `accept_queue_len` counts it and `accept` pops it and returns
+/// `None`, although connections may be queued behind it.
+pub(crate) fn stale_accept(stale: usize) -> bool {
+    seen(5, stale > 0)
+}
+
 /// Records that finding `n` showed, when it did.
 fn seen(n: usize, tolerated: bool) -> bool {
     if tolerated {

@@ -3,6 +3,7 @@
 //! an ICMP error), checking what the call itself returns.
 
 use crate::harness::{Harness, LOCAL_V4, LOCAL_V6, decoys};
+use crate::known;
 use crate::oracle::{app_salt, fill_stream, stream_mismatch};
 use crate::packet::{PROTO_TCP, SegSpec, build};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -465,8 +466,15 @@ impl Harness<'_> {
 
     fn op_accept(&mut self) {
         let l = self.pick_listener();
+        let queued = self.ep.accept_queue_len(l).unwrap_or(0);
         let r = self.ep.accept(l);
-        log!(self, "accept {l:?}: {r:?}");
+        log!(self, "accept {l:?} ({queued} queued): {r:?}");
+        if queued > 0 && r.is_none() {
+            if !known::stale_accept(self.stale_in_accept_queue) {
+                return self.fail(format!("accept on {l:?} found nothing, {queued} queued"));
+            }
+            self.stale_in_accept_queue -= 1;
+        }
         if let Some(c) = r {
             let state = self.ep.info(c).map(|i| i.state);
             if !state.is_some_and(State::is_synchronized) {
@@ -544,6 +552,10 @@ impl Harness<'_> {
                 }
             }
             (Ok(k), Some(i)) => {
+                // RECEIVE copies out what is buffered, as much as fits.
+                if k != n.min(i.recv_queue) {
+                    self.fail(format!("recv gave {k} of {n}, {} buffered", i.recv_queue));
+                }
                 let salt = crate::oracle::peer_salt(i.local, i.remote);
                 if let Some(at) = stream_mismatch(salt, read, &out[..k]) {
                     self.fail(format!(
@@ -554,6 +566,12 @@ impl Harness<'_> {
                     ));
                 }
                 self.recs.entry(c).or_default().read += k as u64;
+            }
+            (Err(e), Some(i)) if i.recv_queue > 0 && n > 0 => {
+                self.fail(format!(
+                    "recv failed ({e:?}) with {} bytes buffered",
+                    i.recv_queue
+                ));
             }
             (Err(_), _) => {}
         }
