@@ -32,7 +32,7 @@ a real one
 
 USAGE:
     synack demo [--scenario NAME] [--seed N] [--loss PERCENT] [--pcap FILE] [--quiet]
-    synack bench [lifecycle|memory|tun] [--json] [--connections N] [--batch N]
+    synack bench [lifecycle|memory|tun|lossy] [--json] [--connections N] [--batch N]
                  [--size MIB] [--pcap FILE]
     synack serve (--tun|--tap) IFNAME --ip ADDR [--port PORT] [--app APP]
                  [--control PATH] [--pcap FILE]
@@ -70,6 +70,12 @@ BENCH
                       kernel and synack over a TUN device in a namespace of
                       its own, both ways, and the kernel to itself over a
                       veth pair as the baseline; prints both and the ratio
+    lossy             one bulk connection through a 100 Mbit/s, 20 ms
+                      bottleneck with a one-BDP drop-tail queue on the
+                      simulated network, 60 virtual seconds per run, with
+                      random loss from 0.1 to 5 % and burst loss: goodput
+                      beside the Mathis bound, retransmissions beside the
+                      link's drops, and smoltcp on the same link
     (no name)         lifecycle and memory
 
     --json            one JSON object instead of `name: value unit` lines
@@ -294,7 +300,7 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
             "--pcap" => o.pcap = Some(file(flag, a.value(flag, inline)?)?),
             name if !name.starts_with('-') => {
                 let which = bench::Which::from_name(name).ok_or_else(|| {
-                    format!("unknown benchmark '{name}' (expected lifecycle, memory or tun)")
+                    format!("unknown benchmark '{name}' (expected lifecycle, memory, tun or lossy)")
                 })?;
                 if o.which != bench::Which::All {
                     return Err("name one benchmark, or none for both".into());
@@ -622,6 +628,13 @@ mod tests {
         };
         assert_eq!(o.which, bench::Which::Tun);
         assert_eq!(o.size_mib, Some(16));
+        let Ok(Command::Bench(o)) = p("bench lossy --json") else {
+            panic!("bench lossy")
+        };
+        assert_eq!(o.which, bench::Which::Lossy);
+        assert!(o.json);
+        assert!(p("bench lossy tun").is_err());
+        assert!(p("bench lossy --size 4").is_err());
     }
 
     #[test]

@@ -324,6 +324,28 @@ mod tests {
         );
     }
 
+    /// IP-02 (RFC 9293 MUST-55): an ICMP source quench quoting one of our
+    /// segments is discarded silently: it reaches no connection, and no
+    /// reply goes out (the same quote as a destination unreachable does
+    /// reach the engine, so the quote itself is good).
+    #[test]
+    fn ip_02_source_quench_is_discarded() {
+        const SOURCE_QUENCH: u8 = 4;
+        let mut body = vec![SOURCE_QUENCH, 0, 0, 0, 0, 0, 0, 0];
+        body.extend(quote(v4(2), v4(1), 777));
+        let msg = icmp(v4(9), v4(2), body.clone());
+        let ip = parse_ip(&msg).unwrap();
+        let mut out = [0u8; 1500];
+        assert_eq!(handle(&ip, &[v4(2)], 64, &mut out), Icmp::Ignored);
+        body[0] = V4_DEST_UNREACHABLE;
+        let msg = icmp(v4(9), v4(2), body);
+        let ip = parse_ip(&msg).unwrap();
+        assert!(matches!(
+            handle(&ip, &[v4(2)], 64, &mut out),
+            Icmp::Error(_)
+        ));
+    }
+
     #[test]
     fn v4_time_exceeded_and_foreign_quotes() {
         let mut body = vec![V4_TIME_EXCEEDED, 0, 0, 0, 0, 0, 0, 0];

@@ -98,7 +98,7 @@ fn arp_answers_resolves_queues_and_gives_up() {
             &arp(1, us, A, MacAddr([0; 6]), c)
         )
     );
-    assert_eq!(eth.stats().unresolved_drops, 2);
+    assert_eq!(eth.counters().unresolved_discards, 2);
     // The answer releases the queue, in order.
     let c_mac = MacAddr([0x52, 0x54, 0, 0, 0, 3]);
     raw.send(&frame(us, c_mac, 0x0806, &arp(2, c_mac, c, us, A)))
@@ -120,8 +120,42 @@ fn arp_answers_resolves_queues_and_gives_up() {
     }
     assert_eq!(recv_all(&mut raw).len(), 3, "three ARP requests");
     assert_eq!(eth.stats().arp_requests, 4);
-    assert_eq!(eth.stats().unresolved_drops, 3);
+    assert_eq!(eth.counters().unresolved_discards, 3);
     assert_eq!(eth.poll_timeout(), None);
+}
+
+/// An ICMPv6 datagram from `src` to `dst` with hop limit `ttl`, its
+/// checksum filled in.
+fn icmpv6(src: Ipv6Addr, dst: Ipv6Addr, ttl: u8, mut body: Vec<u8>) -> Vec<u8> {
+    let (s, d) = (IpAddr::V6(src), IpAddr::V6(dst));
+    let sum = checksum::fold(checksum::sum(
+        &body,
+        checksum::pseudo_header(s, d, PROTO_ICMPV6, body.len() as u32),
+    ));
+    body[2..4].copy_from_slice(&sum.to_be_bytes());
+    let h = IpHeader {
+        src: s,
+        dst: d,
+        protocol: PROTO_ICMPV6,
+        ttl,
+        tos: 0,
+        ident: 0,
+        dont_fragment: false,
+        flow_label: 0,
+    };
+    let mut ip = vec![0u8; 40];
+    h.emit(body.len(), &mut ip).unwrap();
+    ip.extend_from_slice(&body);
+    ip
+}
+
+/// The body of a neighbor solicitation for `target` from THEM's MAC.
+fn solicitation(target: Ipv6Addr) -> Vec<u8> {
+    let mut ns = vec![135, 0, 0, 0, 0, 0, 0, 0];
+    ns.extend_from_slice(&target.octets());
+    ns.extend_from_slice(&[1, 1]);
+    ns.extend_from_slice(&THEM.0);
+    ns
 }
 
 #[test]
@@ -133,29 +167,7 @@ fn neighbor_solicitation_is_answered() {
     let us = eth.config().mac;
     // NS from fd00::2 for fd00::1, to the solicited-node group.
     let group: Ipv6Addr = "ff02::1:ff00:1".parse().unwrap();
-    let mut ns = vec![135, 0, 0, 0, 0, 0, 0, 0];
-    ns.extend_from_slice(&ours.octets());
-    ns.extend_from_slice(&[1, 1]);
-    ns.extend_from_slice(&THEM.0);
-    let (s, d) = (IpAddr::V6(theirs), IpAddr::V6(group));
-    let sum = checksum::fold(checksum::sum(
-        &ns,
-        checksum::pseudo_header(s, d, PROTO_ICMPV6, ns.len() as u32),
-    ));
-    ns[2..4].copy_from_slice(&sum.to_be_bytes());
-    let h = IpHeader {
-        src: s,
-        dst: d,
-        protocol: PROTO_ICMPV6,
-        ttl: 255,
-        tos: 0,
-        ident: 0,
-        dont_fragment: false,
-        flow_label: 0,
-    };
-    let mut ip = vec![0u8; 40];
-    h.emit(ns.len(), &mut ip).unwrap();
-    ip.extend_from_slice(&ns);
+    let ip = icmpv6(theirs, group, 255, solicitation(ours));
     let dst_mac = MacAddr([0x33, 0x33, 0xff, 0, 0, 1]);
     raw.send(&frame(dst_mac, THEM, 0x86dd, &ip)).unwrap();
     let mut buf = [0u8; FRAME_MTU];
@@ -171,6 +183,128 @@ fn neighbor_solicitation_is_answered() {
     assert_eq!(&na_ip.payload[8..24], &ours.octets());
     assert_eq!(&na_ip.payload[26..32], &us.0);
     assert_eq!(eth.neighbor(IpAddr::V6(theirs)), Some(THEM));
+}
+
+#[test]
+fn every_frame_the_link_layer_drops_is_counted() {
+    let ours: Ipv6Addr = "fd00::1".parse().unwrap();
+    let theirs: Ipv6Addr = "fd00::2".parse().unwrap();
+    let mut cfg = EthernetConfig::new(A);
+    cfg.add_address(IpAddr::V6(ours));
+    let (link, mut raw) = ChannelDevice::pair(FRAME_MTU).unwrap();
+    let mut eth = Ethernet::new(link, cfg);
+    let us = eth.config().mac;
+    let all_nodes = MacAddr([0x33, 0x33, 0, 0, 0, 1]);
+    let frames = [
+        // Shorter than an Ethernet header.
+        vec![0u8; 10],
+        // A datagram for another station.
+        frame(
+            MacAddr([0x52, 0x54, 0, 0, 0, 9]),
+            THEM,
+            0x0800,
+            &datagram(A, 1),
+        ),
+        // LLDP: an EtherType we do not speak.
+        frame(us, THEM, 0x88cc, &[0; 46]),
+        // ARP cut short.
+        frame(
+            MacAddr::BROADCAST,
+            THEM,
+            0x0806,
+            &arp(1, THEM, B, MacAddr([0; 6]), A)[..20],
+        ),
+        // A router solicitation, as the kernel sends on a new link.
+        frame(
+            MacAddr([0x33, 0x33, 0, 0, 0, 2]),
+            THEM,
+            0x86dd,
+            &icmpv6(
+                theirs,
+                "ff02::2".parse().unwrap(),
+                255,
+                vec![133, 0, 0, 0, 0, 0, 0, 0],
+            ),
+        ),
+        // A solicitation for another address.
+        frame(
+            all_nodes,
+            THEM,
+            0x86dd,
+            &icmpv6(
+                theirs,
+                "ff02::1".parse().unwrap(),
+                255,
+                solicitation("fd00::7".parse().unwrap()),
+            ),
+        ),
+        // A solicitation for us that crossed a router (RFC 4861 7.1.1).
+        frame(
+            all_nodes,
+            THEM,
+            0x86dd,
+            &icmpv6(theirs, "ff02::1".parse().unwrap(), 64, solicitation(ours)),
+        ),
+    ];
+    for f in &frames {
+        raw.send(f).unwrap();
+    }
+    let mut buf = [0u8; FRAME_MTU];
+    assert_eq!(eth.recv(&mut buf).unwrap(), None, "nothing surfaces");
+    assert!(recv_all(&mut raw).is_empty(), "nothing is answered");
+    let counted: Vec<(&str, u64)> = eth.counters().iter().filter(|(_, v)| *v > 0).collect();
+    assert_eq!(
+        counted,
+        [
+            ("RxLengthErrors", 1),
+            ("RxOtherhostDropped", 1),
+            ("RxNohandler", 1),
+            ("ArpInErrors", 1),
+            ("NdiscInErrors", 1),
+            ("NdiscIgnored", 2),
+        ]
+    );
+}
+
+/// A link that reads like any other but whose every write fails, as a TAP
+/// device that went down does.
+struct BrokenWrites(ChannelDevice);
+
+impl Device for BrokenWrites {
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<Option<usize>> {
+        self.0.recv(buf)
+    }
+    fn send(&mut self, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other("link down"))
+    }
+    fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.0.raw_fd()
+    }
+    fn mtu(&self) -> usize {
+        self.0.mtu()
+    }
+}
+
+/// An ARP reply the link refuses is this layer's loss to count: it is not
+/// a read error, and the datagram behind the request still comes up.
+#[test]
+fn a_reply_the_link_refuses_is_counted_and_reading_goes_on() {
+    let (link, mut raw) = ChannelDevice::pair(FRAME_MTU).unwrap();
+    let mut eth = Ethernet::new(BrokenWrites(link), EthernetConfig::new(A));
+    let us = eth.config().mac;
+    let req = arp(1, THEM, B, MacAddr([0; 6]), A);
+    raw.send(&frame(MacAddr::BROADCAST, THEM, 0x0806, &req))
+        .unwrap();
+    raw.send(&frame(us, THEM, 0x0800, &datagram(A, 7))).unwrap();
+    let mut buf = [0u8; FRAME_MTU];
+    assert_eq!(eth.recv(&mut buf).unwrap(), Some(20));
+    assert_eq!(&buf[..20], &datagram(A, 7)[..]);
+    assert_eq!(eth.stats().arp_replies, 1);
+    assert_eq!(eth.counters().tx_dropped, 1);
+    // A datagram of the stack's own to a known neighbor: the caller hears
+    // of the failure (and counts it as TxErrors), so it is not a drop here.
+    assert!(eth.send(&datagram(B, 8)).is_err());
+    assert_eq!(eth.counters().tx_dropped, 1);
 }
 
 fn ethernet_pair(a: IpAddr, b: IpAddr) -> (Stack, Stack) {

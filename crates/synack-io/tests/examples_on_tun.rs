@@ -1,13 +1,14 @@
 //! The examples, run for real: `echo_server` and `echo_client` on a TUN
 //! device in a network namespace of this test's own, against the Linux
-//! kernel's TCP (root; skipped otherwise).
+//! kernel's TCP (root; skipped with a printed reason otherwise, failed
+//! under `SYNACK_REQUIRE_INTEROP=1`).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-use synack_testbed::{Netns, unavailable};
+use synack_testbed::{Netns, require};
 
 /// Cargo builds the examples before it runs tests; they sit beside the test
 /// binaries' directory.
@@ -35,10 +36,7 @@ fn payload(n: usize) -> Vec<u8> {
 
 #[test]
 fn echo_server_example_answers_the_kernel() {
-    if let Some(why) = unavailable() {
-        eprintln!("skipped: {why}");
-        return;
-    }
+    let Some(_) = require(&[]) else { return };
     let bin = example("echo_server");
     assert!(bin.exists(), "{} not built", bin.display());
     let ns = Netns::new("ex-srv").expect("namespace");
@@ -86,10 +84,7 @@ fn echo_server_example_answers_the_kernel() {
 
 #[test]
 fn echo_client_example_talks_to_a_kernel_server() {
-    if let Some(why) = unavailable() {
-        eprintln!("skipped: {why}");
-        return;
-    }
+    let Some(_) = require(&[]) else { return };
     let bin = example("echo_client");
     assert!(bin.exists(), "{} not built", bin.display());
     let ns = Netns::new("ex-cli").expect("namespace");

@@ -95,6 +95,31 @@ async fn ping_v4_and_v6() {
 
 const C: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 18, 0, 3));
 
+/// Replies that find the link's queue full are dropped, and the stack's
+/// device counters say so.
+#[tokio::test]
+async fn replies_to_a_full_link_are_counted_as_dropped() {
+    let (dev, mut raw) = ChannelDevice::pair_with_capacity(1500, 2).unwrap();
+    let stack = Stack::new(dev, StackConfig::new(A)).unwrap();
+    // One request at a time (our direction holds two too), replies left
+    // unread.
+    for seq in 1..=5u8 {
+        raw.send(&icmp(B, A, vec![8, 0, 0, 0, 0, 0x2a, 0, seq]))
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while stack.io_counters().icmp_echo_replies < u64::from(seq) {
+            assert!(Instant::now() < deadline, "request {seq} unanswered");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    assert_eq!(stack.io_counters().tx_packets, 5);
+    assert_eq!(stack.device_counters().tx_dropped, 3);
+    let mut buf = [0u8; 100];
+    assert!(raw.recv(&mut buf).unwrap().is_some());
+    assert!(raw.recv(&mut buf).unwrap().is_some());
+    assert_eq!(raw.recv(&mut buf).unwrap(), None);
+}
+
 #[tokio::test]
 async fn port_unreachable_refuses_connect() {
     let (dev, mut raw) = ChannelDevice::pair(1500).unwrap();

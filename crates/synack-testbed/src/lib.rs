@@ -8,9 +8,12 @@
 //! host. Each namespace is deleted when its handle drops, even when a test
 //! fails.
 
+use std::ffi::OsStr;
+use std::fmt;
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -25,9 +28,30 @@ pub const KERNEL_V6: &str = "2001:db8::1";
 /// synack's IPv6 address on the test link.
 pub const STACK_V6: &str = "2001:db8::2";
 
-/// Why the testbed cannot run here, if it cannot: not root, no
-/// `/dev/net/tun`, or no `ip` command.
+/// The outside programs the tests and `bench tun` run, each with the
+/// Debian package that installs it. [`require`] refuses a program missing
+/// here, so every skip can say what to install.
+pub const PROGRAMS: &[(&str, &str)] = &[
+    ("ip", "iproute2"),
+    ("ping", "iputils-ping"),
+    ("curl", "curl"),
+    ("iptables", "iptables"),
+];
+
+/// Set to anything but `0` or the empty string, this environment variable
+/// turns every skip into a test failure: CI runs as root with every
+/// package installed, so a skip there means a check never ran.
+pub const REQUIRE_VAR: &str = "SYNACK_REQUIRE_INTEROP";
+
+/// Why a testbed (a namespace with a TUN or TAP device) cannot run here, if
+/// it cannot: not root, no `/dev/net/tun`, or no `ip` command.
 pub fn unavailable() -> Option<String> {
+    unavailable_for(&[])
+}
+
+/// [`unavailable`], and also any of `programs` (names from [`PROGRAMS`])
+/// missing from `PATH`.
+pub fn unavailable_for(programs: &[&str]) -> Option<String> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
     if euid != 0 {
@@ -36,11 +60,170 @@ pub fn unavailable() -> Option<String> {
         ));
     }
     if !Path::new("/dev/net/tun").exists() {
-        return Some("/dev/net/tun is missing".into());
+        return Some("needs /dev/net/tun (the tun kernel module)".into());
     }
-    match Command::new("ip").arg("-V").output() {
-        Ok(o) if o.status.success() => None,
-        _ => Some("the `ip` command (iproute2) is not installed".into()),
+    let mut wanted = vec!["ip"];
+    wanted.extend(programs.iter().filter(|p| **p != "ip"));
+    let path = std::env::var_os("PATH");
+    let missing = find_missing(&wanted, path.as_deref());
+    (!missing.is_empty()).then(|| needs(&missing))
+}
+
+/// Proof that [`require`]'s checks passed.
+#[derive(Debug)]
+pub struct Ready(());
+
+/// Checks, before a test starts, everything a testbed test needs: root,
+/// `/dev/net/tun`, `ip`, and `programs` (names from [`PROGRAMS`]). If one
+/// is missing the test is skipped: one line naming the test and the reason
+/// goes to the process's standard error (past libtest's capture, which
+/// hides what passing tests print), and this returns `None`. With
+/// [`REQUIRE_VAR`] set it panics with the same line instead.
+#[must_use = "a test must return when its requirements are missing"]
+pub fn require(programs: &[&str]) -> Option<Ready> {
+    match unavailable_for(programs) {
+        None => Some(Ready(())),
+        Some(why) => {
+            report_skip(&format!("skipped {}: {why}", current_test()), strict());
+            None
+        }
+    }
+}
+
+/// Whether [`REQUIRE_VAR`] asks for skips to fail.
+pub fn strict() -> bool {
+    std::env::var_os(REQUIRE_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Prints a skip line, or fails with it when `strict`.
+fn report_skip(line: &str, strict: bool) {
+    if strict {
+        panic!("{line} ({REQUIRE_VAR} is set: a skip is a failure)");
+    }
+    // Written straight to the descriptor: `eprintln!` would be captured and
+    // shown only if the test failed, and a skip passes.
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// The running test as `BINARY TEST`: the test binary's name without
+/// Cargo's hash, and libtest's name for the test, which is the name of the
+/// thread it runs on.
+fn current_test() -> String {
+    let exe = std::env::current_exe().ok();
+    let stem = exe
+        .as_deref()
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Cargo names test binaries NAME-HASH, the hash 16 hex digits.
+    let binary = match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name.to_string()
+        }
+        _ => stem,
+    };
+    let thread = std::thread::current();
+    format!("{binary} {}", thread.name().unwrap_or("(unnamed thread)"))
+}
+
+/// The Debian package of `program`. A program not in [`PROGRAMS`] is a bug
+/// in the test that asks for it.
+fn package(program: &str) -> &'static str {
+    PROGRAMS
+        .iter()
+        .find(|(p, _)| *p == program)
+        .map(|(_, pkg)| *pkg)
+        .unwrap_or_else(|| {
+            panic!("`{program}` has no Debian package in synack_testbed::PROGRAMS: add it there")
+        })
+}
+
+/// The reason for a skip: `needs ping (Debian package iputils-ping)`.
+fn needs(missing: &[&str]) -> String {
+    let each: Vec<String> = missing
+        .iter()
+        .map(|p| format!("{p} (Debian package {})", package(p)))
+        .collect();
+    format!("needs {}", each.join(" and "))
+}
+
+/// The programs of `programs` that no directory of `path` holds as an
+/// executable file. Without `PATH`, `execvp` searches `/bin:/usr/bin`,
+/// and so does this.
+fn find_missing<'a>(programs: &[&'a str], path: Option<&OsStr>) -> Vec<&'a str> {
+    let path = path.unwrap_or(OsStr::new("/bin:/usr/bin"));
+    programs
+        .iter()
+        .copied()
+        .filter(|p| {
+            !std::env::split_paths(path).any(|dir| {
+                // `metadata` follows symbolic links, as exec does.
+                std::fs::metadata(dir.join(p))
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+        })
+        .collect()
+}
+
+/// A command that ran and failed: which one, where, its exit status and
+/// what it printed. Its `Debug` is its `Display`, so `unwrap` and
+/// `expect` show the message as it reads, not an escaped string.
+pub struct CommandFailed {
+    message: String,
+}
+
+impl CommandFailed {
+    fn new(command: &str, out: &Output) -> CommandFailed {
+        let text = |b: &[u8]| {
+            let s = String::from_utf8_lossy(b);
+            let s = s.trim_end();
+            if s.is_empty() {
+                "(nothing)".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        CommandFailed {
+            message: format!(
+                "`{command}` failed with {}\nstderr: {}\nstdout: {}",
+                out.status,
+                text(&out.stderr),
+                text(&out.stdout)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for CommandFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Debug for CommandFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CommandFailed {}
+
+impl From<CommandFailed> for io::Error {
+    fn from(e: CommandFailed) -> io::Error {
+        io::Error::other(e)
+    }
+}
+
+/// Runs `cmd` (shown as `shown`) to completion: its output if it exited 0,
+/// else what failed. A program that cannot be started at all is a failure
+/// too, with the reason `exec` gave.
+fn run_checked(mut cmd: Command, shown: &str) -> Result<Output, CommandFailed> {
+    match cmd.output() {
+        Ok(out) if out.status.success() => Ok(out),
+        Ok(out) => Err(CommandFailed::new(shown, &out)),
+        Err(e) => Err(CommandFailed {
+            message: format!("`{shown}` could not be started: {e}"),
+        }),
     }
 }
 
@@ -104,6 +287,16 @@ impl Netns {
     /// Runs a command inside the namespace and waits for it.
     pub fn run(&self, program: &str, args: &[&str]) -> io::Result<Output> {
         self.command(program).args(args).output()
+    }
+
+    /// Runs a command inside the namespace and waits for it: its output if
+    /// it exited 0, otherwise a [`CommandFailed`] with the command, its exit
+    /// status, and its standard error and output.
+    pub fn run_ok(&self, program: &str, args: &[&str]) -> Result<Output, CommandFailed> {
+        let mut cmd = self.command(program);
+        cmd.args(args);
+        let shown = format!("{program} {} (in {})", args.join(" "), self.name);
+        run_checked(cmd, &shown)
     }
 
     /// Moves the calling thread (only it: network namespaces are per
@@ -203,16 +396,10 @@ pub fn enter(name: &str) -> io::Result<()> {
 }
 
 fn ip(args: &[&str]) -> io::Result<()> {
-    let out = Command::new("ip").args(args).output()?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(io::Error::other(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
-    }
+    let mut cmd = Command::new("ip");
+    cmd.args(args);
+    run_checked(cmd, &format!("ip {}", args.join(" ")))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -221,10 +408,7 @@ mod tests {
 
     #[test]
     fn namespace_with_tun_is_created_and_removed() {
-        if let Some(why) = unavailable() {
-            eprintln!("skipped: {why}");
-            return;
-        }
+        let Some(_) = require(&[]) else { return };
         let name;
         {
             let ns = Netns::new("selftest").expect("netns");
@@ -242,28 +426,16 @@ mod tests {
 
     #[test]
     fn veth_pair_links_two_namespaces() {
-        if let Some(why) = unavailable() {
-            eprintln!("skipped: {why}");
-            return;
-        }
+        let Some(_) = require(&["ping"]) else { return };
         let pair = VethPair::new("selftest").expect("veth");
-        let out = pair
-            .a
-            .run("ping", &["-c", "1", "-W", "2", "198.18.1.2"])
+        pair.a
+            .run_ok("ping", &["-c", "1", "-W", "2", "198.18.1.2"])
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
     }
 
     #[test]
     fn threads_enter_the_namespace() {
-        if let Some(why) = unavailable() {
-            eprintln!("skipped: {why}");
-            return;
-        }
+        let Some(_) = require(&[]) else { return };
         let pair = VethPair::new("selfthread").expect("veth");
         let server = pair.b.thread(|| {
             let l = std::net::TcpListener::bind("198.18.1.2:5000").unwrap();
@@ -288,5 +460,92 @@ mod tests {
         server.join().unwrap();
         // The test's own thread never left the host's namespace.
         assert!(std::net::TcpListener::bind("198.18.1.2:0").is_err());
+    }
+
+    /// A temporary directory of its own, removed on drop.
+    struct TempDir(std::path::PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> TempDir {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let p = std::env::temp_dir()
+                .join(format!("synack-testbed-{tag}-{}-{n}", std::process::id()));
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn programs_are_looked_up_on_path_as_exec_would() {
+        let d = TempDir::new("path");
+        let exe = |name: &str, mode: u32| {
+            let p = d.0.join(name);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        exe("ping", 0o755);
+        // Present but not executable: exec would fail, so it is missing.
+        exe("curl", 0o644);
+        // A directory of the program's name is not the program.
+        std::fs::create_dir(d.0.join("iptables")).unwrap();
+        std::os::unix::fs::symlink(d.0.join("ping"), d.0.join("ip")).unwrap();
+        let path = std::env::join_paths([Path::new("/nonexistent"), &d.0]).unwrap();
+        assert_eq!(
+            find_missing(&["ip", "ping", "curl", "iptables"], Some(&path)),
+            ["curl", "iptables"]
+        );
+    }
+
+    #[test]
+    fn a_skip_names_each_program_and_its_package() {
+        assert_eq!(needs(&["ping"]), "needs ping (Debian package iputils-ping)");
+        assert_eq!(
+            needs(&["ip", "curl"]),
+            "needs ip (Debian package iproute2) and curl (Debian package curl)"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "has no Debian package")]
+    fn a_program_without_a_package_is_a_bug_in_the_test() {
+        let _ = needs(&["tcpdump"]);
+    }
+
+    #[test]
+    fn the_test_is_named_by_binary_and_thread() {
+        // libtest runs each test on a thread named after it.
+        assert_eq!(
+            current_test(),
+            "synack_testbed tests::the_test_is_named_by_binary_and_thread"
+        );
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "skipped t: needs ping (Debian package iputils-ping) (SYNACK_REQUIRE_INTEROP is set"
+    )]
+    fn a_strict_skip_fails_with_its_reason() {
+        report_skip("skipped t: needs ping (Debian package iputils-ping)", true);
+    }
+
+    #[test]
+    fn a_failed_command_says_how_and_what_it_printed() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo out; echo 'no route' >&2; exit 3"]);
+        let e = run_checked(cmd, "sh -c ...").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "`sh -c ...` failed with exit status: 3\nstderr: no route\nstdout: out"
+        );
+        let e = run_checked(Command::new("/nonexistent/prog"), "prog")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("`prog` could not be started: "), "{e}");
     }
 }

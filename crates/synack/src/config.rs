@@ -3,6 +3,7 @@
 use crate::rtt::RttConfig;
 use core::ops::RangeInclusive;
 use core::time::Duration;
+use std::net::IpAddr;
 
 /// When a listener answers SYNs with cookies instead of queueing them
 /// (RFC 4987 section 3.6).
@@ -18,11 +19,28 @@ pub enum SynCookieMode {
     Always,
 }
 
+/// The initial congestion window (RFC 5681 3.1, RFC 6928).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum InitialWindow {
+    /// RFC 6928: min(10 MSS, max(2 MSS, 14600 bytes)), as Linux and most
+    /// large deployments use.
+    #[default]
+    Rfc6928,
+    /// RFC 5681 3.1: 2 to 4 segments by MSS.
+    Rfc5681,
+}
+
 /// Endpoint-wide settings. Build one from `Config::default()` and set the
 /// fields you need (the type grows, so it cannot be written as a literal).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Config {
+    /// The stack's own addresses. An active OPEN with an unspecified local
+    /// address takes the first of these in the remote's family (RFC 9293
+    /// MUST-44: the source address is chosen before the first SYN, and
+    /// kept for the whole connection, MUST-45).
+    pub local_addrs: Vec<IpAddr>,
     /// Link MTU; the MSS we advertise is derived from it (RFC 9293 3.7.1:
     /// MTU - 40 for IPv4, MTU - 60 for IPv6).
     pub mtu: u16,
@@ -34,9 +52,22 @@ pub struct Config {
     pub window_scaling: bool,
     /// Offer timestamps (RFC 7323).
     pub timestamps: bool,
-    /// Offer SACK-permitted (RFC 2018). Scoreboard and SACK generation come
-    /// with out-of-order reception.
+    /// Offer SACK-permitted (RFC 2018) and accept it when offered. With
+    /// it, losses are found by RACK (RFC 8985) and repaired as RFC 6675
+    /// says; without it, by duplicate ACKs and NewReno (RFC 6582).
     pub sack: bool,
+    /// The congestion-control algorithm of new connections.
+    pub congestion_control: crate::cc::Algorithm,
+    /// The initial congestion window.
+    pub initial_window: InitialWindow,
+    /// F-RTO (RFC 5682): detect spurious retransmission timeouts and undo
+    /// their window reduction (with SACK).
+    pub frto: bool,
+    /// Tail loss probes (RFC 8985 7), with SACK.
+    pub tail_loss_probe: bool,
+    /// The peer's worst-case delayed ACK added to the probe timeout when
+    /// one segment is in flight (RFC 8985 7.2's WCDelAckT).
+    pub tlp_max_ack_delay: Duration,
     /// Maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 3.4.2).
     pub msl: Duration,
     /// SYN retransmissions before connect gives up with `TimedOut`. RFC
@@ -88,12 +119,18 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            local_addrs: Vec::new(),
             mtu: 1500,
             recv_buffer: 256 * 1024,
             send_buffer: 256 * 1024,
             window_scaling: true,
             timestamps: true,
-            sack: false,
+            sack: true,
+            congestion_control: crate::cc::Algorithm::default(),
+            initial_window: InitialWindow::default(),
+            frto: true,
+            tail_loss_probe: true,
+            tlp_max_ack_delay: Duration::from_millis(200),
             msl: Duration::from_secs(30),
             syn_retries: 7,
             synack_retries: 5,

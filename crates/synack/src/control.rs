@@ -6,7 +6,7 @@ use crate::counters::{Counters, DropReason};
 use crate::seq::SeqNum;
 use crate::tuple::FourTuple;
 use std::collections::VecDeque;
-use synack_wire::{TcpFlags, TcpOptions};
+use synack_wire::{TcpFlags, TcpHeader, TcpOptions};
 
 /// One segment to send without a TCB.
 #[derive(Clone, Copy, Debug)]
@@ -64,7 +64,37 @@ impl ControlQueue {
         });
     }
 
+    /// Queues a connection's ACK built in full (a duplicate ACK sent at
+    /// once); false, and counted, when the queue is full.
+    pub(crate) fn push_header(
+        &mut self,
+        tuple: FourTuple,
+        h: &TcpHeader,
+        counters: &mut Counters,
+    ) -> bool {
+        if self.queue.len() >= self.cap {
+            counters.drop(DropReason::ControlQueueFull);
+            return false;
+        }
+        self.queue.push_back(QueuedControl {
+            seg: ControlSegment {
+                tuple,
+                seq: SeqNum(h.seq),
+                ack: h.flags.ack().then_some(SeqNum(h.ack)),
+                flags: TcpFlags(h.flags.0 & !TcpFlags::ACK.0),
+            },
+            window: h.window,
+            options: h.options,
+        });
+        true
+    }
+
     pub(crate) fn pop(&mut self) -> Option<QueuedControl> {
         self.queue.pop_front()
+    }
+
+    /// Puts back a segment just popped that could not be sent.
+    pub(crate) fn push_front(&mut self, c: QueuedControl) {
+        self.queue.push_front(c);
     }
 }

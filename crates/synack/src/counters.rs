@@ -66,6 +66,9 @@ drop_reasons! {
     OutOfOrder => "DropOutOfOrder",
     /// The receive buffer was full.
     ReceiveBufferFull => "DropReceiveBufferFull",
+    /// Octets of an acceptable segment that lie past the right edge of the
+    /// window we advertised, trimmed off (RFC 9293 3.10.7.4).
+    BeyondWindow => "DropBeyondWindow",
     /// Text after the peer's FIN (CLOSE-WAIT, CLOSING, LAST-ACK,
     /// TIME-WAIT): RFC 9293 3.10.7.4 step 7 ignores it (SM-13).
     TextAfterFin => "DropTextAfterFin",
@@ -77,6 +80,11 @@ drop_reasons! {
     ConnectionLimit => "DropConnectionLimit",
     /// A segment to a listener that was neither SYN nor a valid cookie ACK.
     ListenUnexpected => "DropListenUnexpected",
+    /// A segment for a listener that closed while it was being handled.
+    NoListener => "DropNoListener",
+    /// A segment for a connection that had already closed (its TCB kept
+    /// only until the application reads what is left).
+    Closed => "DropClosed",
     /// A SYN that also carries FIN reached a listener (Linux drops it too:
     /// no connection opens and closes in one segment).
     SynFin => "DropSynFin",
@@ -133,6 +141,36 @@ pub struct Counters {
     /// TIME-WAIT entries evicted before 2 x MSL because the table was full
     /// (Linux: TCPTimeWaitOverflow).
     pub time_wait_overflow: u64,
+    /// Recovery episodes started with SACK (TCPSACKRecovery).
+    pub sack_recovery: u64,
+    /// Recovery episodes started without SACK, on duplicate ACKs
+    /// (TCPRenoRecovery).
+    pub reno_recovery: u64,
+    /// Tail loss probes sent (TCPLossProbes).
+    pub loss_probes: u64,
+    /// Losses repaired by a tail loss probe alone (TCPLossProbeRecovery).
+    pub loss_probe_recovery: u64,
+    /// Segments retransmitted in fast recovery (TCPFastRetrans).
+    pub fast_retrans: u64,
+    /// Retransmission timeouts for data (TCPTimeouts).
+    pub timeouts: u64,
+    /// Timeouts found spurious and undone (TCPSpuriousRTOs).
+    pub spurious_rtos: u64,
+    /// Window reductions undone as spurious (TCPLossUndo).
+    pub loss_undo: u64,
+    /// Reductions undone because D-SACKs showed every retransmission
+    /// needless (TCPDSACKUndo).
+    pub dsack_undo: u64,
+    /// D-SACK blocks received (TCPDSACKRecv).
+    pub dsack_recv: u64,
+    /// D-SACK blocks sent for data below RCV.NXT (TCPDSACKOldSent).
+    pub dsack_old_sent: u64,
+    /// D-SACK blocks sent for data held out of order (TCPDSACKOfoSent).
+    pub dsack_ofo_sent: u64,
+    /// Reordering detected from SACKs (TCPSACKReorder).
+    pub sack_reorder: u64,
+    /// Peers that dropped data they had SACKed (TCPSACKReneging).
+    pub sack_reneging: u64,
     /// Drops, indexed by `DropReason as usize`.
     pub drops: [u64; DropReason::COUNT],
 }
@@ -167,6 +205,20 @@ impl Counters {
             ("SyncookiesFailed", self.syncookies_failed),
             ("TimeWaits", self.time_waits),
             ("TCPTimeWaitOverflow", self.time_wait_overflow),
+            ("TCPSACKRecovery", self.sack_recovery),
+            ("TCPRenoRecovery", self.reno_recovery),
+            ("TCPLossProbes", self.loss_probes),
+            ("TCPLossProbeRecovery", self.loss_probe_recovery),
+            ("TCPFastRetrans", self.fast_retrans),
+            ("TCPTimeouts", self.timeouts),
+            ("TCPSpuriousRTOs", self.spurious_rtos),
+            ("TCPLossUndo", self.loss_undo),
+            ("TCPDSACKUndo", self.dsack_undo),
+            ("TCPDSACKRecv", self.dsack_recv),
+            ("TCPDSACKOldSent", self.dsack_old_sent),
+            ("TCPDSACKOfoSent", self.dsack_ofo_sent),
+            ("TCPSACKReorder", self.sack_reorder),
+            ("TCPSACKReneging", self.sack_reneging),
         ];
         main.into_iter()
             .chain(DropReason::ALL.iter().map(|&r| (r.name(), self.dropped(r))))

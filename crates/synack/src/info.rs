@@ -4,6 +4,7 @@
 use crate::event::OpenKind;
 use crate::seq::SeqNum;
 use crate::state::State;
+use crate::tcb::{RecoveryState, Timer};
 use crate::time::Instant;
 use core::time::Duration;
 use std::net::SocketAddr;
@@ -59,7 +60,29 @@ pub struct ConnInfo {
     pub timestamps: bool,
     /// SACK permitted.
     pub sack: bool,
-    /// When the connection's next timer fires (retransmission, persist or
-    /// TIME-WAIT), if one is armed: what `ss -o` shows as `timer:(...)`.
-    pub timer: Option<Instant>,
+    /// The connection's next timer and when it fires, if one is armed:
+    /// what `ss -o` shows as `timer:(...)`.
+    pub timer: Option<(Timer, Instant)>,
+    /// Where the connection stands with loss (`tcp_info`'s ca_state).
+    pub recovery: RecoveryState,
+    /// The congestion-control algorithm.
+    pub congestion_control: &'static str,
+    /// The smallest RTT measured.
+    pub min_rtt: Option<Duration>,
+    /// Bytes delivered per second over the last round trip.
+    pub delivery_rate: u64,
+    /// The congestion controller's pacing rate, if it paces.
+    pub pacing_rate: Option<u64>,
+    /// Bytes in flight (RFC 6675's pipe).
+    pub in_flight: u32,
+    /// Segments the peer SACKed and has not yet acknowledged cumulatively.
+    pub sacked: u32,
+    /// Segments marked lost and not yet delivered.
+    pub lost: u32,
+    /// Retransmissions in flight.
+    pub retrans_in_flight: u32,
+    /// Reordering was seen on the connection (RACK, RFC 8985).
+    pub reordering_seen: bool,
+    /// How many quarter-min-RTTs RACK's reordering window spans.
+    pub reorder_window_mult: u8,
 }

@@ -81,6 +81,13 @@ impl IsnGenerator {
     }
 }
 
+/// Our timestamp clock (RFC 7323 5.4): milliseconds, plus the 4-tuple's
+/// offset (see [`IsnGenerator::ts_offset`]). The one place TSvals come from,
+/// for connections, cookie SYN-ACKs and TIME-WAIT alike.
+pub(crate) fn ts_clock(now: Instant, offset: u32) -> u32 {
+    (now.millis() as u32).wrapping_add(offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,7 +46,7 @@
 pub mod seq;
 pub mod time;
 
-mod cc;
+pub mod cc;
 mod config;
 mod control;
 pub mod cookie;
@@ -69,7 +69,7 @@ mod tuple_map;
 
 pub mod sim;
 
-pub use config::{Config, SynCookieMode};
+pub use config::{Config, InitialWindow, SynCookieMode};
 pub use counters::{Counters, DropReason};
 pub use endpoint::Endpoint;
 pub use error::Error;
@@ -81,5 +81,6 @@ pub use info::ConnInfo;
 pub use secret::Secret;
 pub use seq::SeqNum;
 pub use state::State;
+pub use tcb::{RecoveryState, Timer};
 pub use time::Instant;
 pub use tuple::FourTuple;

@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(e.rto(&low), ms(11));
     }
 
-    /// RT-05 / RT-06: the upper bound (2.5) applies to computed RTOs too.
+    /// RT-04: the upper bound (2.5) applies to computed RTOs too.
     #[test]
     fn ceiling() {
         let cfg = RttConfig {

@@ -1,12 +1,17 @@
-//! TIME-WAIT kept apart from full TCBs (RFC 9293 3.6.1, 3.10.7.4): a few
-//! dozen bytes per entry, so that a busy server's closed connections cost
-//! almost nothing for their 2 x MSL. IPv4 entries use a 12-byte key
-//! ([`Key`]).
+//! TIME-WAIT (RFC 9293 3.6.1, 3.10.7.4), the one place it is handled: every
+//! connection that reaches TIME-WAIT is turned into a compact entry here at
+//! once, a few dozen bytes, so that a busy server's closed connections cost
+//! almost nothing for their 2 x MSL; [`TimeWaitEntry::on_segment`] decides
+//! what a segment does to one (RFC 5961 for RSTs, RFC 6191 for a new SYN,
+//! SM-05, SM-06). IPv4 entries use a 12-byte key ([`Key`]).
 
+use crate::counters::DropReason;
 use crate::endpoint::TableHasher;
+use crate::seq::SeqNum;
 use crate::tuple::{FamilyKey, FourTuple, Key, KeyV4, KeyV6};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
+use synack_wire::TcpSegment;
 
 /// What TIME-WAIT must remember about the old incarnation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +30,78 @@ pub(crate) struct TimeWaitEntry {
     pub(crate) rcv_shift: u8,
     /// Whether the old incarnation used timestamps.
     pub(crate) ts_ok: bool,
+}
+
+/// What a segment does to a TIME-WAIT entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TwAction {
+    /// A RST at RCV.NXT: the wait ends (RFC 9293 3.10.7.4 step 2).
+    Close,
+    /// A SYN newer than the old incarnation (RFC 6191 2, RFC 9293 MAY-2):
+    /// a listener may open a new connection, with an ISS beyond the old
+    /// one's sequence space; without a listener it is answered as below.
+    Reopen { iss_floor: SeqNum },
+    /// Answer with an ACK of the old RCV.NXT; `restart` when it was the
+    /// peer's FIN again (2 x MSL starts over); `dropped` names what of it
+    /// was discarded, if anything.
+    Ack {
+        restart: bool,
+        dropped: Option<DropReason>,
+    },
+    /// Nothing to say: dropped for this reason.
+    Drop(DropReason),
+}
+
+impl TimeWaitEntry {
+    /// RFC 9293 3.10.7.4 in TIME-WAIT, with RFC 5961's RST rule and RFC
+    /// 6191's reopening: what `seg` does to this entry.
+    pub(crate) fn on_segment(&self, seg: &TcpSegment<'_>) -> TwAction {
+        let f = seg.flags;
+        let seq = SeqNum(seg.seq);
+        let rcv_nxt = SeqNum(self.rcv_nxt);
+        let mut dropped = None;
+        if f.rst() {
+            if seq == rcv_nxt {
+                return TwAction::Close;
+            }
+            // RFC 5961 3.2 holds in TIME-WAIT too: in the window but not
+            // exact, a challenge ACK; outside, silence (SA-04).
+            let wnd = u32::from(self.window) << self.rcv_shift;
+            if !seq.in_range(rcv_nxt, rcv_nxt.add(wnd)) {
+                return TwAction::Drop(DropReason::RstIgnored);
+            }
+            dropped = Some(DropReason::RstNotExact);
+        } else if f.syn() && !f.ack() {
+            // RFC 6191 2: newer by timestamp if the old incarnation used
+            // them, else by sequence number.
+            let newer = match (self.ts_ok, seg.options.timestamps) {
+                (true, Some(ts)) => {
+                    let d = ts.tsval.wrapping_sub(self.ts_recent) as i32;
+                    d > 0 || (d == 0 && seq.gt(rcv_nxt))
+                }
+                (false, Some(_)) => true,
+                (_, None) => seq.gt(rcv_nxt),
+            };
+            if newer {
+                return TwAction::Reopen {
+                    iss_floor: SeqNum(self.snd_nxt).add(65536),
+                };
+            }
+        }
+        // The peer's FIN again (and only that FIN, not a blind one): ACK it
+        // and restart 2 x MSL (SM-05).
+        let fin_end = seq.add(seg.payload.len() as u32).add(1);
+        let restart = f.fin() && !f.rst() && fin_end == rcv_nxt;
+        let needs_ack = f.syn() || f.fin() || !seg.payload.is_empty() || seq != rcv_nxt;
+        if !needs_ack {
+            return TwAction::Drop(DropReason::TimeWait);
+        }
+        if !seg.payload.is_empty() && !f.rst() {
+            // Answered, but the text goes nowhere (SM-13).
+            dropped = Some(DropReason::TextAfterFin);
+        }
+        TwAction::Ack { restart, dropped }
+    }
 }
 
 /// One address family's table: the entries, and a FIFO of keys in the
@@ -118,6 +195,13 @@ impl TimeWaitTable {
             Key::V6(k) => self.v6.insert(k, e),
         }
         evicted
+    }
+
+    pub(crate) fn get(&self, t: &FourTuple) -> Option<&TimeWaitEntry> {
+        match t.key() {
+            Key::V4(k) => self.v4.map.get(&k),
+            Key::V6(k) => self.v6.map.get(&k),
+        }
     }
 
     pub(crate) fn get_mut(&mut self, t: &FourTuple) -> Option<&mut TimeWaitEntry> {

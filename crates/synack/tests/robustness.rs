@@ -67,7 +67,12 @@ fn step() -> impl Strategy<Value = Step> {
             any::<usize>(),
             prop_oneof![3 => -2i32..=2, 1 => -3000i32..3000],
             prop_oneof![3 => -2i32..=2, 1 => -3000i32..3000],
-            any::<u8>(),
+            // Mostly the flags a live peer sends (ACK, data, FIN, RST),
+            // so scripts walk the states; sometimes anything at all.
+            prop_oneof![
+                3 => proptest::sample::select(vec![0x10u8, 0x18, 0x11, 0x19, 0x04, 0x14]),
+                1 => any::<u8>(),
+            ],
             any::<u16>(),
             prop_oneof![Just(0usize), 1usize..100, 1400usize..1500],
         )
@@ -254,16 +259,35 @@ fn run(steps: &[Step], cookies: SynCookieMode) -> HashSet<State> {
             "accept queue past its bound"
         );
     }
-    // Let every timer run out: the endpoint drains to nothing.
-    for _ in 0..200 {
+    // Let every timer run out: the endpoint drains to nothing. Whatever
+    // waited for its peer gives up (R2, the SYN limits, TIME-WAIT), so no
+    // timer is left, and no connection is left waiting without one.
+    let mut idle = false;
+    for _ in 0..10_000 {
         match ep.poll_timeout() {
-            Some(t) if t > now => now = t,
-            Some(_) => {}
-            None => break,
+            Some(t) => now = now.max(t),
+            None => {
+                idle = true;
+                break;
+            }
         }
         ep.handle_timeout(now);
         while ep.poll_transmit(now, &mut out).is_some() {}
         while ep.poll_event().is_some() {}
+    }
+    assert!(idle, "timers still armed: next at {:?}", ep.poll_timeout());
+    assert_eq!(ep.time_wait_count(), 0, "TIME-WAIT outlived its timer");
+    for (_, i) in ep.connections() {
+        assert!(
+            // CLOSED: kept only until the application reads what is left.
+            i.state == State::Closed
+                || (matches!(
+                    i.state,
+                    State::Established | State::CloseWait | State::FinWait2
+                ) && i.snd_una == i.snd_nxt
+                    && i.send_queue == 0),
+            "left waiting for its peer with no timer: {i:?}"
+        );
     }
     seen
 }

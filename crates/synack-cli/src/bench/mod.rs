@@ -3,9 +3,12 @@
 //! `lifecycle` and `memory` drive two endpoints wired back to back
 //! ([`pair`]), not through the simulated network, so the figures are the
 //! engine's own. `tun` measures the whole stack against the Linux kernel
-//! over a real TUN device (root only).
+//! over a real TUN device (root only). `lossy` runs one bulk connection
+//! through a lossy bottleneck on the simulated network, in virtual time,
+//! beside smoltcp on the same link.
 
 mod lifecycle;
+mod lossy;
 mod memory;
 mod pair;
 mod tun;
@@ -19,6 +22,7 @@ pub enum Which {
     Lifecycle,
     Memory,
     Tun,
+    Lossy,
 }
 
 impl Which {
@@ -27,6 +31,7 @@ impl Which {
             "lifecycle" => Some(Which::Lifecycle),
             "memory" => Some(Which::Memory),
             "tun" => Some(Which::Tun),
+            "lossy" => Some(Which::Lossy),
             _ => None,
         }
     }
@@ -59,7 +64,8 @@ impl Default for Options {
 
 pub fn run(o: &Options) -> ExitCode {
     let mut r = Report::default();
-    if cfg!(debug_assertions) {
+    // lossy's figures are virtual time: the same in any build.
+    if cfg!(debug_assertions) && o.which != Which::Lossy {
         r.note("debug build: figures are meaningless; use cargo run --release -- bench");
     }
     let mut result = Ok(());
@@ -73,6 +79,12 @@ pub fn run(o: &Options) -> ExitCode {
     if o.which == Which::Tun {
         let size = o.size_mib.unwrap_or(256) << 20;
         result = tun::run(size, o.pcap.as_deref(), &mut r);
+    }
+    // Not part of the default run, which measures what the engine costs:
+    // this measures how it recovers from loss, and takes a debug build
+    // minutes.
+    if o.which == Which::Lossy {
+        result = lossy::run(lossy::SECONDS, &mut r);
     }
     if o.json {
         out!("{}", r.json());

@@ -78,11 +78,19 @@ impl Snapshot {
     pub fn take(stack: &Stack, listening: &[SocketAddr]) -> Snapshot {
         let mut conns: Vec<ConnRow> = stack.connections().iter().map(ConnRow::from_info).collect();
         conns.sort_by(|a, b| (&a.local, &a.peer).cmp(&(&b.local, &b.peer)));
+        // The engine's, then the event loop's, then what the device dropped
+        // itself: one list, names distinct across the three.
         let counters = stack
             .counters()
             .iter()
             .map(|(n, v)| (n.to_string(), v))
             .chain(stack.io_counters().iter().map(|(n, v)| (n.to_string(), v)))
+            .chain(
+                stack
+                    .device_counters()
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v)),
+            )
             .collect();
         Snapshot {
             listening: listening.iter().map(ToString::to_string).collect(),
@@ -276,5 +284,46 @@ mod tests {
         let cut = snap.encode().replace("end\n", "");
         assert!(Snapshot::decode(&cut).is_err());
         assert!(Snapshot::decode("HTTP/1.1 200 OK\r\n").is_err());
+    }
+
+    /// A link that drops everything: the SYN of a connect is lost there,
+    /// and the snapshot (what `ss --counters` prints) says so beside the
+    /// engine's count of the open.
+    #[tokio::test]
+    async fn the_snapshot_has_the_device_counters_beside_the_engines() {
+        use synack_io::StackConfig;
+        use synack_io::device::ChannelDevice;
+        use synack_io::net::TcpStream;
+        let (dev, _peer) = ChannelDevice::pair_with_capacity(1500, 0).unwrap();
+        let stack = Stack::new(dev, StackConfig::new("198.18.0.2".parse().unwrap())).unwrap();
+        let s = stack.clone();
+        let connect =
+            tokio::spawn(
+                async move { TcpStream::connect(&s, "198.18.0.1:7".parse().unwrap()).await },
+            );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while stack.device_counters().tx_dropped == 0 {
+            assert!(std::time::Instant::now() < deadline, "the SYN never left");
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let snap = Snapshot::take(&stack, &[]);
+        connect.abort();
+        let get = |name: &str| {
+            snap.counters
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| *v)
+        };
+        assert_eq!(get("ActiveOpens"), Some(1));
+        assert!(get("TxPackets").is_some_and(|v| v >= 1));
+        assert!(get("TxDropped").is_some_and(|v| v >= 1), "{snap:?}");
+        for (name, _) in synack_io::device::DeviceCounters::default().iter() {
+            assert!(get(name).is_some(), "{name} missing");
+        }
+        let mut names: Vec<&str> = snap.counters.iter().map(|(n, _)| n.as_str()).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all, "a counter name appears twice");
     }
 }

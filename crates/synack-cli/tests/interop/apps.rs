@@ -6,7 +6,7 @@ use std::net::Shutdown;
 
 #[test]
 fn discard_and_source() {
-    let Some(ns) = testbed("apps", "tun0", "tun") else {
+    let Some(ns) = testbed("apps", "tun0", "tun", &[]) else {
         return;
     };
     let mut discard = Synack::serve(

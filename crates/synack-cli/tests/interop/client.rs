@@ -43,7 +43,7 @@ pub fn kernel_server<T: Send + 'static>(
 
 #[test]
 fn synack_client_16mib_each_way() {
-    let Some(ns) = testbed("client", "tun0", "tun") else {
+    let Some(ns) = testbed("client", "tun0", "tun", &[]) else {
         return;
     };
     let up = random_bytes(16 << 20, 3);
@@ -73,7 +73,7 @@ fn synack_client_16mib_each_way() {
 
 #[test]
 fn kernel_connect_to_closed_port_is_refused_at_once() {
-    let Some(ns) = testbed("refused", "tun0", "tun") else {
+    let Some(ns) = testbed("refused", "tun0", "tun", &[]) else {
         return;
     };
     let mut synack = Synack::serve(&ns, &["--tun", "tun0", "--ip", STACK_V4], "198.18.0.2:7");
@@ -89,7 +89,7 @@ fn kernel_connect_to_closed_port_is_refused_at_once() {
 
 #[test]
 fn synack_connect_to_closed_port_exits_with_reason() {
-    let Some(ns) = testbed("refused2", "tun0", "tun") else {
+    let Some(ns) = testbed("refused2", "tun0", "tun", &[]) else {
         return;
     };
     let start = Instant::now();
@@ -106,7 +106,7 @@ fn synack_connect_to_closed_port_exits_with_reason() {
 
 #[test]
 fn synack_connect_times_out_with_reason() {
-    let Some(ns) = testbed("timeout", "tun0", "tun") else {
+    let Some(ns) = testbed("timeout", "tun0", "tun", &[]) else {
         return;
     };
     // Nobody answers for 198.18.0.99: the kernel does not forward, and
@@ -139,7 +139,7 @@ fn synack_client_over_ipv6_and_over_tap() {
         ("tun", "tun0", STACK_V6, "[2001:db8::1]:5003"),
         ("tap", "tap0", STACK_V4, "198.18.0.1:5003"),
     ] {
-        let Some(ns) = testbed(&format!("client{mode}"), dev, mode) else {
+        let Some(ns) = testbed(&format!("client{mode}"), dev, mode, &[]) else {
             return;
         };
         let up = random_bytes(1 << 20, 12);

@@ -13,7 +13,7 @@ use std::time::Duration;
 /// server sends after that (synack in CLOSE-WAIT, still sending).
 #[test]
 fn kernel_half_closes_first_and_reads_the_rest() {
-    let Some(ns) = testbed("halfk", "tun0", "tun") else {
+    let Some(ns) = testbed("halfk", "tun0", "tun", &[]) else {
         return;
     };
     let mut synack = Synack::serve(&ns, &["--tun", "tun0", "--ip", STACK_V4], "198.18.0.2:7");
@@ -39,7 +39,7 @@ fn kernel_half_closes_first_and_reads_the_rest() {
 /// keeps sending its input, then closes.
 #[test]
 fn kernel_server_half_closes_first_synack_keeps_sending() {
-    let Some(ns) = testbed("halfk2", "tun0", "tun") else {
+    let Some(ns) = testbed("halfk2", "tun0", "tun", &[]) else {
         return;
     };
     let server = kernel_server(&ns, "198.18.0.1:5001", |mut s| {
@@ -85,7 +85,7 @@ fn kernel_server_half_closes_first_synack_keeps_sending() {
 /// reads to the end and only then answers, and synack prints the answer.
 #[test]
 fn synack_half_closes_first_at_end_of_input() {
-    let Some(ns) = testbed("halfs", "tun0", "tun") else {
+    let Some(ns) = testbed("halfs", "tun0", "tun", &[]) else {
         return;
     };
     let reply_tail = random_bytes(1 << 20, 9);
@@ -116,7 +116,7 @@ fn synack_half_closes_first_at_end_of_input() {
 /// TUN device, from a thread inside the namespace).
 #[test]
 fn abort_from_synack_is_a_reset_for_the_kernel() {
-    let Some(ns) = testbed("abort", "tun0", "tun") else {
+    let Some(ns) = testbed("abort", "tun0", "tun", &[]) else {
         return;
     };
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();

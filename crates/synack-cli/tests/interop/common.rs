@@ -17,12 +17,12 @@ pub const SYNACK: &str = env!("CARGO_BIN_EXE_synack");
 pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A namespace with a device `dev` of `mode` ("tun" or "tap"), or `None`
-/// (after printing why) where the testbed cannot run.
-pub fn testbed(tag: &str, dev: &str, mode: &str) -> Option<Netns> {
-    if let Some(why) = synack_testbed::unavailable() {
-        println!("skipped: {why}");
-        return None;
-    }
+/// where the testbed cannot run or one of `programs` (besides `ip`, which
+/// every testbed needs) is missing: the test is then skipped, with a line
+/// on standard error naming it and what to install (a failure under
+/// `SYNACK_REQUIRE_INTEROP=1`; see `synack_testbed::require`).
+pub fn testbed(tag: &str, dev: &str, mode: &str, programs: &[&str]) -> Option<Netns> {
+    synack_testbed::require(programs)?;
     let ns = Netns::new(tag).expect("creating a namespace");
     ns.add_device(dev, mode).expect("adding the device");
     Some(ns)

@@ -4,7 +4,9 @@
 //!
 //! Kernel 198.18.0.1 / 2001:db8::1, synack 198.18.0.2 / 2001:db8::2. Every
 //! namespace is deleted when its test ends, pass or fail. Without root,
-//! `/dev/net/tun` or `ip`, each test prints `skipped: <why>` and passes.
+//! `/dev/net/tun`, `ip` or another program a test runs (ping, curl), that
+//! test prints `skipped interop TEST: <why>` on standard error and passes;
+//! with `SYNACK_REQUIRE_INTEROP=1` (CI as root) it fails instead.
 
 mod common;
 

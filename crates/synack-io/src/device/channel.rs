@@ -7,7 +7,7 @@
 //! doorbell, so that each side has a descriptor that polls readable when
 //! packets wait.
 
-use super::{Device, nonblocking};
+use super::{Device, DeviceCounters, nonblocking};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
@@ -161,6 +161,13 @@ impl Device for ChannelDevice {
     fn mtu(&self) -> usize {
         self.mtu
     }
+
+    fn counters(&self) -> DeviceCounters {
+        DeviceCounters {
+            tx_dropped: self.dropped(),
+            ..DeviceCounters::default()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +197,7 @@ mod tests {
             a.send(b"x").unwrap();
         }
         assert_eq!(a.dropped(), 3);
+        assert_eq!(a.counters().tx_dropped, 3);
         let mut buf = [0u8; 8];
         assert_eq!(b.recv(&mut buf).unwrap(), Some(1));
         assert_eq!(b.recv(&mut buf).unwrap(), Some(1));

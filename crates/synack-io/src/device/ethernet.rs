@@ -3,10 +3,10 @@
 //! datagrams upward, answers ARP and neighbor solicitations for our
 //! addresses, and resolves next hops before sending.
 
-use super::Device;
 use super::arp::{self, ARP_LEN, ArpPacket, ETHERTYPE_ARP};
 use super::ndp::{self, Ndp};
 use super::neighbor::{NeighborCache, NeighborConfig, Resolve};
+use super::{Device, DeviceCounters};
 use core::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -126,7 +126,8 @@ fn same_prefix(a: &[u8], b: &[u8], len: u8) -> bool {
     rest == 0 || (a[whole] ^ b[whole]) >> (8 - rest) == 0
 }
 
-/// Counters of the Ethernet layer.
+/// What the Ethernet layer sent of its own. What it dropped is in
+/// [`Device::counters`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EthernetStats {
     /// ARP requests we sent to resolve a next hop.
@@ -137,11 +138,6 @@ pub struct EthernetStats {
     pub neighbor_solicits: u64,
     /// Neighbor advertisements we sent.
     pub neighbor_adverts: u64,
-    /// Packets dropped because their next hop did not resolve (queue full,
-    /// or no answer after the last try).
-    pub unresolved_drops: u64,
-    /// Frames not for us, runts, or of other EtherTypes.
-    pub frames_ignored: u64,
 }
 
 /// IP over Ethernet over a device `D` that carries frames.
@@ -153,6 +149,8 @@ pub struct Ethernet<D> {
     frame: Vec<u8>,
     scratch: Vec<u8>,
     stats: EthernetStats,
+    /// This layer's drops; the link's own are added when asked.
+    dropped: DeviceCounters,
 }
 
 impl<D: Device> Ethernet<D> {
@@ -165,6 +163,7 @@ impl<D: Device> Ethernet<D> {
             frame: Vec::new(),
             scratch: Vec::new(),
             stats: EthernetStats::default(),
+            dropped: DeviceCounters::default(),
         }
     }
 
@@ -173,7 +172,7 @@ impl<D: Device> Ethernet<D> {
         &self.cfg
     }
 
-    /// Counters.
+    /// What this layer sent of its own.
     pub fn stats(&self) -> &EthernetStats {
         &self.stats
     }
@@ -197,66 +196,71 @@ impl<D: Device> Ethernet<D> {
         self.link.send(&self.frame)
     }
 
-    fn emit_all(
-        &mut self,
-        dst: MacAddr,
-        packets: impl IntoIterator<Item = Vec<u8>>,
-    ) -> io::Result<()> {
-        for p in packets {
-            self.emit(dst, ip_ethertype(&p), &p)?;
+    /// Sends a frame of this layer's own making (ARP, neighbor discovery,
+    /// a datagram released by an answer): no caller waits on its result,
+    /// so a failure is counted as a drop rather than returned.
+    fn emit_own(&mut self, dst: MacAddr, ethertype: u16, payload: &[u8]) {
+        if self.emit(dst, ethertype, payload).is_err() {
+            self.dropped.tx_dropped += 1;
         }
-        Ok(())
     }
 
-    /// Asks the link who has `ip`.
-    fn solicit(&mut self, ip: IpAddr) -> io::Result<()> {
+    fn emit_all(&mut self, dst: MacAddr, packets: impl IntoIterator<Item = Vec<u8>>) {
+        for p in packets {
+            self.emit_own(dst, ip_ethertype(&p), &p);
+        }
+    }
+
+    /// Asks the link who has `ip`. Without an address of `ip`'s family
+    /// there is nothing to ask from: the held datagrams are dropped, and
+    /// counted, when the last try is over.
+    fn solicit(&mut self, ip: IpAddr) {
         match ip {
             IpAddr::V4(target) => {
                 let Some((ours, _)) = self.cfg.ipv4 else {
-                    return Ok(());
+                    return;
                 };
                 let req = ArpPacket::request(self.cfg.mac, ours, target).to_bytes();
                 self.stats.arp_requests += 1;
-                self.emit(MacAddr::BROADCAST, ETHERTYPE_ARP, &req)
+                self.emit_own(MacAddr::BROADCAST, ETHERTYPE_ARP, &req);
             }
             IpAddr::V6(target) => {
                 let Some((ours, _)) = self.cfg.ipv6 else {
-                    return Ok(());
+                    return;
                 };
                 let mut ns = std::mem::take(&mut self.scratch);
                 ndp::solicit(ours, self.cfg.mac, target, &mut ns);
                 self.stats.neighbor_solicits += 1;
-                let r = self.emit(
+                self.emit_own(
                     multicast_mac(IpAddr::V6(ndp::solicited_node(target))),
                     ETHERTYPE_IPV6,
                     &ns,
                 );
                 self.scratch = ns;
-                r
             }
         }
     }
 
-    fn on_arp(&mut self, body: &[u8], now: Instant) -> io::Result<()> {
+    fn on_arp(&mut self, body: &[u8], now: Instant) {
         let Some(p) = ArpPacket::parse(body) else {
-            self.stats.frames_ignored += 1;
-            return Ok(());
+            self.dropped.arp_in_errors += 1;
+            return;
         };
         let ours = self.cfg.ipv4.map(|(ip, _)| ip);
         let out = arp::receive(&p, self.cfg.mac, ours, &mut self.cache, now);
         if let Some(reply) = out.reply {
             self.stats.arp_replies += 1;
             let bytes: [u8; ARP_LEN] = reply.to_bytes();
-            self.emit(reply.tha, ETHERTYPE_ARP, &bytes)?;
+            self.emit_own(reply.tha, ETHERTYPE_ARP, &bytes);
         }
-        self.emit_all(p.sha, out.released)
+        self.emit_all(p.sha, out.released);
     }
 
     /// Handles neighbor discovery; returns false if `datagram` is not ND
     /// and should go up.
-    fn on_ndp(&mut self, src_mac: MacAddr, datagram: &[u8], now: Instant) -> io::Result<bool> {
+    fn on_ndp(&mut self, src_mac: MacAddr, datagram: &[u8], now: Instant) -> bool {
         let Some(msg) = ndp::parse(datagram) else {
-            return Ok(false);
+            return false;
         };
         match msg {
             Ndp::Solicit {
@@ -265,12 +269,13 @@ impl<D: Device> Ethernet<D> {
                 source_ll,
             } => {
                 let Some((ours, _)) = self.cfg.ipv6.filter(|(ip, _)| *ip == target) else {
-                    return Ok(true);
+                    self.dropped.ndisc_ignored += 1;
+                    return true;
                 };
                 let mac = source_ll.unwrap_or(src_mac);
                 if !src.is_unspecified() {
                     let released = self.cache.learn(IpAddr::V6(src), mac, now, true);
-                    self.emit_all(mac, released)?;
+                    self.emit_all(mac, released);
                 }
                 // A DAD probe from :: is answered to all nodes, unsolicited.
                 let (dst, solicited) = if src.is_unspecified() {
@@ -286,18 +291,18 @@ impl<D: Device> Ethernet<D> {
                 } else {
                     multicast_mac(IpAddr::V6(dst))
                 };
-                let r = self.emit(to, ETHERTYPE_IPV6, &na);
+                self.emit_own(to, ETHERTYPE_IPV6, &na);
                 self.scratch = na;
-                r?;
             }
             Ndp::Advert { target, target_ll } => {
                 let mac = target_ll.unwrap_or(src_mac);
                 let released = self.cache.learn(IpAddr::V6(target), mac, now, false);
-                self.emit_all(mac, released)?;
+                self.emit_all(mac, released);
             }
-            Ndp::Ignored => {}
+            Ndp::Unused => self.dropped.ndisc_ignored += 1,
+            Ndp::Invalid => self.dropped.ndisc_in_errors += 1,
         }
-        Ok(true)
+        true
     }
 }
 
@@ -311,28 +316,28 @@ impl<D: Device> Device for Ethernet<D> {
             };
             let now = Instant::now();
             if n < HEADER_LEN {
-                self.stats.frames_ignored += 1;
+                self.dropped.rx_length_errors += 1;
                 continue;
             }
             let dst = MacAddr(buf[0..6].try_into().unwrap_or([0; 6]));
             let src = MacAddr(buf[6..12].try_into().unwrap_or([0; 6]));
             if dst != self.cfg.mac && !dst.is_multicast() {
-                self.stats.frames_ignored += 1;
+                self.dropped.rx_otherhost_dropped += 1;
                 continue;
             }
             match u16::from_be_bytes([buf[12], buf[13]]) {
-                ETHERTYPE_ARP => self.on_arp(&buf[HEADER_LEN..n], now)?,
+                ETHERTYPE_ARP => self.on_arp(&buf[HEADER_LEN..n], now),
                 ETHERTYPE_IPV4 => {
                     buf.copy_within(HEADER_LEN..n, 0);
                     return Ok(Some(n - HEADER_LEN));
                 }
                 ETHERTYPE_IPV6 => {
-                    if !self.on_ndp(src, &buf[HEADER_LEN..n], now)? {
+                    if !self.on_ndp(src, &buf[HEADER_LEN..n], now) {
                         buf.copy_within(HEADER_LEN..n, 0);
                         return Ok(Some(n - HEADER_LEN));
                     }
                 }
-                _ => self.stats.frames_ignored += 1,
+                _ => self.dropped.rx_nohandler += 1,
             }
         }
     }
@@ -352,13 +357,18 @@ impl<D: Device> Device for Ethernet<D> {
         match self.cache.resolve(hop, packet, Instant::now()) {
             Resolve::Known(mac) => self.emit(mac, ethertype, packet),
             Resolve::Refresh(mac) => {
-                self.emit(mac, ethertype, packet)?;
-                self.solicit(hop)
+                let sent = self.emit(mac, ethertype, packet);
+                // Confirm the entry whether or not the datagram went out.
+                self.solicit(hop);
+                sent
             }
-            Resolve::Solicit => self.solicit(hop),
+            Resolve::Solicit => {
+                self.solicit(hop);
+                Ok(())
+            }
             Resolve::Queued => Ok(()),
             Resolve::Dropped => {
-                self.stats.unresolved_drops += 1;
+                self.dropped.unresolved_discards += 1;
                 Ok(())
             }
         }
@@ -383,11 +393,16 @@ impl<D: Device> Device for Ethernet<D> {
     fn handle_timeout(&mut self, now: Instant) {
         self.link.handle_timeout(now);
         let (again, dropped) = self.cache.handle_timeout(now);
-        self.stats.unresolved_drops += dropped as u64;
+        self.dropped.unresolved_discards += dropped as u64;
         for ip in again {
-            // A failed send is retried at the next timeout or given up.
-            let _ = self.solicit(ip);
+            self.solicit(ip);
         }
+    }
+
+    fn counters(&self) -> DeviceCounters {
+        let mut c = self.link.counters();
+        c.merge(&self.dropped);
+        c
     }
 }
 

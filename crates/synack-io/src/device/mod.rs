@@ -7,6 +7,7 @@
 
 mod arp;
 mod channel;
+mod counters;
 mod ethernet;
 mod ndp;
 mod neighbor;
@@ -15,6 +16,7 @@ mod tap;
 mod tun;
 
 pub use channel::ChannelDevice;
+pub use counters::DeviceCounters;
 pub use ethernet::{Ethernet, EthernetConfig, EthernetStats, MacAddr};
 pub use neighbor::NeighborConfig;
 pub use pcap::Pcap;
@@ -29,11 +31,13 @@ use std::time::Instant;
 pub trait Device: Send {
     /// Reads one packet into `buf` and returns its length, or `None` when
     /// nothing is waiting (would block). A packet longer than `buf` is
-    /// truncated.
+    /// truncated, unless `buf` has room for the largest packet the MTU
+    /// allows: then it cannot be one the link should carry, and a device
+    /// may drop it and count it in [`Device::counters`].
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>>;
 
-    /// Sends one packet. A full link may drop it silently, as a real one
-    /// would; TCP recovers.
+    /// Sends one packet. A full link may drop it, as a real one would (TCP
+    /// recovers), and counts it in [`Device::counters`].
     fn send(&mut self, packet: &[u8]) -> io::Result<()>;
 
     /// A descriptor that polls readable when [`Device::recv`] may return a
@@ -56,6 +60,12 @@ pub trait Device: Send {
     fn handle_timeout(&mut self, now: Instant) {
         let _ = now;
     }
+
+    /// What the device dropped so far, by reason. A device that never
+    /// drops anything keeps the default, all zeros.
+    fn counters(&self) -> DeviceCounters {
+        DeviceCounters::default()
+    }
 }
 
 impl<D: Device + ?Sized> Device for Box<D> {
@@ -76,6 +86,9 @@ impl<D: Device + ?Sized> Device for Box<D> {
     }
     fn handle_timeout(&mut self, now: Instant) {
         (**self).handle_timeout(now)
+    }
+    fn counters(&self) -> DeviceCounters {
+        (**self).counters()
     }
 }
 

@@ -32,9 +32,12 @@ pub(super) enum Ndp {
         target: Ipv6Addr,
         target_ll: Option<MacAddr>,
     },
-    /// Router solicitations and advertisements, redirects, and anything
-    /// that failed validation: consumed, no action.
-    Ignored,
+    /// Router solicitations and advertisements and redirects: a host that
+    /// does not route has no use for them. Consumed, no action.
+    Unused,
+    /// A solicitation or advertisement that failed RFC 4861's validity
+    /// checks (7.1.1, 7.1.2). Consumed, no action.
+    Invalid,
 }
 
 /// Classifies an IPv6 datagram: `None` if it is not neighbor discovery
@@ -49,20 +52,24 @@ pub(super) fn parse(datagram: &[u8]) -> Option<Ndp> {
     if !(ROUTER_SOLICIT..=REDIRECT).contains(&kind) {
         return None;
     }
+    // Messages we never act on are not worth validating.
+    if !(kind == NEIGHBOR_SOLICIT || kind == NEIGHBOR_ADVERT) {
+        return Some(Ndp::Unused);
+    }
     let (IpAddr::V6(src), IpAddr::V6(dst)) = (ip.src, ip.dst) else {
-        return Some(Ndp::Ignored);
+        return Some(Ndp::Invalid);
     };
     let sum = checksum::sum(
         b,
         checksum::pseudo_header(ip.src, ip.dst, PROTO_ICMPV6, b.len() as u32),
     );
     let valid = ip.ttl == ND_HOP_LIMIT && b.len() >= 24 && b[1] == 0 && checksum::fold(sum) == 0;
-    if !valid || !(kind == NEIGHBOR_SOLICIT || kind == NEIGHBOR_ADVERT) {
-        return Some(Ndp::Ignored);
+    if !valid {
+        return Some(Ndp::Invalid);
     }
     let target = Ipv6Addr::from(<[u8; 16]>::try_from(&b[8..24]).ok()?);
     if target.is_multicast() {
-        return Some(Ndp::Ignored);
+        return Some(Ndp::Invalid);
     }
     let Some(ll) = link_layer_option(
         &b[24..],
@@ -72,13 +79,13 @@ pub(super) fn parse(datagram: &[u8]) -> Option<Ndp> {
             OPT_TARGET_LL
         },
     ) else {
-        return Some(Ndp::Ignored);
+        return Some(Ndp::Invalid);
     };
     Some(if kind == NEIGHBOR_SOLICIT {
         // Duplicate address detection comes from :: to the solicited-node
         // group and must not carry a source address option (7.1.1).
         if src.is_unspecified() && (ll.is_some() || !dst.is_multicast()) {
-            return Some(Ndp::Ignored);
+            return Some(Ndp::Invalid);
         }
         Ndp::Solicit {
             src,
@@ -209,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn advert_parses_back_and_bad_hop_limit_is_ignored() {
+    fn advert_parses_back_and_bad_hop_limit_is_invalid() {
         let mut v = Vec::new();
         advert(a(2), MAC, a(1), true, &mut v);
         assert_eq!(
@@ -220,7 +227,17 @@ mod tests {
             })
         );
         v[7] = 64; // hop limit: it crossed a router
-        assert_eq!(parse(&v), Some(Ndp::Ignored));
+        assert_eq!(parse(&v), Some(Ndp::Invalid));
+    }
+
+    #[test]
+    fn router_messages_are_unused_not_invalid() {
+        // A router solicitation, as the kernel sends one on a new link: 8
+        // bytes, too short for the checks of a neighbor message.
+        let mut rs = [133u8, 0, 0, 0, 0, 0, 0, 0];
+        let mut v = Vec::new();
+        icmpv6(a(1), "ff02::2".parse().unwrap(), &mut rs, &mut v);
+        assert_eq!(parse(&v), Some(Ndp::Unused));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Capture of every packet a device carries, in and out, to a pcap file
 //! that tcpdump and Wireshark read.
 
-use super::Device;
+use super::{Device, DeviceCounters};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::RawFd;
@@ -107,6 +107,10 @@ impl<D: Device, W: Write + Send> Device for Pcap<D, W> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+
+    fn counters(&self) -> DeviceCounters {
+        self.inner.counters()
     }
 
     fn handle_timeout(&mut self, now: Instant) {

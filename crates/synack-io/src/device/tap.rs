@@ -1,9 +1,9 @@
 //! A Linux TAP device: the raw Ethernet link ([`TapLink`]) and the IP
 //! device built on it ([`Tap`]).
 
-use super::Device;
 use super::ethernet::{Ethernet, EthernetConfig};
 use super::tun::KernelLink;
+use super::{Device, DeviceCounters};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use tun_rs::Layer;
@@ -42,6 +42,10 @@ impl Device for TapLink {
 
     fn mtu(&self) -> usize {
         self.0.mtu
+    }
+
+    fn counters(&self) -> DeviceCounters {
+        self.0.counters.clone()
     }
 }
 

@@ -1,7 +1,7 @@
 //! A Linux TUN device: raw IP datagrams, no packet-information header
 //! (IFF_NO_PI), opened through the `tun-rs` crate.
 
-use super::{Device, nonblocking};
+use super::{Device, DeviceCounters, nonblocking};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use tun_rs::{DeviceBuilder, Layer, SyncDevice};
@@ -40,14 +40,36 @@ impl Device for Tun {
     fn mtu(&self) -> usize {
         self.0.mtu
     }
+
+    fn counters(&self) -> DeviceCounters {
+        self.0.counters.clone()
+    }
+}
+
+/// The two system calls a kernel link makes on its descriptor, apart so
+/// that tests can play the kernel.
+pub(super) trait LinkIo {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    fn write(&self, packet: &[u8]) -> io::Result<usize>;
+}
+
+impl LinkIo for SyncDevice {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.recv(buf)
+    }
+
+    fn write(&self, packet: &[u8]) -> io::Result<usize> {
+        self.send(packet)
+    }
 }
 
 /// A kernel TUN or TAP device opened through `tun-rs`: what TUN and TAP
 /// share (opening, non-blocking reads, dropping on a full queue).
-pub(super) struct KernelLink {
-    pub(super) dev: SyncDevice,
+pub(super) struct KernelLink<L = SyncDevice> {
+    pub(super) dev: L,
     pub(super) name: String,
     pub(super) mtu: usize,
+    pub(super) counters: DeviceCounters,
 }
 
 impl KernelLink {
@@ -70,19 +92,143 @@ impl KernelLink {
         dev.set_nonblocking(true)?;
         let name = dev.name().unwrap_or_else(|_| name.to_string());
         let mtu = usize::from(dev.mtu()?) + framing;
-        Ok(KernelLink { dev, name, mtu })
+        Ok(KernelLink {
+            dev,
+            name,
+            mtu,
+            counters: DeviceCounters::default(),
+        })
     }
+}
 
+impl<L: LinkIo> KernelLink<L> {
     pub(super) fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
-        nonblocking(|| self.dev.recv(buf))
+        loop {
+            let Some(n) = nonblocking(|| self.dev.read(buf))? else {
+                return Ok(None);
+            };
+            // The kernel cuts a frame longer than the buffer to the buffer's
+            // length. A buffer with room for anything the MTU allows is
+            // filled only by such a frame: drop it here rather than hand a
+            // truncated datagram up.
+            if n == buf.len() && n > self.mtu {
+                self.counters.rx_length_errors += 1;
+                continue;
+            }
+            return Ok(Some(n));
+        }
     }
 
     pub(super) fn send(&mut self, packet: &[u8]) -> io::Result<()> {
-        match self.dev.send(packet) {
-            Ok(_) => Ok(()),
-            // The kernel's queue is full: drop, as a busy link would.
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
-            Err(e) => Err(e),
+        loop {
+            match self.dev.write(packet) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The kernel's queue is full: drop, as a busy link would.
+                Err(e) if queue_full(&e) => {
+                    self.counters.tx_dropped += 1;
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
         }
+    }
+}
+
+/// EAGAIN: a non-blocking device's queue is full. ENOBUFS: the same, as
+/// some drivers and queueing disciplines say it.
+fn queue_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock || e.raw_os_error() == Some(libc::ENOBUFS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    /// The kernel's side of a descriptor, scripted: each read takes the
+    /// next packet (cut to the buffer, as the kernel does), each write the
+    /// next result.
+    #[derive(Default)]
+    struct Scripted {
+        packets: RefCell<VecDeque<Vec<u8>>>,
+        writes: RefCell<VecDeque<io::Result<usize>>>,
+    }
+
+    impl LinkIo for Scripted {
+        fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(p) = self.packets.borrow_mut().pop_front() else {
+                return Err(io::ErrorKind::WouldBlock.into());
+            };
+            let n = p.len().min(buf.len());
+            buf[..n].copy_from_slice(&p[..n]);
+            Ok(n)
+        }
+
+        fn write(&self, packet: &[u8]) -> io::Result<usize> {
+            self.writes
+                .borrow_mut()
+                .pop_front()
+                .unwrap_or(Ok(packet.len()))
+        }
+    }
+
+    fn link(mtu: usize) -> KernelLink<Scripted> {
+        KernelLink {
+            dev: Scripted::default(),
+            name: "test0".into(),
+            mtu,
+            counters: DeviceCounters::default(),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_other_errors_go_to_the_caller() {
+        let mut l = link(1500);
+        let os = io::Error::from_raw_os_error;
+        l.dev.writes.borrow_mut().extend([
+            Err(os(libc::EAGAIN)),
+            Err(os(libc::ENOBUFS)),
+            Err(os(libc::EINTR)),
+            Ok(20),
+            Err(os(libc::EIO)),
+        ]);
+        l.send(&[0x45; 20]).unwrap();
+        l.send(&[0x45; 20]).unwrap();
+        assert_eq!(l.counters.tx_dropped, 2);
+        // Interrupted, then written: retried, not dropped.
+        l.send(&[0x45; 20]).unwrap();
+        assert_eq!(l.counters.tx_dropped, 2);
+        // Not a full queue: the caller hears of it (the stack counts it as
+        // TxErrors).
+        assert_eq!(
+            l.send(&[0x45; 20]).unwrap_err().raw_os_error(),
+            Some(libc::EIO)
+        );
+        assert_eq!(l.counters.tx_dropped, 2);
+    }
+
+    #[test]
+    fn a_frame_longer_than_the_mtu_is_dropped_not_truncated() {
+        let mut l = link(1500);
+        l.dev
+            .packets
+            .borrow_mut()
+            .extend([vec![1; 3000], vec![2; 1500], vec![3; 40]]);
+        let mut buf = [0u8; 2048];
+        // The 3000-byte frame filled the buffer: dropped; the next one is
+        // read in the same call.
+        assert_eq!(l.recv(&mut buf).unwrap(), Some(1500));
+        assert_eq!(buf[0], 2);
+        assert_eq!(l.counters.rx_length_errors, 1);
+        assert_eq!(l.recv(&mut buf).unwrap(), Some(40));
+        assert_eq!(l.recv(&mut buf).unwrap(), None);
+        // A buffer no larger than the MTU cannot tell: the packet is passed
+        // on cut to the buffer, as the trait says.
+        l.dev.packets.borrow_mut().push_back(vec![4; 3000]);
+        let mut small = [0u8; 1000];
+        assert_eq!(l.recv(&mut small).unwrap(), Some(1000));
+        assert_eq!(l.counters.rx_length_errors, 1);
     }
 }

@@ -1,5 +1,6 @@
 //! What the event loop counts about the device, beside the engine's own
-//! TCP counters.
+//! TCP counters. What the device drops itself, it counts itself
+//! ([`DeviceCounters`](crate::device::DeviceCounters)).
 
 /// Device and ICMP counters of one stack.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -8,7 +9,8 @@ pub struct IoCounters {
     pub rx_packets: u64,
     /// Bytes read from the device.
     pub rx_bytes: u64,
-    /// Datagrams written to the device.
+    /// Datagrams handed to the device without an error (some of which it
+    /// may have dropped on a full queue: `TxDropped` of its counters).
     pub tx_packets: u64,
     /// Bytes written to the device.
     pub tx_bytes: u64,

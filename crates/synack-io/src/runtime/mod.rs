@@ -10,7 +10,7 @@ mod shared;
 
 pub use counters::IoCounters;
 
-use crate::device::Device;
+use crate::device::{Device, DeviceCounters};
 use clock::Clock;
 use shared::{Inner, Shared};
 use std::io;
@@ -159,9 +159,15 @@ impl Stack {
         self.shared.lock().ep.counters().clone()
     }
 
-    /// Device and ICMP counters.
+    /// Device and ICMP counters, as the event loop sees them.
     pub fn io_counters(&self) -> IoCounters {
         self.shared.lock().io.clone()
+    }
+
+    /// What the device itself dropped: a full queue, frames not for us,
+    /// unresolved next hops (see [`DeviceCounters`]).
+    pub fn device_counters(&self) -> DeviceCounters {
+        self.shared.lock().dev.counters()
     }
 
     /// Snapshots of every live connection (not compact TIME-WAIT entries).

@@ -12,6 +12,7 @@ use crate::state::State;
 use crate::tcb::{Flags, Tcb};
 use crate::time::Instant;
 use crate::tuple::FourTuple;
+use core::time::Duration;
 use std::net::SocketAddr;
 
 impl Endpoint {
@@ -62,8 +63,7 @@ impl Endpoint {
             .collect();
         for id in children {
             if let Some((tcb, mut ctx)) = self.split(id, self.now) {
-                tcb.listener = None;
-                tcb.abort(&mut ctx);
+                tcb.orphaned(&mut ctx);
             }
             self.remove_tcb(id);
         }
@@ -72,22 +72,20 @@ impl Endpoint {
 
     /// Takes the next established connection from a listener's accept
     /// queue.
+    #[must_use = "a connection taken from the accept queue and not kept is never closed"]
     pub fn accept(&mut self, l: ListenerId) -> Option<ConnId> {
         let id = self.listener_mut(l)?.accept_queue.pop_front()?;
         let now = self.now;
-        let (tcb, ctx) = self.split(id, now)?;
-        tcb.listener = None;
-        tcb.flags.set(Flags::VISIBLE);
-        if !tcb.rcv_buf.is_empty() || tcb.flags.has(Flags::FIN_RECEIVED) {
-            tcb.flags.set(Flags::READ_NOTIFIED);
-            ctx.events.push_back(Event::Readable { conn: id });
-        }
+        let (tcb, mut ctx) = self.split(id, now)?;
+        tcb.accepted(&mut ctx);
         Some(id)
     }
 
     /// Active OPEN from `local` to `remote` (RFC 9293 3.10.1). A zero local
-    /// port picks an ephemeral one (RFC 6056); the local address must be
-    /// given (MUST-44: chosen before the first SYN).
+    /// port picks an ephemeral one (RFC 6056). An unspecified local address
+    /// takes the first of `Config::local_addrs` in the remote's family,
+    /// before the first SYN (MUST-44); none of that family is
+    /// `AddrNotAvailable`.
     pub fn connect(
         &mut self,
         now: Instant,
@@ -95,6 +93,17 @@ impl Endpoint {
         remote: SocketAddr,
     ) -> Result<ConnId, Error> {
         self.now = self.now.max(now);
+        let local = if local.ip().is_unspecified() && local.is_ipv4() == remote.is_ipv4() {
+            let ip = self
+                .cfg
+                .local_addrs
+                .iter()
+                .find(|a| a.is_ipv4() == remote.is_ipv4() && unicast(**a))
+                .ok_or(Error::AddrNotAvailable)?;
+            SocketAddr::new(*ip, local.port())
+        } else {
+            local
+        };
         // MUST-46: no OPEN to a broadcast or multicast address.
         if !unicast(remote.ip())
             || !unicast(local.ip())
@@ -147,50 +156,15 @@ impl Endpoint {
     /// how much. `WouldBlock` when the buffer is full (a `Writable` event
     /// follows), `BrokenPipe` after `shutdown`.
     pub fn send(&mut self, c: ConnId, data: &[u8]) -> Result<usize, Error> {
-        self.call(c, |tcb, ctx| {
-            if tcb.flags.has(Flags::FIN_QUEUED) || !tcb.state.can_send() {
-                return Err(Error::BrokenPipe);
-            }
-            if data.is_empty() {
-                return Ok(0);
-            }
-            let n = tcb.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
-            if n == 0 {
-                tcb.flags.set(Flags::WRITE_BLOCKED);
-                return Err(Error::WouldBlock);
-            }
-            if tcb.needs_persist() && tcb.timer == Instant::NEVER {
-                tcb.timer = ctx.now + tcb.rto(ctx.cfg);
-            }
-            Ok(n)
-        })
-        .unwrap_or(Err(Error::NotConnected))
+        self.call(c, |tcb, ctx| tcb.send(ctx, data))
+            .unwrap_or(Err(Error::NotConnected))
     }
 
     /// RECEIVE: copies out buffered data. `Ok(0)` is the end of the stream
     /// (the peer's FIN); `WouldBlock` when nothing is buffered yet.
     pub fn recv(&mut self, c: ConnId, out: &mut [u8]) -> Result<usize, Error> {
-        self.call(c, |tcb, ctx| {
-            if tcb.rcv_buf.is_empty() {
-                tcb.flags.clear(Flags::READ_NOTIFIED);
-                if tcb.flags.has(Flags::FIN_RECEIVED) || out.is_empty() {
-                    return Ok(0);
-                }
-                return Err(Error::WouldBlock);
-            }
-            let n = tcb.rcv_buf.read(out);
-            if tcb.rcv_buf.is_empty() {
-                tcb.flags.clear(Flags::READ_NOTIFIED);
-            }
-            // After the peer's FIN no more data can come: a window update
-            // would only reach a peer that may have forgotten the
-            // connection and answer it with a RST.
-            if !tcb.flags.has(Flags::FIN_RECEIVED) && tcb.window_update_due(ctx) {
-                tcb.flags.set(Flags::ACK_NOW);
-            }
-            Ok(n)
-        })
-        .unwrap_or(Err(Error::NotConnected))
+        self.call(c, |tcb, ctx| tcb.receive(ctx, out))
+            .unwrap_or(Err(Error::NotConnected))
     }
 
     /// CLOSE of the sending half (RFC 9293 3.10.4): a FIN follows the queued
@@ -204,15 +178,7 @@ impl Endpoint {
     /// received data is still unread, or more arrives, the peer gets a RST
     /// instead, so it knows data was lost (RFC 9293 SHLD-3, SM-11).
     pub fn close(&mut self, c: ConnId) -> Result<(), Error> {
-        self.call(c, |tcb, ctx| {
-            if tcb.rcv_buf.is_empty() {
-                tcb.flags.set(Flags::APP_CLOSED);
-                tcb.shutdown(ctx);
-            } else {
-                tcb.abort(ctx);
-            }
-        })
-        .ok_or(Error::NotConnected)
+        self.call(c, Tcb::close_call).ok_or(Error::NotConnected)
     }
 
     /// ABORT (RFC 9293 3.10.5): RST where the peer knows the connection,
@@ -223,14 +189,8 @@ impl Endpoint {
 
     /// Turns the Nagle algorithm off (`true`) or on (RFC 9293 MUST-17).
     pub fn set_nodelay(&mut self, c: ConnId, nodelay: bool) -> Result<(), Error> {
-        self.call(c, |tcb, _| {
-            if nodelay {
-                tcb.flags.set(Flags::NODELAY);
-            } else {
-                tcb.flags.clear(Flags::NODELAY);
-            }
-        })
-        .ok_or(Error::NotConnected)
+        self.call(c, |tcb, _| tcb.set_nodelay(nodelay))
+            .ok_or(Error::NotConnected)
     }
 
     /// Sets the connection's user timeout (R2 as a time, RFC 9293 MUST-21):
@@ -240,11 +200,19 @@ impl Endpoint {
         c: ConnId,
         timeout: Option<core::time::Duration>,
     ) -> Result<(), Error> {
-        let (tcb, _) = self.split(c, self.now).ok_or(Error::NotConnected)?;
-        tcb.user_timeout_ms = timeout.map_or(u32::MAX, |d| {
-            d.as_millis().min(u128::from(u32::MAX - 1)) as u32
-        });
-        Ok(())
+        self.call(c, |tcb, _| tcb.set_user_timeout(timeout))
+            .ok_or(Error::NotConnected)
+    }
+
+    /// Chooses the connection's congestion-control algorithm (like Linux's
+    /// `TCP_CONGESTION`); new connections take `Config::congestion_control`.
+    pub fn set_congestion_control(
+        &mut self,
+        c: ConnId,
+        alg: &crate::cc::Algorithm,
+    ) -> Result<(), Error> {
+        self.call(c, |tcb, ctx| tcb.set_congestion_control(ctx, alg))
+            .ok_or(Error::NotConnected)
     }
 
     /// An ICMP error that quotes one of our segments, as parsed by the
@@ -261,6 +229,7 @@ impl Endpoint {
     }
 
     /// STATUS: a snapshot of the connection.
+    #[must_use]
     pub fn info(&self, c: ConnId) -> Option<ConnInfo> {
         self.tcb(c).map(|t| self.snapshot(t))
     }
@@ -303,8 +272,8 @@ impl Endpoint {
             srtt: t.rtt.srtt(),
             rttvar: t.rtt.rttvar(),
             rto: t.rto(&self.cfg),
-            cwnd: t.cc.cwnd,
-            ssthresh: t.cc.ssthresh,
+            cwnd: t.send_cwnd(),
+            ssthresh: t.cc.ssthresh(),
             mss: t.snd_mss,
             retransmits: t.retransmits_total,
             send_queue: t.snd_buf.len(),
@@ -315,7 +284,25 @@ impl Endpoint {
                 .then_some((t.snd_shift, t.rcv_shift)),
             timestamps: t.flags.has(Flags::TS_OK),
             sack: t.flags.has(Flags::SACK_OK),
-            timer: (t.timer != Instant::NEVER).then_some(t.timer),
+            timer: t.timers.next(),
+            recovery: t.recovery_state(),
+            congestion_control: t.cc.name(),
+            min_rtt: (t.min_rtt_us > 0).then(|| Duration::from_micros(u64::from(t.min_rtt_us))),
+            delivery_rate: t.loss.as_ref().map_or(0, |l| l.delivery_rate),
+            pacing_rate: t.cc.pacing_rate(),
+            in_flight: t.in_flight(),
+            sacked: t.loss.as_ref().map_or(0, |l| l.board.sacked_segs),
+            lost: t.loss.as_ref().map_or(0, |l| {
+                l.board.iter().filter(|s| s.has(crate::tcb::LOST)).count() as u32
+            }),
+            retrans_in_flight: t.loss.as_ref().map_or(0, |l| {
+                l.board
+                    .iter()
+                    .filter(|s| s.has(crate::tcb::RETRANS))
+                    .count() as u32
+            }),
+            reordering_seen: t.reo.seen,
+            reorder_window_mult: t.reo.mult,
         }
     }
 }

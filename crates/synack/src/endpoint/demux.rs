@@ -7,9 +7,11 @@ use crate::control::ControlSegment;
 use crate::cookie::{CookieOptions, SynCookies};
 use crate::counters::DropReason;
 use crate::event::{ConnId, Event, ListenerId, OpenKind, Sockets, StateChange};
+use crate::isn::ts_clock;
 use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
+use crate::timewait::{TimeWaitEntry, TwAction};
 use crate::tuple::{FourTuple, Key};
 use core::time::Duration;
 use std::net::IpAddr;
@@ -100,8 +102,8 @@ impl Endpoint {
             local_port: seg.dst_port,
             remote_port: seg.src_port,
         };
-        if self.time_wait.contains(&tuple) {
-            self.segment_for_time_wait(now, tuple, seg);
+        if let Some(&e) = self.time_wait.get(&tuple) {
+            self.segment_for_time_wait(now, tuple, e, seg);
             return;
         }
         // RFC 9293 MUST-57, MUST-63: nothing to or from broadcast,
@@ -199,7 +201,14 @@ impl Endpoint {
             self.counters.drop(DropReason::ListenUnexpected);
             return;
         }
+        if f.fin() {
+            // A connection cannot open and close in one segment; such a
+            // SYN is a scan or an attack (Linux drops it too).
+            self.counters.drop(DropReason::SynFin);
+            return;
+        }
         let Some(li) = self.listener(l) else {
+            self.counters.drop(DropReason::NoListener);
             return;
         };
         if li.accept_queue_full() {
@@ -207,7 +216,8 @@ impl Endpoint {
             return;
         }
         let mode = self.cfg.syn_cookies;
-        let queue_full = li.syn_queue_full() || self.tuples.len() >= self.cfg.max_connections;
+        let table_full = self.tuples.len() >= self.cfg.max_connections;
+        let queue_full = li.syn_queue_full() || table_full;
         if mode == SynCookieMode::Always || (queue_full && mode == SynCookieMode::WhenQueueFull) {
             if let Some(li) = self.listener_mut(l) {
                 li.last_overflow = Some(now);
@@ -216,7 +226,11 @@ impl Endpoint {
             return;
         }
         if queue_full {
-            self.counters.drop(DropReason::SynQueueFull);
+            self.counters.drop(if table_full {
+                DropReason::ConnectionLimit
+            } else {
+                DropReason::SynQueueFull
+            });
             return;
         }
         let (mut iss, ts_offset) = self
@@ -236,9 +250,7 @@ impl Endpoint {
         if !seg.payload.is_empty()
             && let Some((tcb, mut ctx)) = self.split(id, now)
         {
-            let seq = SeqNum(seg.seq).add(1);
-            tcb.rcv_adv = tcb.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
-            tcb.process_text(&mut ctx, seq, seg.payload, false);
+            tcb.syn_data(&mut ctx, seg.payload);
             self.arm(id);
         }
     }
@@ -282,7 +294,7 @@ impl Endpoint {
                 _ => None,
             };
             let sack = cfg.sack && seg.options.sack_permitted;
-            let clock = (now.millis() as u32).wrapping_add(self.ts_offset(&tuple));
+            let clock = ts_clock(now, self.ts_offset(&tuple));
             let tsval = SynCookies::encode_ts(
                 clock,
                 CookieOptions {
@@ -341,6 +353,13 @@ impl Endpoint {
             self.counters.drop(DropReason::AcceptQueueFull);
             return true;
         }
+        // A valid cookie still makes a TCB, and the table is bounded like
+        // every other path into it: the client's ACK is dropped (it will
+        // send again, or data, which is answered then).
+        if self.tuples.len() >= self.cfg.max_connections {
+            self.counters.drop(DropReason::ConnectionLimit);
+            return true;
+        }
         let ts = seg.options.timestamps;
         let opts = ts.and_then(|t| SynCookies::decode_ts(t.tsecr));
         let syn_opts = TcpOptions {
@@ -358,11 +377,7 @@ impl Endpoint {
         let ts_offset = self.ts_offset(&tuple);
         let id = self.insert_tcb(tuple, cookie, ts_offset, OpenKind::Cookie, |t, cfg| {
             t.open_passive(cfg, l, client_isn, seg.window, &syn_opts, now);
-            // The SYN-ACK went out statelessly: SND.NXT is past it and the
-            // window we offered there is what the peer may fill.
-            t.snd_nxt = cookie.add(1);
-            t.snd_max = t.snd_nxt;
-            t.rcv_adv = t.rcv_nxt.add(cfg.recv_buffer.min(65535) as u32);
+            t.syn_ack_sent_statelessly(cfg);
         });
         self.child_created(l, id, tuple);
         // Now an ordinary SYN-RECEIVED child receives the ACK.
@@ -370,17 +385,17 @@ impl Endpoint {
         true
     }
 
-    /// A segment for a compact TIME-WAIT entry (RFC 9293 3.10.7.4 in
-    /// TIME-WAIT; RFC 6191 for a new SYN; SM-05, SM-06).
-    fn segment_for_time_wait(&mut self, now: Instant, tuple: FourTuple, seg: &TcpSegment<'_>) {
-        let Some(&mut e) = self.time_wait.get_mut(&tuple) else {
-            return;
-        };
-        let f = seg.flags;
-        let seq = SeqNum(seg.seq);
-        let rcv_nxt = SeqNum(e.rcv_nxt);
-        if f.rst() {
-            if seq == rcv_nxt {
+    /// A segment for a TIME-WAIT entry: [`TimeWaitEntry::on_segment`]
+    /// decides, this carries it out.
+    fn segment_for_time_wait(
+        &mut self,
+        now: Instant,
+        tuple: FourTuple,
+        e: TimeWaitEntry,
+        seg: &TcpSegment<'_>,
+    ) {
+        let (restart, dropped) = match e.on_segment(seg) {
+            TwAction::Close => {
                 self.time_wait.remove(&tuple);
                 if self.cfg.trace_states {
                     self.events
@@ -391,56 +406,40 @@ impl Endpoint {
                 }
                 return;
             }
-            // RFC 9293 3.10.7.4 step 2 (RFC 5961 3.2) holds in TIME-WAIT
-            // too: in the window but not exact ⇒ challenge ACK (below);
-            // outside ⇒ silence (SA-04).
-            let wnd = u32::from(e.window) << e.rcv_shift;
-            if !seq.in_range(rcv_nxt, rcv_nxt.add(wnd)) {
-                self.counters.drop(DropReason::RstIgnored);
-                return;
-            }
-            self.counters.drop(DropReason::RstNotExact);
-        } else if f.syn() && !f.ack() {
-            let newer = match (e.ts_ok, seg.options.timestamps) {
-                (true, Some(ts)) => {
-                    let d = ts.tsval.wrapping_sub(e.ts_recent) as i32;
-                    d > 0 || (d == 0 && seq.gt(rcv_nxt))
+            TwAction::Reopen { iss_floor } => match self.find_listener(&tuple) {
+                Some(l) => {
+                    self.time_wait.remove(&tuple);
+                    self.segment_for_listener(now, l, tuple, seg, Some(iss_floor));
+                    return;
                 }
-                (false, Some(_)) => true,
-                (_, None) => seq.gt(rcv_nxt),
-            };
-            if newer && let Some(l) = self.find_listener(&tuple) {
-                let floor = SeqNum(e.snd_nxt).add(65536);
-                self.time_wait.remove(&tuple);
-                self.segment_for_listener(now, l, tuple, seg, Some(floor));
+                None => (false, None),
+            },
+            TwAction::Drop(reason) => {
+                self.counters.drop(reason);
                 return;
             }
+            TwAction::Ack { restart, dropped } => (restart, dropped),
+        };
+        if let Some(reason) = dropped {
+            self.counters.drop(reason);
         }
-        let fin_seq = seq.add(seg.payload.len() as u32);
-        if f.fin() && !f.rst() && fin_seq.add(1) == rcv_nxt {
-            // The peer's FIN again (and only that FIN, not a blind one):
-            // ACK it and restart 2 x MSL.
+        if restart {
             let expires_ms = (now + 2 * self.cfg.msl).millis() as u32;
             if let Some(entry) = self.time_wait.get_mut(&tuple) {
                 entry.expires_ms = expires_ms;
             }
         }
-        let needs_ack = f.syn() || f.fin() || !seg.payload.is_empty() || seq != rcv_nxt;
-        if !needs_ack {
-            self.counters.drop(DropReason::TimeWait);
-            return;
-        }
         let mut options = TcpOptions::default();
         if e.ts_ok {
             options.timestamps = Some(Timestamps {
-                tsval: (now.millis() as u32).wrapping_add(self.ts_offset(&tuple)),
+                tsval: ts_clock(now, self.ts_offset(&tuple)),
                 tsecr: e.ts_recent,
             });
         }
         let ack = ControlSegment {
             tuple,
             seq: SeqNum(e.snd_nxt),
-            ack: Some(rcv_nxt),
+            ack: Some(SeqNum(e.rcv_nxt)),
             flags: TcpFlags::ACK,
         };
         self.control

@@ -25,7 +25,7 @@ use crate::listener::{ListenAddrs, Listener};
 use crate::ports::PortAllocator;
 use crate::secret::Secret;
 use crate::seq::SeqNum;
-use crate::tcb::{BufferPool, Ctx, Flags, Tcb};
+use crate::tcb::{BufferPool, Ctx, Flags, LossPool, Tcb};
 use crate::time::Instant;
 use crate::timewait::TimeWaitTable;
 use crate::tuple::FourTuple;
@@ -57,6 +57,8 @@ pub struct Endpoint {
     timers: TimerHeap,
     /// Buffer storage recycled between connections.
     pool: BufferPool,
+    /// Loss-recovery state recycled between connections.
+    loss_pool: LossPool,
     counters: Counters,
     now: Instant,
     ip_id: u16,
@@ -83,6 +85,7 @@ impl Endpoint {
             tx_queue: VecDeque::new(),
             timers: TimerHeap::default(),
             pool: BufferPool::default(),
+            loss_pool: LossPool::default(),
             counters: Counters::default(),
             now,
             ip_id: 0,
@@ -101,6 +104,7 @@ impl Endpoint {
     }
 
     /// The next event for the application.
+    #[must_use = "an event not looked at is lost"]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
@@ -135,6 +139,8 @@ impl Endpoint {
             + self.tuples.heap_bytes()
             + self.time_wait.heap_bytes()
             + self.pool.heap_bytes()
+            + self.loss_pool.heap_bytes()
+            + self.timers.heap_bytes()
     }
 
     /// The 4-tuple's timestamp offset (see `IsnGenerator`).
@@ -155,6 +161,7 @@ impl Endpoint {
             counters,
             control,
             pool,
+            loss_pool,
             ..
         } = self;
         let tcb = conns.get_mut(id)?;
@@ -167,6 +174,7 @@ impl Endpoint {
                 counters,
                 control,
                 pool,
+                loss_pool,
             },
         ))
     }
@@ -194,6 +202,7 @@ impl Endpoint {
             counters,
             control,
             pool,
+            loss_pool,
             tx_queue,
             timers,
             listeners,
@@ -208,6 +217,7 @@ impl Endpoint {
             counters,
             control,
             pool,
+            loss_pool,
         };
         let r = f(tcb, &mut ctx, listeners);
         if !tcb.flags.has(Flags::QUEUED_TX) {
@@ -255,7 +265,7 @@ impl Endpoint {
         let Some(tcb) = self.conns.get_mut(id) else {
             return;
         };
-        tcb.free_buffers(&mut self.pool);
+        tcb.free_buffers(&mut self.pool, &mut self.loss_pool);
         let tuple = tcb.tuple;
         self.unmap(&tuple, id);
         self.conns.remove(id);

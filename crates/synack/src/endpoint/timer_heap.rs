@@ -22,6 +22,12 @@ use crate::event::ConnId;
 use crate::tcb::Tcb;
 use crate::time::Instant;
 
+/// Entries an emptied bucket keeps room for. A burst of connections fills
+/// buckets with hundreds of thousands of entries; once it has passed, their
+/// storage goes back (a steady load stays far below this, so no allocation
+/// is repeated per connection).
+const RETAINED: usize = 1024;
+
 /// Bucket 0 holds deadlines equal to `last`; bucket `i` (1..=64) those
 /// whose highest bit differing from `last` is bit `i - 1`.
 const BUCKETS: usize = 65;
@@ -69,12 +75,26 @@ impl TimerHeap {
     /// entry. Later moves need none: the old entry fires, finds nothing
     /// due, and re-arms.
     pub(super) fn arm(&mut self, id: ConnId, tcb: &mut Tcb) {
-        let timer = tcb.timer;
+        let timer = tcb.timers.earliest();
         if timer < tcb.armed {
             // `armed` records the entry as filed, so that the handler
             // recognises it when it comes out.
             tcb.armed = self.push(timer, id);
         }
+    }
+
+    /// Heap bytes held by the buckets.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.buckets
+            .iter()
+            .map(|b| b.capacity() * size_of::<(u64, ConnId)>())
+            .sum()
+    }
+
+    /// Entries held (stale ones included).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.buckets.iter().map(Vec::len).sum()
     }
 
     /// The earliest deadline, if any entry is left.
@@ -110,13 +130,15 @@ impl TimerHeap {
                 self.mins[to] = self.mins[to].min(d);
                 self.nonempty |= 1 << to;
             }
-            // Keep the storage for the bucket's next entries.
+            // Keep the storage for the bucket's next entries, within bounds.
+            moving.shrink_to(RETAINED);
             self.buckets[b] = moving;
         }
         let (d, id) = self.buckets[0].pop()?;
         if self.buckets[0].is_empty() {
             self.mins[0] = u64::MAX;
             self.nonempty &= !1;
+            self.buckets[0].shrink_to(RETAINED);
         }
         Some((Instant::from_micros(d), id))
     }
@@ -171,6 +193,28 @@ mod tests {
         }
         assert!(pending.is_empty());
         assert_eq!(h.next_deadline(), None);
+    }
+
+    /// A burst's storage goes back once it has passed: emptied buckets keep
+    /// room for at most `RETAINED` entries.
+    #[test]
+    fn a_burst_leaves_bounded_storage() {
+        let mut h = TimerHeap::default();
+        for i in 0..200_000u64 {
+            h.push(
+                Instant::from_micros(1_000 + i * 7 % 5_000_000),
+                id(i as u32),
+            );
+        }
+        assert_eq!(h.len(), 200_000);
+        assert!(h.heap_bytes() >= 200_000 * 16);
+        while h.pop_due(Instant::NEVER).is_some() {}
+        assert_eq!(h.len(), 0);
+        assert!(
+            h.heap_bytes() <= BUCKETS * RETAINED * 16,
+            "{}",
+            h.heap_bytes()
+        );
     }
 
     /// A deadline already in the past comes out at once.

@@ -7,13 +7,14 @@ use super::timer_heap::TimerHeap;
 use crate::control::ControlSegment;
 use crate::event::{CloseReason, ConnId, Event, Sockets};
 use crate::state::State;
-use crate::tcb::{Flags, Tcb};
+use crate::tcb::{Flags, Tcb, Timer};
 use crate::time::Instant;
 use crate::timewait::TimeWaitEntry;
 use synack_wire::{TcpFlags, TcpOptions, Timestamps};
 
 impl Endpoint {
     /// When [`Endpoint::handle_timeout`] should next be called.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let heap = self.timers.next_deadline();
         let now_ms = self.now.millis();
@@ -40,7 +41,7 @@ impl Endpoint {
             let prev = tcb.state;
             // A stale entry (the timer moved later) only re-arms; waking the
             // connection for output would be wasted work.
-            let due = tcb.timer <= now;
+            let due = tcb.timers.earliest() <= now;
             tcb.on_timeout(&mut ctx);
             if due {
                 self.schedule(id);
@@ -97,7 +98,7 @@ impl Endpoint {
         };
         let state = tcb.state;
         let listener = tcb.listener;
-        let compact = tcb.can_compact_time_wait();
+        let time_wait = state == State::TimeWait;
         let unread = !tcb.rcv_buf.is_empty() && tcb.flags.has(Flags::VISIBLE);
         if prev == State::SynReceived
             && state != State::SynReceived
@@ -130,30 +131,36 @@ impl Endpoint {
             }
             return;
         }
-        if compact {
-            self.compact_time_wait(id);
+        if time_wait {
+            self.compact_time_wait(id, unread);
             return;
         }
         self.arm(id);
     }
 
-    /// Replaces a TIME-WAIT TCB by a compact entry, sending the ACK it still
-    /// owed.
-    fn compact_time_wait(&mut self, id: ConnId) {
+    /// Replaces a TCB that reached TIME-WAIT by a compact entry, sending the
+    /// ACK it still owed: from now on the entry answers for the 4-tuple.
+    /// Data the application has not read yet keeps the TCB, unreachable
+    /// from the network, until it has (as a closed connection's does).
+    fn compact_time_wait(&mut self, id: ConnId, unread: bool) {
         // Read in place, then free the slot: moving the TCB out would copy
         // all of it.
         let Some(tcb) = self.conns.get(id) else {
             return;
         };
-        let window = (tcb.rcv_wnd() >> tcb.rcv_shift).min(65535) as u16;
+        let window = tcb.window_field();
         let ts_ok = tcb.flags.has(Flags::TS_OK);
         let tuple = tcb.tuple;
         let visible = tcb.flags.has(Flags::VISIBLE);
         let entry = TimeWaitEntry {
-            snd_nxt: tcb.snd_max.0,
+            snd_nxt: tcb.snd_nxt.0,
             rcv_nxt: tcb.rcv_nxt.0,
             ts_recent: tcb.ts_recent,
-            expires_ms: tcb.timer.millis() as u32,
+            expires_ms: tcb
+                .timers
+                .get(Timer::TimeWait)
+                .unwrap_or(self.now + 2 * self.cfg.msl)
+                .millis() as u32,
             window,
             rcv_shift: tcb.rcv_shift,
             ts_ok,
@@ -168,15 +175,24 @@ impl Endpoint {
             }
             let seg = ControlSegment {
                 tuple,
-                seq: tcb.snd_max,
+                seq: tcb.snd_nxt,
                 ack: Some(tcb.rcv_nxt),
                 flags: TcpFlags::ACK,
             };
             self.control
                 .push_full(seg, window, options, &mut self.counters);
         }
-        self.remove_tcb(id);
-        self.time_wait.insert(&tuple, entry);
+        if unread {
+            self.unmap(&tuple, id);
+            if let Some(tcb) = self.conns.get_mut(id) {
+                tcb.handed_to_time_wait();
+            }
+        } else {
+            self.remove_tcb(id);
+        }
+        if self.time_wait.insert(&tuple, entry) {
+            self.counters.time_wait_overflow += 1;
+        }
         if visible {
             self.events.push_back(Event::Closed {
                 conn: id,

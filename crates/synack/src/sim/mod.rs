@@ -4,9 +4,10 @@
 //! under one or more IP addresses. The network collects the datagrams they
 //! send, routes each by destination address through the one-way link
 //! between sender and receiver, applies that link's impairments
-//! ([`LinkConfig`]: delay, jitter, bandwidth, loss, duplication,
-//! reordering, corruption, MTU), and hands survivors to the receiver on a
-//! virtual clock. Nodes' timers fire on the same clock.
+//! ([`LinkConfig`]: delay, jitter, bandwidth with a drop-tail queue in
+//! packets or bytes, random and burst loss, duplication, reordering,
+//! corruption, MTU), and hands survivors to the receiver on a virtual
+//! clock. Nodes' timers fire on the same clock.
 //!
 //! Everything is deterministic: every random choice comes from one
 //! [`SimRng`] seeded by the network's seed, simultaneous events are ordered
@@ -14,9 +15,11 @@
 //! So a seed plus the nodes' behaviour reproduces a run byte for byte, which
 //! is what makes a failing randomized test debuggable.
 //!
-//! Runs can be watched through a tracer callback (every packet with its
-//! fate, for ladder diagrams) or captured to a classic pcap file
-//! ([`PcapWriter`]) for Wireshark.
+//! Runs can be watched through counters (whole-network [`NetStats`], and
+//! per link direction [`LinkStats`], which also count the TCP data
+//! segments dropped), a tracer callback (every packet with its fate, for
+//! ladder diagrams) or captured to a classic pcap file ([`PcapWriter`]) for
+//! Wireshark.
 
 mod link;
 mod network;
@@ -30,11 +33,11 @@ mod testnode;
 #[cfg(test)]
 mod tests;
 
-pub use link::LinkConfig;
+pub use link::{GilbertElliott, LinkConfig};
 pub use network::{DEFAULT_TRANSMIT_LIMIT, Network, SimError};
 pub use pcap::{LINKTYPE_RAW, PCAP_MAGIC, PCAP_SNAPLEN, PcapWriter};
 pub use rng::SimRng;
-pub use trace::{Fate, NetStats, NodeId, TraceEvent};
+pub use trace::{Fate, FateCounts, LinkStats, NetStats, NodeId, TraceEvent};
 
 use crate::time::Instant;
 

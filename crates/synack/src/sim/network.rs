@@ -11,7 +11,7 @@ use super::link::{LinkConfig, LinkQueue};
 use super::pcap::PcapWriter;
 use super::rng::SimRng;
 use super::route;
-use super::trace::{Fate, NetStats, NodeId, TraceEvent};
+use super::trace::{Fate, LinkStats, NetStats, NodeId, TraceEvent};
 use crate::time::Instant;
 use core::fmt;
 use core::ops::{Index, IndexMut};
@@ -35,6 +35,15 @@ struct Slot<N> {
     /// The instant `handle_timeout` was last called, cleared when a packet
     /// arrives; lets the stall guard tell a node that made no progress.
     fired_at: Option<Instant>,
+}
+
+/// What one direction of a link remembers between packets.
+#[derive(Default)]
+struct Direction {
+    queue: LinkQueue,
+    /// The burst-loss chain's state: true when bad.
+    bad: bool,
+    stats: LinkStats,
 }
 
 /// A packet on the wire.
@@ -103,7 +112,9 @@ pub struct Network<N: Node> {
     routes: BTreeMap<IpAddr, NodeId>,
     default_link: LinkConfig,
     links: BTreeMap<(NodeId, NodeId), LinkConfig>,
-    queues: BTreeMap<(NodeId, NodeId), LinkQueue>,
+    /// Queue, burst state and counters of each direction that has carried
+    /// a packet.
+    dirs: BTreeMap<(NodeId, NodeId), Direction>,
     in_flight: BinaryHeap<Reverse<Flight>>,
     next_seq: u64,
     scratch: Box<[u8]>,
@@ -131,7 +142,7 @@ impl<N: Node> Network<N> {
             routes: BTreeMap::new(),
             default_link: LinkConfig::default(),
             links: BTreeMap::new(),
-            queues: BTreeMap::new(),
+            dirs: BTreeMap::new(),
             in_flight: BinaryHeap::new(),
             next_seq: 0,
             scratch: vec![0; SCRATCH_LEN].into_boxed_slice(),
@@ -246,6 +257,16 @@ impl<N: Node> Network<N> {
     /// Counters so far.
     pub fn stats(&self) -> NetStats {
         self.stats.clone()
+    }
+
+    /// What the direction from `from` to `to` did with the packets routed
+    /// into it since the network was made (zeros for a direction never
+    /// used): every packet by fate, and the TCP data segments among them.
+    pub fn link_stats(&self, from: NodeId, to: NodeId) -> LinkStats {
+        self.dirs
+            .get(&(from, to))
+            .map(|d| d.stats)
+            .unwrap_or_default()
     }
 
     /// Packets on the wire, not yet handed to their receiver.
@@ -470,14 +491,20 @@ impl<N: Node> Network<N> {
             self.report(from, Some(to), None, packet, Fate::TooBig);
             return;
         }
-        let queue = self.queues.entry((from, to)).or_default();
-        let Some(on_wire) = queue.enqueue(now, packet.len(), &cfg) else {
+        let dir = self.dirs.entry((from, to)).or_default();
+        let Some(on_wire) = dir.queue.enqueue(now, packet.len(), &cfg) else {
             self.report(from, Some(to), None, packet, Fate::QueueFull);
             return;
         };
         // Loss after the queue: a packet lost on the wire still used its
-        // share of the bandwidth.
-        if self.rng.chance(cfg.loss) {
+        // share of the bandwidth. The burst chain steps for every packet on
+        // the wire, whatever the random draw said, so that its spells keep
+        // the length the model gives them.
+        let random = self.rng.chance(cfg.loss);
+        let burst = cfg
+            .burst
+            .is_some_and(|chain| chain.step(&mut dir.bad, &mut self.rng));
+        if random || burst {
             self.report(from, Some(to), None, packet, Fate::Lost);
             return;
         }
@@ -537,6 +564,13 @@ impl<N: Node> Network<N> {
         fate: Fate,
     ) {
         self.stats.record(fate);
+        if let Some(to) = to {
+            self.dirs
+                .entry((from, to))
+                .or_default()
+                .stats
+                .record(fate, packet);
+        }
         if let Some(tracer) = &mut self.tracer {
             tracer(&TraceEvent {
                 time: self.now,

@@ -23,6 +23,41 @@ pub(crate) fn destination(packet: &[u8]) -> Option<IpAddr> {
     }
 }
 
+/// The payload length of a TCP segment in an IPv4 or IPv6 datagram, or
+/// `None` when the datagram carries something else, is a later fragment,
+/// or is too short for the headers it claims. IPv6 extension headers are
+/// not followed: TCP must be the first next header.
+///
+/// Lengths come from the headers, bounded by the bytes present, so a
+/// segment whose total length lies reads as what is really there.
+pub(crate) fn tcp_payload_len(packet: &[u8]) -> Option<usize> {
+    let (ip_len, total) = match packet.first()? >> 4 {
+        4 if packet.len() >= 20 => {
+            let ihl = usize::from(packet[0] & 0x0f) * 4;
+            let fragment_offset = u16::from_be_bytes([packet[6], packet[7]]) & 0x1fff;
+            if packet[9] != 6 || ihl < 20 || fragment_offset != 0 {
+                return None;
+            }
+            (ihl, usize::from(u16::from_be_bytes([packet[2], packet[3]])))
+        }
+        6 if packet.len() >= 40 => {
+            if packet[6] != 6 {
+                return None;
+            }
+            let payload = usize::from(u16::from_be_bytes([packet[4], packet[5]]));
+            (40, 40 + payload)
+        }
+        _ => return None,
+    };
+    let end = total.min(packet.len());
+    let tcp = packet.get(ip_len..end)?;
+    let data_offset = usize::from(*tcp.get(12)? >> 4) * 4;
+    if data_offset < 20 {
+        return None;
+    }
+    tcp.len().checked_sub(data_offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,6 +73,46 @@ mod tests {
         v6[0] = 0x60;
         v6[39] = 1;
         assert_eq!(destination(&v6), Some("::1".parse().unwrap()));
+    }
+
+    /// An IPv4 datagram holding a TCP header of `doff` words and `payload`
+    /// bytes.
+    fn tcp_v4(doff: u8, payload: usize) -> Vec<u8> {
+        let total = 20 + usize::from(doff) * 4 + payload;
+        let mut p = vec![0u8; total];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+        p[9] = 6;
+        p[20 + 12] = doff << 4;
+        p
+    }
+
+    #[test]
+    fn tcp_payload_lengths() {
+        assert_eq!(tcp_payload_len(&tcp_v4(5, 0)), Some(0));
+        assert_eq!(tcp_payload_len(&tcp_v4(8, 1448)), Some(1448));
+        // Not TCP, a later fragment, a bogus data offset, cut short.
+        let mut udp = tcp_v4(5, 10);
+        udp[9] = 17;
+        assert_eq!(tcp_payload_len(&udp), None);
+        let mut frag = tcp_v4(5, 10);
+        frag[7] = 1;
+        assert_eq!(tcp_payload_len(&frag), None);
+        assert_eq!(tcp_payload_len(&tcp_v4(4, 10)), None);
+        assert_eq!(tcp_payload_len(&tcp_v4(8, 0)[..40]), None);
+        // A total length beyond the bytes present counts what is there.
+        let mut long = tcp_v4(5, 10);
+        long[2..4].copy_from_slice(&1000u16.to_be_bytes());
+        assert_eq!(tcp_payload_len(&long), Some(10));
+
+        let mut v6 = vec![0u8; 40 + 20 + 7];
+        v6[0] = 0x60;
+        v6[4..6].copy_from_slice(&27u16.to_be_bytes());
+        v6[6] = 6;
+        v6[40 + 12] = 5 << 4;
+        assert_eq!(tcp_payload_len(&v6), Some(7));
+        v6[6] = 0; // a hop-by-hop header first: not followed
+        assert_eq!(tcp_payload_len(&v6), None);
     }
 
     #[test]

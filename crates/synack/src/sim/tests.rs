@@ -279,6 +279,137 @@ fn full_queue_tail_drops() {
     check_books(&net.stats());
 }
 
+#[test]
+fn byte_queue_of_one_bdp_tail_drops() {
+    let mut net = pair(8, false);
+    // 8 Mbit/s over a 10 ms round trip: 10,000 bytes, ten packets of 1000.
+    let cfg = LinkConfig::default()
+        .with_bandwidth(8_000_000)
+        .with_queue_bdp(Duration::from_millis(10));
+    assert_eq!(cfg.queue_bytes, Some(10_000));
+    net.set_link(0, 1, cfg).unwrap();
+    for i in 0..15 {
+        net[0].send(numbered(i, 1000));
+    }
+    run_idle(&mut net);
+    let got: Vec<u32> = net[1].inbox.iter().map(|(_, p)| number(p)).collect();
+    assert_eq!(got, (0..10).collect::<Vec<_>>());
+    assert_eq!(net.stats().queue_full, 5);
+    assert_eq!(net.link_stats(0, 1).packets.queue_full, 5);
+    check_books(&net.stats());
+}
+
+/// Runs of consecutive missing numbers among `0..n`, given the numbers
+/// that arrived in order.
+fn loss_runs(arrived: &[u32], n: u32) -> Vec<u32> {
+    let mut runs = Vec::new();
+    let mut next = 0;
+    for &k in arrived.iter().chain(std::iter::once(&n)) {
+        if k > next {
+            runs.push(k - next);
+        }
+        next = k + 1;
+    }
+    runs
+}
+
+/// Gilbert's simple model through the network: over many packets, the
+/// loss rate and the mean length of a run of losses match the formulas
+/// (mean_loss, and 1 / leave_bad), and only the configured direction
+/// loses.
+#[test]
+fn burst_loss_matches_its_formulas() {
+    let mut net = pair(21, true);
+    let chain = GilbertElliott::bursts(0.05, 4.0);
+    net.set_link(0, 1, LinkConfig::default().with_burst(chain))
+        .unwrap();
+    let n = 200_000u32;
+    for i in 0..n {
+        net[0].send(numbered(i, 40));
+    }
+    run_idle(&mut net);
+    let arrived: Vec<u32> = net[1].inbox.iter().map(|(_, p)| number(p)).collect();
+    let runs = loss_runs(&arrived, n);
+    let lost: u32 = runs.iter().sum();
+    let loss = f64::from(lost) / f64::from(n);
+    let mean_run = f64::from(lost) / runs.len() as f64;
+    assert!((loss / 0.05 - 1.0).abs() < 0.1, "loss {loss}");
+    assert!((mean_run / 4.0 - 1.0).abs() < 0.1, "mean burst {mean_run}");
+    // Independent loss at 5 % would give runs of 1.05 on average.
+    let forward = net.link_stats(0, 1).packets;
+    assert_eq!(forward.lost, u64::from(lost));
+    assert_eq!(forward.sent, u64::from(n));
+    // The echoes come back over a clean direction.
+    assert_eq!(net.link_stats(1, 0).packets.dropped(), 0);
+    assert_eq!(net[0].inbox.len(), arrived.len());
+    check_books(&net.stats());
+}
+
+#[test]
+fn burst_loss_is_reproducible_and_adds_to_random_loss() {
+    let run = |seed: u64, random: f64| {
+        let mut net = pair(seed, false);
+        let cfg = LinkConfig::lossy(random).with_burst(GilbertElliott::bursts(0.02, 3.0));
+        net.set_link(0, 1, cfg).unwrap();
+        for i in 0..20_000 {
+            net[0].send(numbered(i, 40));
+        }
+        run_idle(&mut net);
+        let got: Vec<u32> = net[1].inbox.iter().map(|(_, p)| number(p)).collect();
+        got
+    };
+    assert_eq!(run(5, 0.0), run(5, 0.0));
+    assert_ne!(run(5, 0.0), run(6, 0.0));
+    // 2 % in bursts plus 3 % at random: about 1 - 0.98 * 0.97 = 4.9 %.
+    let lost = 20_000 - run(5, 3.0).len();
+    assert!((880..1080).contains(&lost), "{lost}");
+}
+
+/// A TCP segment (IPv4, 20-byte header, no options) from A to B with
+/// `payload` bytes.
+fn tcp_segment(payload: usize) -> Vec<u8> {
+    let mut tcp = vec![0u8; 20 + payload];
+    tcp[12] = 5 << 4;
+    let mut p = ipv4(A, B, &tcp);
+    p[9] = 6;
+    p
+}
+
+/// Per-direction counters single out TCP data segments, so a harness can
+/// count the data segments one direction dropped, and they agree with the
+/// tracer's fates.
+#[test]
+fn link_stats_count_tcp_data_per_direction() {
+    let mut net = pair(22, false);
+    net.set_link(0, 1, LinkConfig::lossy(50.0)).unwrap();
+    let trace = record_trace(&mut net);
+    for i in 0..400 {
+        // Data segments and pure ACKs alternate; other traffic too.
+        net[0].send(tcp_segment(if i % 2 == 0 { 1000 } else { 0 }));
+        net[0].send(numbered(i, 60));
+    }
+    net[1].send(ipv4(B, A, &[0; 20]));
+    run_idle(&mut net);
+    let s = net.link_stats(0, 1);
+    assert_eq!(s.packets.sent, 800);
+    assert_eq!(s.tcp_data.sent, 200);
+    assert_eq!(s.tcp_data.sent_bytes, 200 * 1040);
+    assert_eq!(s.tcp_data.delivered + s.tcp_data.lost, 200);
+    assert!((70..130).contains(&s.tcp_data.lost), "{s:?}");
+    assert_eq!(s.packets.dropped(), net.stats().lost);
+    assert_eq!(s.tcp_data.count(Fate::Lost), s.tcp_data.lost);
+    let traced = trace
+        .borrow()
+        .iter()
+        .filter(|r| r.from == 0 && r.fate == Fate::Lost)
+        .filter(|r| super::route::tcp_payload_len(&r.packet).is_some_and(|n| n > 0))
+        .count();
+    assert_eq!(traced as u64, s.tcp_data.lost);
+    let back = net.link_stats(1, 0);
+    assert_eq!((back.packets.sent, back.tcp_data.sent), (1, 0));
+    assert_eq!(net.link_stats(1, 1), LinkStats::default());
+}
+
 fn inversions(xs: &[u32]) -> usize {
     xs.windows(2).filter(|w| w[0] > w[1]).count()
 }

@@ -63,6 +63,16 @@ pub struct TraceEvent<'a> {
     pub fate: Fate,
 }
 
+impl TraceEvent<'_> {
+    /// The payload length if the packet is a TCP segment (in IPv4, or in
+    /// IPv6 without extension headers), so a tracer can tell data segments
+    /// (`Some(n)` with `n > 0`) from pure ACKs (`Some(0)`) and from other
+    /// traffic (`None`).
+    pub fn tcp_payload_len(&self) -> Option<usize> {
+        super::route::tcp_payload_len(self.packet)
+    }
+}
+
 /// Counters over a whole run.
 ///
 /// Every packet handed to the network has exactly one fate among
@@ -136,5 +146,95 @@ impl NetStats {
             Fate::Malformed => &mut self.malformed,
         };
         *n += 1;
+    }
+}
+
+/// Packets that entered one direction of a link, by fate.
+///
+/// As in [`NetStats`], `sent` is the sum of the single fates (delivered,
+/// lost, corrupted, too big, queue full) and `duplicated` counts extra
+/// copies on top.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FateCounts {
+    /// Packets routed into this direction.
+    pub sent: u64,
+    /// Their bytes.
+    pub sent_bytes: u64,
+    /// [`Fate::Delivered`].
+    pub delivered: u64,
+    /// [`Fate::Lost`]: random or burst loss.
+    pub lost: u64,
+    /// [`Fate::Corrupted`].
+    pub corrupted: u64,
+    /// [`Fate::Duplicated`].
+    pub duplicated: u64,
+    /// [`Fate::TooBig`].
+    pub too_big: u64,
+    /// [`Fate::QueueFull`].
+    pub queue_full: u64,
+}
+
+impl FateCounts {
+    /// Packets (or, for [`Fate::Duplicated`], copies) that met `fate`; 0
+    /// for the fates of unroutable packets, which enter no link.
+    pub fn count(&self, fate: Fate) -> u64 {
+        match fate {
+            Fate::Delivered => self.delivered,
+            Fate::Lost => self.lost,
+            Fate::Corrupted => self.corrupted,
+            Fate::Duplicated => self.duplicated,
+            Fate::TooBig => self.too_big,
+            Fate::QueueFull => self.queue_full,
+            Fate::NoRoute | Fate::Malformed => 0,
+        }
+    }
+
+    /// Packets that never reached the far end: lost, too big or
+    /// tail-dropped.
+    pub fn dropped(&self) -> u64 {
+        self.lost + self.too_big + self.queue_full
+    }
+
+    fn record(&mut self, fate: Fate, len: usize) {
+        let n = match fate {
+            Fate::Delivered => &mut self.delivered,
+            Fate::Lost => &mut self.lost,
+            Fate::Corrupted => &mut self.corrupted,
+            Fate::Duplicated => &mut self.duplicated,
+            Fate::TooBig => &mut self.too_big,
+            Fate::QueueFull => &mut self.queue_full,
+            Fate::NoRoute | Fate::Malformed => return,
+        };
+        *n += 1;
+        if fate != Fate::Duplicated {
+            self.sent += 1;
+            self.sent_bytes += len as u64;
+        }
+    }
+}
+
+/// What one direction of a link did with the packets routed into it (see
+/// [`Network::link_stats`](super::Network::link_stats)).
+///
+/// `tcp_data` singles out TCP segments that carry payload, as
+/// [`TraceEvent::tcp_payload_len`] tells them, so a harness can set the
+/// data segments a link dropped against the retransmissions of the flow
+/// sending them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LinkStats {
+    /// Every packet.
+    pub packets: FateCounts,
+    /// TCP segments with at least one byte of payload.
+    pub tcp_data: FateCounts,
+}
+
+impl LinkStats {
+    pub(crate) fn record(&mut self, fate: Fate, packet: &[u8]) {
+        self.packets.record(fate, packet.len());
+        if super::route::tcp_payload_len(packet).is_some_and(|n| n > 0) {
+            self.tcp_data.record(fate, packet.len());
+        }
     }
 }

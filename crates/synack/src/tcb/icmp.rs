@@ -11,7 +11,7 @@ impl Tcb {
     pub(crate) fn on_icmp_error(&mut self, ctx: &mut Ctx<'_>, err: &IcmpError) {
         // RFC 5927 4.1: believe only errors about data we have in flight,
         // so that a blind attacker must guess the sequence space (IP-01).
-        if !err.seq.in_range(self.snd_una, self.snd_max) {
+        if !err.seq.in_range(self.snd_una, self.snd_nxt) {
             ctx.counters.drop(DropReason::IcmpIgnored);
             return;
         }
@@ -51,6 +51,7 @@ impl Tcb {
         let ipv6 = self.tuple.is_ipv6();
         let floor = if ipv6 { 1280 } else { 68 };
         if mtu == 0 {
+            ctx.counters.drop(DropReason::IcmpNoMtu);
             return;
         }
         let mtu = mtu.max(floor);
@@ -58,11 +59,18 @@ impl Tcb {
         let options = if self.flags.has(Flags::TS_OK) { 12 } else { 0 };
         let mss = mtu.saturating_sub(headers + options).clamp(64, 65535) as u16;
         if mss < self.snd_mss {
+            let old = self.snd_mss;
             self.snd_mss = mss;
-            if self.state.is_synchronized() {
-                self.snd_nxt = self.snd_una;
-                self.flags.clear(Flags::RTT_TIMING);
-                self.timer = ctx.now + self.rto(ctx.cfg);
+            // The window scales with the segment size (RFC 5681 3.1, CC-11).
+            self.cc.on_mss_change(u32::from(old), u32::from(mss));
+            if self.state.is_synchronized()
+                && let Some(l) = self.loss.as_deref_mut()
+            {
+                // What is in flight was too big for the path: it is lost,
+                // and goes again at the new size. Not congestion, so no
+                // reduction beyond the scaling.
+                l.board.mark_all_lost();
+                self.rearm(ctx, true);
             }
         }
     }

@@ -2,7 +2,8 @@
 //! SYN-SENT (3.10.7.3) and the other states (3.10.7.4), as one small
 //! function per step of the RFC.
 
-use super::{Ctx, Flags, Tcb};
+use super::reassembly::Held;
+use super::{Ctx, Flags, Tcb, Timer};
 use crate::control::ControlSegment;
 use crate::counters::DropReason;
 use crate::event::{CloseReason, Event, OpenKind};
@@ -31,7 +32,7 @@ impl Tcb {
     #[inline]
     pub(crate) fn on_segment(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>) {
         match self.state {
-            State::Closed | State::Listen => {}
+            State::Closed | State::Listen => ctx.counters.drop(DropReason::Closed),
             State::SynSent => self.on_segment_syn_sent(ctx, seg),
             _ => self.on_segment_synchronized(ctx, seg),
         }
@@ -59,7 +60,7 @@ impl Tcb {
         let ack = SeqNum(seg.ack);
         // First: an ACK must acknowledge our SYN exactly, or it gets a RST
         // and changes nothing (CE-04).
-        if f.ack() && (ack.le(self.iss) || ack.gt(self.snd_max)) {
+        if f.ack() && (ack.le(self.iss) || ack.gt(self.snd_nxt)) {
             if !f.rst() {
                 self.reset_unacceptable_ack(ctx, ack);
             }
@@ -101,9 +102,11 @@ impl Tcb {
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;
             self.handshake_rtt(ctx, seg);
-            self.retries = 0;
-            self.timer = Instant::NEVER;
+            self.handshake_done(ctx);
             self.set_state(ctx, State::Established);
+            // The SYN's timer stops; data queued during the handshake that
+            // meets a closed window needs the persist timer (MUST-36).
+            self.rearm(ctx, true);
             ctx.events.push_back(Event::Connected {
                 conn: self.id,
                 how: self.open,
@@ -217,6 +220,11 @@ impl Tcb {
 
         // Trim what we already have (SA-14); a SYN cannot reach here.
         let (seq, payload, fin) = self.trim_received(orig_seq, seg.payload, f.fin());
+        if seq != orig_seq && !seg.payload.is_empty() {
+            // The front of it we had: report that part (RFC 2883 4.1.1).
+            let dup_end = orig_seq.add(seg.payload.len() as u32).min(seq);
+            self.note_duplicate(orig_seq, dup_end);
+        }
         // Sixth: URG is not supported yet; seventh and eighth: text and FIN.
         self.process_text(ctx, seq, payload, fin);
     }
@@ -243,9 +251,10 @@ impl Tcb {
         } else if orig_seq.add(seg_len).le(self.rcv_nxt) {
             // An old duplicate (our ACK was lost, or the peer timed out): the
             // ACK is what repairs it, so it is never rate-limited.
-            if self.state == State::TimeWait && f.fin() && orig_seq.add(seg_len) == self.rcv_nxt {
-                // The peer's FIN again: ACK it and restart 2 x MSL.
-                self.timer = ctx.now + 2 * ctx.cfg.msl;
+            if !seg.payload.is_empty() {
+                // Data we have: report it as a duplicate (RFC 2883).
+                let end = orig_seq.add(seg.payload.len() as u32);
+                self.note_duplicate(orig_seq, end);
             }
             ctx.counters.drop(DropReason::OutOfWindow);
             self.flags.set(Flags::ACK_NOW);
@@ -301,9 +310,6 @@ impl Tcb {
                 ctx.counters.estab_resets += 1;
                 self.close(ctx, CloseReason::Reset);
             }
-            // TIME-WAIT: both FINs were exchanged and acknowledged, so the
-            // stream ended normally; the RST only cuts the wait short.
-            State::TimeWait => self.close(ctx, CloseReason::Normal),
             _ => self.close(ctx, CloseReason::Reset),
         }
     }
@@ -316,7 +322,7 @@ impl Tcb {
         seg: &TcpSegment<'_>,
         ack: SeqNum,
     ) -> bool {
-        if !(self.snd_una.lt(ack) && ack.le(self.snd_max)) {
+        if !(self.snd_una.lt(ack) && ack.le(self.snd_nxt)) {
             self.reset_unacceptable_ack(ctx, ack);
             ctx.counters.drop(DropReason::AckOutOfRange);
             return false;
@@ -330,8 +336,7 @@ impl Tcb {
         self.snd_wl1 = SeqNum(seg.seq);
         self.snd_wl2 = ack;
         self.handshake_rtt(ctx, seg);
-        self.retries = 0;
-        self.timer = Instant::NEVER;
+        self.handshake_done(ctx);
         self.set_state(ctx, State::Established);
         if self.open == OpenKind::Simultaneous {
             ctx.events.push_back(Event::Connected {
@@ -342,38 +347,62 @@ impl Tcb {
         true
     }
 
-    /// Step 5 in the synchronized states (SA-06, SA-08, SA-09). Returns
-    /// whether processing continues.
+    /// Step 5 in the synchronized states (SA-06, SA-08, SA-09), and what
+    /// the ACK means for the sender: the scoreboard, loss recovery and
+    /// congestion control. Returns whether processing continues.
     fn on_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) -> bool {
         // RFC 5961 5.2: SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT.
         let lowest = self.snd_una.sub(self.max_snd_wnd);
-        if ack.gt(self.snd_max) || ack.lt(lowest) {
+        if ack.gt(self.snd_nxt) || ack.lt(lowest) {
             ctx.counters.drop(DropReason::AckOutOfRange);
             self.challenge_ack(ctx);
             return false;
         }
         let advanced = self.snd_una.lt(ack);
-        if advanced {
-            self.ack_new_data(ctx, seg, ack);
-        } else if self.snd_wnd == 0 && u32::from(seg.window) == 0 {
+        let seq = SeqNum(seg.seq);
+        let wnd = u32::from(seg.window) << self.snd_shift;
+        // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries no
+        // data, SYN or FIN, leaves the window as it was, and comes while
+        // data is outstanding.
+        let dupack = !advanced
+            && ack == self.snd_una
+            && seg.payload.is_empty()
+            && !seg.flags.fin()
+            && wnd == self.snd_wnd
+            && self.snd_nxt != self.snd_una
+            && !self.probe_only();
+        if !advanced && self.snd_wnd == 0 && wnd == 0 {
             // The peer answers our zero-window probes: it is alive, so the
             // probes never count towards R2 (RFC 9293 MUST-37).
             self.retries = 0;
             self.retransmitting_since = Instant::NEVER;
         }
         // Window update (RFC 9293 3.10.7.4, SA-09).
-        let seq = SeqNum(seg.seq);
         if self.snd_wl1.lt(seq) || (self.snd_wl1 == seq && self.snd_wl2.le(ack)) {
             let old = self.snd_wnd;
-            self.snd_wnd = u32::from(seg.window) << self.snd_shift;
+            self.snd_wnd = wnd;
             self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;
             if old == 0 && self.snd_wnd > 0 {
-                self.flags.clear(Flags::FORCE_PROBE);
+                self.window_opened();
             }
         }
-        self.arm_after_ack(ctx, advanced);
+        let prior_in_flight = self.in_flight();
+        let mut info = self.scoreboard_ack(ctx, seg, ack);
+        info.prior_in_flight = prior_in_flight;
+        info.dupack = dupack;
+        info.acked = if advanced {
+            self.ack_new_data(ctx, ack)
+        } else {
+            0
+        };
+        if advanced || info.sample_xmit.is_some() {
+            info.rtt = self.rtt_sample(ctx, seg, advanced, info.sample_xmit);
+        }
+        self.recovery_ack(ctx, seg, &info);
+        self.release_loss(ctx);
+        self.rearm(ctx, advanced);
         // The ACK of our FIN moves the closing states on.
         let fin_acked = self.flags.has(Flags::FIN_ACKED);
         match self.state {
@@ -388,8 +417,23 @@ impl Tcb {
         true
     }
 
-    /// SND.UNA < SEG.ACK: free acknowledged data, sample the RTT, grow cwnd.
-    fn ack_new_data(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) {
+    /// The peer's window opened from zero. A zero-window probe octet it did
+    /// not take is taken back and goes again inside a full segment, rather
+    /// than being left "in flight" to hold the rest back (Nagle) until it
+    /// times out.
+    fn window_opened(&mut self) {
+        self.flags.clear(Flags::FORCE_PROBE);
+        if self.probe_only() {
+            self.snd_nxt = self.snd_una;
+            if let Some(l) = self.loss.as_deref_mut() {
+                l.board.pop_last();
+            }
+        }
+    }
+
+    /// SND.UNA < SEG.ACK: free acknowledged data. Returns the data bytes
+    /// acknowledged (the FIN's sequence number not counted).
+    fn ack_new_data(&mut self, ctx: &mut Ctx<'_>, ack: SeqNum) -> u32 {
         let acked = ack.since(self.snd_una);
         let buffered = self.snd_buf.len() as u32;
         let data_acked = acked.min(buffered);
@@ -399,34 +443,46 @@ impl Tcb {
         }
         self.snd_buf.consume(data_acked as usize);
         self.snd_una = ack;
-        if self.snd_nxt.lt(ack) {
-            self.snd_nxt = ack;
-        }
-        self.rtt_sample(ctx, seg, ack);
         self.retries = 0;
         self.flags.clear(Flags::SOFT_ERROR_REPORTED);
         self.retransmitting_since = Instant::NEVER;
-        self.cc.on_ack(data_acked, u32::from(self.snd_mss));
         if data_acked > 0 && self.flags.has(Flags::WRITE_BLOCKED) {
             self.flags.clear(Flags::WRITE_BLOCKED);
             ctx.events.push_back(Event::Writable { conn: self.id });
         }
+        data_acked
     }
 
-    /// One RTT sample per ACK of new data: from the echoed timestamp when
-    /// timestamps are in use (RFC 7323 4; RT-09), else from the one timed
-    /// segment, never a retransmitted one (Karn, RFC 6298 3; RT-05).
-    fn rtt_sample(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, ack: SeqNum) {
-        let mut sample = self.timestamp_rtt(ctx, seg);
-        if self.flags.has(Flags::RTT_TIMING) && self.rtt_seq.lt(ack) {
-            self.flags.clear(Flags::RTT_TIMING);
-            if sample.is_none() {
-                sample = Some(ctx.now.saturating_since(self.rtt_start));
-            }
+    /// One RTT sample per ACK: from the echoed timestamp when timestamps
+    /// are in use and the ACK acknowledges new data (RFC 7323 4, RT-09),
+    /// else from the latest segment it delivered that was never
+    /// retransmitted (Karn, RFC 6298 3; RT-05).
+    fn rtt_sample(
+        &mut self,
+        ctx: &Ctx<'_>,
+        seg: &TcpSegment<'_>,
+        advanced: bool,
+        sample_xmit: Option<u32>,
+    ) -> Option<Duration> {
+        let from_ts = if advanced {
+            self.timestamp_rtt(ctx, seg)
+        } else {
+            None
+        };
+        let sample = from_ts.or_else(|| {
+            let now_us = Self::clock_us(ctx.now);
+            sample_xmit.map(|x| Duration::from_micros(u64::from(now_us.wrapping_sub(x))))
+        })?;
+        // A selective acknowledgment alone may time the RTT for RACK, but
+        // RFC 6298's estimator is fed by cumulative ACKs.
+        if advanced {
+            self.rtt.sample(sample, &ctx.cfg.rtt);
         }
-        if let Some(r) = sample {
-            self.rtt.sample(r, &ctx.cfg.rtt);
+        let us = u32::try_from(sample.as_micros()).unwrap_or(u32::MAX).max(1);
+        if self.min_rtt_us == 0 || us < self.min_rtt_us {
+            self.min_rtt_us = us;
         }
+        Some(sample)
     }
 
     /// The SYN-ACK or the third ACK gives the first RTT sample, unless the
@@ -443,7 +499,6 @@ impl Tcb {
         }
         if self.flags.has(Flags::SYN_RETRANSMITTED) {
             self.rtt.syn_timed_out();
-            self.cc.syn_was_lost(u32::from(self.snd_mss));
             if let Some(r) = self.timestamp_rtt(ctx, seg) {
                 self.rtt.sample(r, &ctx.cfg.rtt);
             }
@@ -451,7 +506,18 @@ impl Tcb {
             let r = ctx.now.saturating_since(self.rtt_start);
             self.rtt.sample(r, &ctx.cfg.rtt);
         }
-        self.flags.clear(Flags::RTT_TIMING);
+    }
+
+    /// The handshake is complete: the SYN's retransmission count decides
+    /// the initial window, its timer stops, congestion control starts.
+    fn handshake_done(&mut self, ctx: &mut Ctx<'_>) {
+        self.syn_retries = self.retries;
+        self.retries = 0;
+        self.timers.stop(Timer::Retransmit);
+        self.init_cc(ctx);
+        if let Some(r) = self.rtt.srtt() {
+            self.min_rtt_us = u32::try_from(r.as_micros()).unwrap_or(u32::MAX).max(1);
+        }
     }
 
     /// The RTT the echoed timestamp measures, if it is believable (RFC 7323
@@ -488,6 +554,7 @@ impl Tcb {
         if !self.state.can_receive() || self.flags.has(Flags::FIN_RECEIVED) {
             // SM-13: after the peer's FIN, text is ignored; say where we are.
             if !payload.is_empty() {
+                ctx.counters.drop(DropReason::TextAfterFin);
                 self.flags.set(Flags::ACK_NOW);
             }
             return;
@@ -505,10 +572,15 @@ impl Tcb {
             // Ahead of RCV.NXT (trimming left nothing before it): held
             // until the gap fills; an immediate duplicate ACK tells the
             // sender where the gap is (RFC 5681 4.2).
-            if !self.ooo.insert(seq, payload, fin, self.rcv_adv) {
-                ctx.counters.drop(DropReason::OutOfOrder);
+            match self.ooo.insert(seq, payload, fin, self.rcv_adv) {
+                Held::All => {}
+                Held::Trimmed => ctx.counters.drop(DropReason::BeyondWindow),
+                Held::Refused => ctx.counters.drop(DropReason::OutOfOrder),
             }
-            self.flags.set(Flags::ACK_NOW);
+            // A duplicate ACK for every out-of-order segment, at once, even
+            // in a batch (RFC 5681 4.2, LR-06): a sender counting them, or
+            // reading their SACK blocks, must see each one.
+            self.ack_immediately(ctx);
             return;
         }
         // Whatever lies inside the window we advertised is taken, even past
@@ -570,8 +642,18 @@ impl Tcb {
     pub(crate) fn enter_time_wait(&mut self, ctx: &mut Ctx<'_>) {
         self.set_state(ctx, State::TimeWait);
         ctx.counters.time_waits += 1;
-        self.timer = ctx.now + 2 * ctx.cfg.msl;
+        self.timers.stop_all();
+        self.timers.set(Timer::TimeWait, ctx.now + 2 * ctx.cfg.msl);
         self.snd_buf.clear(ctx.pool);
+        self.drop_loss(ctx);
+    }
+
+    /// Remembers a duplicate to report in a D-SACK (RFC 2883), when SACK is
+    /// in use.
+    fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
+        if self.flags.has(Flags::SACK_OK) {
+            self.ooo.note_duplicate(start, end);
+        }
     }
 }
 

@@ -1,15 +1,23 @@
 //! The transmission control block: one connection's state (RFC 9293 section
-//! 3.3.1), with the segment-arrival steps in `input`, segment generation in
-//! `output` and the timers in `timer`.
+//! 3.3.1). Segment arrival is in `input`, segment generation in `output`,
+//! the timer table in `timers` and what each timer does in `timeout`; the
+//! sender's scoreboard in `scoreboard`, RACK in `rack` and the recovery
+//! episode (PRR, undo, probes) in `recovery`; the receiver's out-of-order
+//! queue in `reassembly`.
 
 mod buffers;
+mod calls;
 mod icmp;
 mod input;
 mod output;
+mod rack;
 mod reassembly;
-mod timer;
+mod recovery;
+mod scoreboard;
+mod timeout;
+mod timers;
 
-use crate::cc::Congestion;
+use crate::cc::Cc;
 use crate::config::Config;
 use crate::control::{ControlQueue, ControlSegment};
 use crate::counters::{Counters, DropReason};
@@ -22,8 +30,14 @@ use crate::tuple::FourTuple;
 pub(crate) use buffers::BufferPool;
 use buffers::{RecvBuffer, SendBuffer};
 use core::time::Duration;
+use rack::Reordering;
+pub use recovery::RecoveryState;
+pub(crate) use recovery::{Loss, LossPool};
+pub(crate) use scoreboard::{LOST, RETRANS};
 use std::collections::VecDeque;
 use synack_wire::{TcpFlags, TcpOptions};
+pub use timers::Timer;
+use timers::Timers;
 
 /// What a TCB needs from the endpoint while it handles an input.
 pub(crate) struct Ctx<'a> {
@@ -33,6 +47,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) counters: &'a mut Counters,
     pub(crate) control: &'a mut ControlQueue,
     pub(crate) pool: &'a mut BufferPool,
+    pub(crate) loss_pool: &'a mut LossPool,
 }
 
 /// Per-connection flags, one byte each. A word of bits would be 13 bytes
@@ -55,13 +70,14 @@ impl Flags {
     pub(crate) const VISIBLE: u32 = 1 << 7;
     pub(crate) const READ_NOTIFIED: u32 = 1 << 8;
     pub(crate) const WRITE_BLOCKED: u32 = 1 << 9;
-    pub(crate) const RTT_TIMING: u32 = 1 << 10;
-    pub(crate) const SYN_RETRANSMITTED: u32 = 1 << 11;
-    pub(crate) const FORCE_PROBE: u32 = 1 << 12;
-    pub(crate) const QUEUED_TX: u32 = 1 << 13;
-    pub(crate) const SOFT_ERROR_REPORTED: u32 = 1 << 14;
-    pub(crate) const WS_OK: u32 = 1 << 15;
-    pub(crate) const APP_CLOSED: u32 = 1 << 16;
+    pub(crate) const SYN_RETRANSMITTED: u32 = 1 << 10;
+    pub(crate) const FORCE_PROBE: u32 = 1 << 11;
+    pub(crate) const QUEUED_TX: u32 = 1 << 12;
+    pub(crate) const SOFT_ERROR_REPORTED: u32 = 1 << 13;
+    pub(crate) const WS_OK: u32 = 1 << 14;
+    pub(crate) const APP_CLOSED: u32 = 1 << 15;
+    /// The tail-loss-probe timer fired: the next transmit sends the probe.
+    pub(crate) const TLP_DUE: u32 = 1 << 16;
     const COUNT: usize = 17;
 
     /// The byte of flag `f` (one of the constants above, a single bit).
@@ -94,13 +110,11 @@ pub(crate) struct Tcb {
     pub(crate) listener: Option<ListenerId>,
     pub(crate) flags: Flags,
 
-    // Send sequence space (RFC 9293 3.3.1, figure 4). `snd_max` is the
-    // highest sequence number ever sent: after a timeout SND.NXT goes back
-    // to SND.UNA, while ACKs up to `snd_max` stay acceptable.
+    // Send sequence space (RFC 9293 3.3.1, figure 4). SND.NXT never moves
+    // back: what is resent is chosen from the scoreboard.
     pub(crate) iss: SeqNum,
     pub(crate) snd_una: SeqNum,
     pub(crate) snd_nxt: SeqNum,
-    pub(crate) snd_max: SeqNum,
     pub(crate) snd_wnd: u32,
     /// The largest window the peer ever offered (RFC 5961 MAX.SND.WND).
     pub(crate) max_snd_wnd: u32,
@@ -122,6 +136,9 @@ pub(crate) struct Tcb {
     pub(crate) rcv_shift: u8,
     /// Consecutive timeouts of the current segment.
     pub(crate) retries: u8,
+    /// How often the SYN or SYN-ACK was retransmitted (the initial window
+    /// depends on it).
+    pub(crate) syn_retries: u8,
     pub(crate) challenge_count: u16,
     pub(crate) ts_recent: u32,
     pub(crate) ts_offset: u32,
@@ -134,15 +151,21 @@ pub(crate) struct Tcb {
     pub(crate) user_timeout_ms: u32,
 
     pub(crate) rtt: RttEstimator,
-    pub(crate) rtt_seq: SeqNum,
+    /// The smallest RTT sample, microseconds (0 before the first).
+    pub(crate) min_rtt_us: u32,
+    /// When the SYN (or SYN-ACK) was first sent, to time the handshake.
     pub(crate) rtt_start: Instant,
-    pub(crate) cc: Congestion,
+    pub(crate) cc: Cc,
+    /// Reordering seen on this connection (RACK, RFC 8985 6.2).
+    pub(crate) reo: Reordering,
+    /// Loss recovery state, while data is in flight.
+    pub(crate) loss: Option<Box<Loss>>,
 
-    /// When the single connection timer fires: retransmission, persist or
-    /// TIME-WAIT, depending on the state (only one is ever needed at once).
-    pub(crate) timer: Instant,
+    pub(crate) timers: Timers,
     /// The earliest entry this TCB has in the endpoint's timer heap.
     pub(crate) armed: Instant,
+    /// When new data was last sent (RFC 5681 4.1's idle restart).
+    pub(crate) last_send: Instant,
     pub(crate) challenge_start: Instant,
     /// When the segment now being retransmitted first timed out.
     pub(crate) retransmitting_since: Instant,
@@ -180,7 +203,6 @@ impl Tcb {
             iss: t_iss,
             snd_una,
             snd_nxt,
-            snd_max,
             snd_wnd,
             max_snd_wnd,
             snd_wl1,
@@ -192,6 +214,7 @@ impl Tcb {
             snd_shift,
             rcv_shift,
             retries,
+            syn_retries,
             challenge_count,
             ts_recent,
             ts_offset: t_ts_offset,
@@ -199,11 +222,14 @@ impl Tcb {
             soft_error,
             user_timeout_ms,
             rtt,
-            rtt_seq,
+            min_rtt_us,
             rtt_start,
             cc,
-            timer,
+            reo,
+            loss,
+            timers,
             armed,
+            last_send,
             challenge_start,
             retransmitting_since,
             snd_buf,
@@ -219,7 +245,6 @@ impl Tcb {
         *t_iss = iss;
         *snd_una = iss;
         *snd_nxt = iss;
-        *snd_max = iss;
         *snd_wnd = 0;
         *max_snd_wnd = 0;
         *snd_wl1 = SeqNum(0);
@@ -231,6 +256,7 @@ impl Tcb {
         *snd_shift = 0;
         *rcv_shift = 0;
         *retries = 0;
+        *syn_retries = 0;
         *challenge_count = 0;
         *ts_recent = 0;
         *t_ts_offset = ts_offset;
@@ -240,11 +266,19 @@ impl Tcb {
             d.as_millis().min(u128::from(u32::MAX - 1)) as u32
         });
         *rtt = RttEstimator::new(&cfg.rtt);
-        *rtt_seq = iss;
+        *min_rtt_us = 0;
         *rtt_start = Instant::ZERO;
-        *cc = Congestion::new(u32::from(default_mss));
-        *timer = Instant::NEVER;
+        *cc = Cc::new(&cfg.congestion_control);
+        cc.init(
+            Instant::ZERO,
+            u32::from(default_mss),
+            u32::from(default_mss),
+        );
+        *reo = Reordering::default();
+        debug_assert!(loss.is_none(), "the loss state goes back with the TCB");
+        *timers = Timers::default();
         *armed = Instant::NEVER;
+        *last_send = Instant::NEVER;
         *challenge_start = Instant::ZERO;
         *retransmitting_since = Instant::NEVER;
         debug_assert!(snd_buf.capacity() == 0 && rcv_buf.capacity() == 0);
@@ -275,7 +309,6 @@ impl Tcb {
             iss,
             snd_una: iss,
             snd_nxt: iss,
-            snd_max: iss,
             snd_wnd: 0,
             max_snd_wnd: 0,
             snd_wl1: iss,
@@ -287,6 +320,7 @@ impl Tcb {
             snd_shift: 0,
             rcv_shift: 0,
             retries: 0,
+            syn_retries: 0,
             challenge_count: 0,
             ts_recent: 0,
             ts_offset: 0,
@@ -294,11 +328,14 @@ impl Tcb {
             soft_error: 0,
             user_timeout_ms: 0,
             rtt: RttEstimator::new(&cfg.rtt),
-            rtt_seq: iss,
+            min_rtt_us: 0,
             rtt_start: Instant::ZERO,
-            cc: Congestion::new(536),
-            timer: Instant::NEVER,
+            cc: Cc::new(&cfg.congestion_control),
+            reo: Reordering::default(),
+            loss: None,
+            timers: Timers::default(),
             armed: Instant::NEVER,
+            last_send: Instant::NEVER,
             challenge_start: Instant::ZERO,
             retransmitting_since: Instant::NEVER,
             snd_buf: SendBuffer::default(),
@@ -342,6 +379,21 @@ impl Tcb {
         self.rtt_start = now;
     }
 
+    /// A listener answered the SYN statelessly (a SYN cookie, RFC 4987
+    /// 3.6): SND.NXT is past that SYN-ACK, and the window it offered is
+    /// what the peer may fill.
+    pub(crate) fn syn_ack_sent_statelessly(&mut self, cfg: &Config) {
+        self.snd_nxt = self.iss.add(1);
+        self.rcv_adv = self.rcv_nxt.add(cfg.recv_buffer.min(65535) as u32);
+    }
+
+    /// Data that came on the SYN (CE-10): held, within the window the
+    /// SYN-ACK offers, and delivered once the connection is established.
+    pub(crate) fn syn_data(&mut self, ctx: &mut Ctx<'_>, payload: &[u8]) {
+        self.rcv_adv = self.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
+        self.process_text(ctx, self.irs.add(1), payload, false);
+    }
+
     /// Applies the peer's SYN options (RFC 9293 3.7.1; RFC 7323 2.2, 3.2;
     /// RFC 2018 2): an option is in force only if both sides sent it.
     pub(crate) fn negotiate(&mut self, opts: &TcpOptions, cfg: &Config) {
@@ -376,7 +428,6 @@ impl Tcb {
             self.flags.set(Flags::SACK_OK);
         }
         self.snd_mss = mss;
-        self.cc = Congestion::new(u32::from(mss));
     }
 
     /// Moves to `to`, keeping CurrEstab and the optional trace event right.
@@ -429,7 +480,8 @@ impl Tcb {
             self.rcv_buf.clear(ctx.pool);
         }
         self.ooo.clear();
-        self.timer = Instant::NEVER;
+        self.drop_loss(ctx);
+        self.timers.stop_all();
         if self.flags.has(Flags::VISIBLE) {
             ctx.events.push_back(Event::Closed {
                 conn: self.id,
@@ -479,12 +531,12 @@ impl Tcb {
     }
 
     fn send_rst(&mut self, ctx: &mut Ctx<'_>) {
-        // The RFC's SND.NXT is our `snd_max`: after a timeout `snd_nxt` is
-        // back at SND.UNA, and a RST there may fall left of the peer's
-        // RCV.NXT, where RFC 5961 makes it drop it (SM-10).
+        // SND.NXT, the highest sequence number sent: a RST further left
+        // could fall below the peer's RCV.NXT, where RFC 5961 makes it
+        // drop it (SM-10).
         let seg = ControlSegment {
             tuple: self.tuple,
-            seq: self.snd_max.max(self.snd_una),
+            seq: self.snd_nxt.max(self.snd_una),
             ack: None,
             flags: TcpFlags::RST,
         };
@@ -497,7 +549,8 @@ impl Tcb {
         self.rcv_adv.since(self.rcv_nxt)
     }
 
-    /// Bytes in flight (sequence space sent and not acknowledged).
+    /// Sequence space sent and not acknowledged (SND.NXT - SND.UNA); see
+    /// `in_flight` for what of it is still in the network.
     pub(crate) fn flight(&self) -> u32 {
         self.snd_nxt.since(self.snd_una)
     }
@@ -511,7 +564,7 @@ impl Tcb {
     /// Our timestamp clock: milliseconds plus a per-4-tuple offset (RFC 7323
     /// 5.4; keyed per tuple so RFC 6191 keeps working across incarnations).
     pub(crate) fn ts_now(&self, now: Instant) -> u32 {
-        (now.millis() as u32).wrapping_add(self.ts_offset)
+        crate::isn::ts_clock(now, self.ts_offset)
     }
 
     /// Sends an ACK unless the per-connection challenge-ACK budget is spent
@@ -536,22 +589,33 @@ impl Tcb {
         self.rtt.rto(&cfg.rtt)
     }
 
-    /// Gives the buffers' storage back to the pool (the TCB is being freed).
+    /// Gives the buffers' and the loss state's storage back to the pools
+    /// (the TCB is being freed).
     #[inline]
-    pub(crate) fn free_buffers(&mut self, pool: &mut BufferPool) {
+    pub(crate) fn free_buffers(&mut self, pool: &mut BufferPool, loss_pool: &mut LossPool) {
         self.snd_buf.clear(pool);
         self.rcv_buf.clear(pool);
+        if let Some(l) = self.loss.take() {
+            loss_pool.give(l);
+        }
     }
 
-    /// Heap bytes held by the buffers.
+    /// Heap bytes held by the buffers and the loss state.
     pub(crate) fn buffer_capacity(&self) -> usize {
-        self.snd_buf.capacity() + self.rcv_buf.capacity()
+        self.snd_buf.capacity()
+            + self.rcv_buf.capacity()
+            + self
+                .loss
+                .as_ref()
+                .map_or(0, |l| size_of::<Loss>() + l.board.capacity_bytes())
     }
 
-    /// Whether the TCB can shrink into a compact TIME-WAIT entry: nothing
-    /// left for the application to read.
-    pub(crate) fn can_compact_time_wait(&self) -> bool {
-        self.state == State::TimeWait && self.rcv_buf.is_empty()
+    /// The TIME-WAIT table took over the 4-tuple, and the application still
+    /// has data to read: the TCB stays only for that, closed (the
+    /// application was told when it was compacted).
+    pub(crate) fn handed_to_time_wait(&mut self) {
+        self.state = State::Closed;
+        self.timers.stop_all();
     }
 }
 
@@ -564,6 +628,6 @@ mod tests {
     #[test]
     fn tcb_stays_small() {
         let size = core::mem::size_of::<Tcb>();
-        assert!(size <= 320, "Tcb grew to {size} bytes");
+        assert!(size <= 424, "Tcb grew to {size} bytes");
     }
 }

@@ -1,11 +1,18 @@
-//! Segment generation: SYN, SYN-ACK, data under the send and congestion
-//! windows with Nagle and sender-side SWS avoidance, FIN, and ACKs.
+//! Segment generation: SYN and SYN-ACK; data chosen as RFC 6675's NextSeg
+//! does (a lost segment first, then new data under the send and congestion
+//! windows with Nagle and sender-side SWS avoidance, then the one rescue
+//! retransmission of a recovery); tail loss probes and zero-window probes;
+//! FIN; and ACKs, with SACK blocks while data is held out of order.
 
+use super::recovery::RecoveryState;
+use super::scoreboard::{FIN, PROBE};
 use super::{Ctx, Flags, Tcb};
+use crate::cc::{rfc5681_initial_window, rfc6928_initial_window};
+use crate::config::InitialWindow;
 use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
-use synack_wire::{TcpFlags, TcpHeader, TcpOptions, Timestamps};
+use synack_wire::{SackBlocks, TcpFlags, TcpHeader, TcpOptions, Timestamps};
 
 /// A segment the TCB wants sent: its header, complete, so that it goes to
 /// the wire as it is (no copy into another header), and its payload,
@@ -19,12 +26,15 @@ pub(crate) struct OutSegment {
     pub(crate) retransmission: bool,
 }
 
+/// Bytes the timestamp option takes in every segment once negotiated.
+const TS_LEN: u32 = 12;
+
 impl Tcb {
-    /// The next segment to send now, if any, with SND.NXT and the timers
-    /// already advanced as if it were sent.
+    /// The next segment to send now, if any, with SND.NXT, the scoreboard
+    /// and the timers already advanced as if it were sent.
     #[inline(always)]
     pub(crate) fn next_segment(&mut self, ctx: &mut Ctx<'_>) -> Option<OutSegment> {
-        match self.state {
+        let seg = match self.state {
             State::Closed | State::Listen => None,
             State::SynSent => self.syn_segment(ctx, false),
             State::SynReceived => {
@@ -34,9 +44,20 @@ impl Tcb {
                     self.ack_segment(ctx)
                 }
             }
-            State::TimeWait => self.ack_segment(ctx),
-            _ => self.data_segment(ctx).or_else(|| self.ack_segment(ctx)),
+            // The TIME-WAIT table answers for the 4-tuple (timewait.rs).
+            State::TimeWait => None,
+            _ => match self.data_segment(ctx) {
+                Some(s) => {
+                    self.rearm(ctx, false);
+                    Some(s)
+                }
+                None => self.ack_segment(ctx),
+            },
+        };
+        if seg.is_some() {
+            self.flags.clear(Flags::ACK_NOW);
         }
+        seg
     }
 
     /// Whether `next_segment` may have something now. Never false when it
@@ -50,16 +71,23 @@ impl Tcb {
             State::Closed | State::Listen | State::TimeWait => false,
             State::SynSent | State::SynReceived => self.snd_nxt == self.iss,
             _ => {
-                let buffered = self.snd_buf.len() as u32;
-                let data_end = self.snd_una.add(buffered);
-                let unsent = data_end.since(self.snd_nxt);
-                let window = self.snd_wnd.min(self.cc.cwnd);
+                if self.flags.has(Flags::TLP_DUE) || self.flags.has(Flags::FORCE_PROBE) {
+                    return true;
+                }
+                if let Some(l) = &self.loss
+                    && (l.board.lost > l.board.retrans
+                        || (l.state == RecoveryState::Recovery && !l.rescued))
+                {
+                    return true;
+                }
+                let data_end = self.snd_una.add(self.snd_buf.len() as u32);
                 let fin_due = self.flags.has(Flags::FIN_QUEUED)
                     && !self.flags.has(Flags::FIN_ACKED)
                     && self.snd_nxt == data_end;
                 fin_due
-                    || (unsent > 0
-                        && (window > self.flight() || self.flags.has(Flags::FORCE_PROBE)))
+                    || (data_end.gt(self.snd_nxt)
+                        && self.snd_wnd > self.snd_nxt.since(self.snd_una)
+                        && self.send_cwnd() > self.in_flight())
             }
         }
     }
@@ -99,23 +127,23 @@ impl Tcb {
         }
         // The window of a SYN is never scaled (RFC 7323 2.2).
         let window = cfg.recv_buffer.min(65535) as u16;
-        // Sent before only if SND.MAX moved past ISS + 1 once already
-        // (a simultaneous open's SYN-ACK re-sends ISS as a new SYN-ACK).
         let retransmission = self.flags.has(Flags::SYN_RETRANSMITTED);
         self.snd_nxt = self.iss.add(1);
-        self.snd_max = self.snd_max.max(self.snd_nxt);
         if with_ack {
             self.rcv_adv = self.rcv_nxt.add(u32::from(window));
         }
         if !retransmission {
             self.rtt_start = ctx.now;
         }
-        self.start_retransmit_timer(ctx);
-        self.flags.clear(Flags::ACK_NOW);
-        let mut flags = TcpFlags::SYN;
-        if with_ack {
-            flags = TcpFlags::SYN | TcpFlags::ACK;
+        if !self.timers.is_set(super::Timer::Retransmit) {
+            self.timers
+                .set(super::Timer::Retransmit, ctx.now + self.rto(ctx.cfg));
         }
+        let flags = if with_ack {
+            TcpFlags::SYN | TcpFlags::ACK
+        } else {
+            TcpFlags::SYN
+        };
         let ack = if with_ack { self.rcv_nxt } else { SeqNum(0) };
         Some(OutSegment {
             header: self.header(self.iss, ack, flags, window, options),
@@ -125,41 +153,190 @@ impl Tcb {
         })
     }
 
-    /// Data and/or FIN, if the windows, Nagle and SWS avoidance allow.
+    /// The most payload a segment carrying `options` may hold: the send
+    /// MSS counts the timestamp option already (RFC 6691), so any other
+    /// option (SACK blocks) comes off it.
+    fn payload_room(&self, options: &TcpOptions) -> u32 {
+        let ts = if self.flags.has(Flags::TS_OK) {
+            TS_LEN
+        } else {
+            0
+        };
+        (u32::from(self.snd_mss) + ts)
+            .saturating_sub(options.wire_len() as u32)
+            .max(1)
+    }
+
+    /// NextSeg (RFC 6675 4): what data to send now, if anything.
     #[inline(always)]
     fn data_segment(&mut self, ctx: &mut Ctx<'_>) -> Option<OutSegment> {
-        let mss = usize::from(self.snd_mss);
+        let options = self.segment_options(ctx.now);
+        let room = self.payload_room(&options);
+        if self.flags.has(Flags::TLP_DUE) {
+            return self.loss_probe(ctx, options, room);
+        }
+        if self.flags.has(Flags::FORCE_PROBE)
+            && let Some(s) = self.window_probe(ctx, options)
+        {
+            return Some(s);
+        }
+        // F-RTO step 2 (RFC 5682 2.1): after an ACK that advanced SND.UNA
+        // past the timed-out segment, new data goes first; what it draws
+        // tells whether the timeout was spurious.
+        let new_first = self
+            .loss
+            .as_ref()
+            .is_some_and(|l| l.state == RecoveryState::Loss && l.frto.active && l.frto.new_data);
+        if !new_first && let Some(s) = self.retransmit_lost(ctx, options, room) {
+            return Some(s);
+        }
+        if let Some(s) = self.new_data(ctx, options, room) {
+            return Some(s);
+        }
+        if new_first && let Some(s) = self.retransmit_lost(ctx, options, room) {
+            return Some(s);
+        }
+        self.rescue(ctx, options, room)
+    }
+
+    /// Whether the congestion window (or PRR) lets `len` more bytes out.
+    fn cwnd_allows(&self, len: u32) -> bool {
+        let in_flight = self.in_flight();
+        in_flight == 0 || in_flight.saturating_add(len) <= self.send_cwnd()
+    }
+
+    /// The right edge of the peer's window, SND.UNA + SND.WND.
+    fn window_edge(&self) -> SeqNum {
+        self.snd_una.add(self.snd_wnd)
+    }
+
+    /// NextSeg rule 1: the lowest lost segment not yet retransmitted.
+    fn retransmit_lost(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        options: TcpOptions,
+        room: u32,
+    ) -> Option<OutSegment> {
+        let edge = self.window_edge();
+        let snd_una = self.snd_una;
+        let loss = self.loss.as_deref_mut()?;
+        let i = loss.board.next_lost()?;
+        loss.board.merge_lost(i, room + 1);
+        let fin_room = room + u32::from(loss.board.at(i).has(FIN));
+        loss.board.limit(i, fin_room);
+        let rec = loss.board.at(i);
+        // Only what the peer's window takes (SHLD-16, DT-08); at SND.UNA
+        // with the window shut, one octet, a probe of it (MUST-35).
+        let cap = if rec.start.lt(edge) {
+            edge.since(rec.start)
+        } else if rec.start == snd_una {
+            1
+        } else {
+            return None;
+        };
+        loss.board.limit(i, cap);
+        let rec = loss.board.at(i);
+        if !self.cwnd_allows(rec.len) {
+            return None;
+        }
+        Some(self.resend(ctx, i, options, false))
+    }
+
+    /// Sends record `i` again; `probe` when it is a tail loss probe (which
+    /// the episode's counts do not include).
+    fn resend(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        i: usize,
+        options: TcpOptions,
+        probe: bool,
+    ) -> OutSegment {
+        let now_us = Self::clock_us(ctx.now);
+        let tsval = self.ts_now(ctx.now);
+        let snd_una = self.snd_una;
+        let data_end = snd_una.add(self.snd_buf.len() as u32);
+        let loss = self.loss.as_deref_mut().expect("resend needs a scoreboard");
+        let rec = loss.board.at(i);
+        loss.board.retransmitted(i, now_us);
+        let state = loss.state;
+        if state == RecoveryState::Recovery {
+            loss.prr.out = loss.prr.out.saturating_add(rec.len);
+            ctx.counters.fast_retrans += 1;
+        }
+        if !probe && matches!(state, RecoveryState::Recovery | RecoveryState::Loss) {
+            loss.undo.retrans += 1;
+        }
+        if loss.retrans_stamp.is_none() {
+            loss.retrans_stamp = Some(tsval);
+        }
+        self.retransmits_total += 1;
+        let data_len = rec.data_len();
+        let mut flags = TcpFlags::ACK;
+        if rec.has(FIN) {
+            flags |= TcpFlags::FIN;
+        }
+        if data_len > 0 && rec.start.add(data_len) == data_end {
+            flags |= TcpFlags::PSH;
+        }
+        let window = self.advertise_window(ctx);
+        OutSegment {
+            header: self.header(rec.start, self.rcv_nxt, flags, window, options),
+            data_offset: rec.start.since(snd_una) as usize,
+            data_len: data_len as usize,
+            retransmission: true,
+        }
+    }
+
+    /// NextSeg rule 2: new data (or the FIN), if the windows, Nagle and
+    /// SWS avoidance allow.
+    fn new_data(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        options: TcpOptions,
+        room: u32,
+    ) -> Option<OutSegment> {
         let offset = self.snd_nxt.since(self.snd_una) as usize;
         let buffered = self.snd_buf.len();
         let unsent = buffered.saturating_sub(offset);
-        let flight = self.flight() as usize;
-        let window = self.snd_wnd.min(self.cc.cwnd) as usize;
-        let usable = window.saturating_sub(flight);
         let fin_queued = self.flags.has(Flags::FIN_QUEUED) && !self.flags.has(Flags::FIN_ACKED);
         // Where the FIN sits: right after the last queued byte.
         let fin_seq = self.snd_una.add(buffered as u32);
-
+        let fin_sent = fin_queued && self.snd_nxt.gt(fin_seq);
+        if unsent == 0 && (!fin_queued || fin_sent) {
+            return None;
+        }
+        let in_flight = self.in_flight();
+        let wnd_room = if self.snd_nxt.lt(self.window_edge()) {
+            self.window_edge().since(self.snd_nxt)
+        } else {
+            0
+        };
+        let cwnd_room = self.send_cwnd().saturating_sub(in_flight);
+        let outstanding = self.snd_nxt != self.snd_una;
+        let usable = wnd_room.min(if in_flight == 0 {
+            // Nothing in flight: at least one segment goes, whatever the
+            // window arithmetic of a recovery says.
+            cwnd_room.max(room)
+        } else {
+            cwnd_room
+        }) as usize;
+        let mss = room as usize;
         let mut len = unsent.min(mss).min(usable);
-        let probe = self.flags.has(Flags::FORCE_PROBE) && unsent > 0 && usable == 0;
-        let send_data = if probe {
-            // Zero-window probe: one byte past the window (RFC 9293 3.8.6.1).
-            len = 1;
-            true
-        } else if len == 0 {
+        let send_data = if len == 0 {
             false
         } else if len == mss {
             true
         } else if len == unsent {
             // The last of the queued data: Nagle holds it while anything is
             // unacknowledged (RFC 9293 3.7.4), unless disabled or closing.
-            self.flags.has(Flags::NODELAY) || flight == 0 || fin_queued
+            self.flags.has(Flags::NODELAY) || !outstanding || fin_queued
         } else {
             // Window-limited: sender SWS avoidance (RFC 9293 3.8.6.2.1)
-            // sends only if at least half the largest window fits.
-            // With nothing in flight no ACK will come to clock us, so the
-            // window is used as it is rather than stall (the role of the
-            // RFC's override timer).
-            flight == 0 || (self.max_snd_wnd > 0 && len >= (self.max_snd_wnd as usize) / 2)
+            // sends only if at least half the largest window fits. With
+            // nothing in flight no ACK will come to clock us, so the window
+            // is used as it is rather than stall (the role of the RFC's
+            // override timer).
+            !outstanding || (self.max_snd_wnd > 0 && len >= (self.max_snd_wnd as usize) / 2)
         };
         let seq = self.snd_nxt;
         let end = seq.add(if send_data { len as u32 } else { 0 });
@@ -170,9 +347,7 @@ impl Tcb {
         if !send_data {
             len = 0;
         }
-        if probe {
-            self.flags.clear(Flags::FORCE_PROBE);
-        }
+        self.idle_restart(ctx, in_flight);
         let mut flags = TcpFlags::ACK;
         if len > 0 && len == unsent {
             // MUST-61: PSH on the segment that empties the queue.
@@ -181,24 +356,197 @@ impl Tcb {
         if with_fin {
             flags |= TcpFlags::FIN;
         }
-        let retransmission = seq.lt(self.snd_max);
-        self.snd_nxt = end.add(u32::from(with_fin));
-        self.snd_max = self.snd_max.max(self.snd_nxt);
-        if !retransmission && !self.flags.has(Flags::RTT_TIMING) {
-            self.flags.set(Flags::RTT_TIMING);
-            self.rtt_seq = seq;
-            self.rtt_start = ctx.now;
-        }
-        self.start_retransmit_timer(ctx);
+        let seq_len = len as u32 + u32::from(with_fin);
+        self.sent_new(ctx, seq, seq_len, if with_fin { FIN } else { 0 });
         let window = self.advertise_window(ctx);
-        self.flags.clear(Flags::ACK_NOW);
-        let options = self.segment_options(ctx.now);
+        self.note_app_limited();
         Some(OutSegment {
             header: self.header(seq, self.rcv_nxt, flags, window, options),
             data_offset: offset,
             data_len: len,
-            retransmission,
+            retransmission: false,
         })
+    }
+
+    /// Books `len` octets of new sequence space from `seq` as sent now.
+    fn sent_new(&mut self, ctx: &mut Ctx<'_>, seq: SeqNum, len: u32, flags: u8) {
+        let now_us = Self::clock_us(ctx.now);
+        self.snd_nxt = seq.add(len);
+        self.last_send = ctx.now;
+        let l = self.loss_mut(ctx);
+        l.board.push(seq, len, now_us, flags);
+        if l.state == RecoveryState::Recovery {
+            l.prr.out = l.prr.out.saturating_add(len);
+        }
+    }
+
+    /// RFC 5681 4.1: after more than an RTO with nothing sent, the window
+    /// restarts from at most the initial window.
+    fn idle_restart(&mut self, ctx: &Ctx<'_>, in_flight: u32) {
+        if in_flight > 0 || self.last_send == Instant::NEVER {
+            return;
+        }
+        if ctx.now.saturating_since(self.last_send) > self.rto(ctx.cfg) {
+            let iw = self.initial_window(ctx);
+            let rw = iw.min(self.cc.cwnd());
+            self.cc.on_idle_restart(ctx.now, rw);
+        }
+    }
+
+    /// The initial window (RFC 6928, or RFC 5681 when configured), one
+    /// segment if the handshake had to be retransmitted (RFC 5681 3.1;
+    /// RFC 6928 2 waits for a second retransmission).
+    pub(crate) fn initial_window(&self, ctx: &Ctx<'_>) -> u32 {
+        let mss = u32::from(self.snd_mss);
+        match ctx.cfg.initial_window {
+            InitialWindow::Rfc6928 if self.syn_retries > 1 => mss,
+            InitialWindow::Rfc5681 if self.syn_retries > 0 => mss,
+            InitialWindow::Rfc6928 => rfc6928_initial_window(mss),
+            InitialWindow::Rfc5681 => rfc5681_initial_window(mss),
+        }
+    }
+
+    /// NextSeg rule 4 (RFC 6675): once per recovery, when nothing else may
+    /// go, the highest outstanding segment not SACKed is sent again, so a
+    /// lost tail cannot stall the episode until a timeout.
+    fn rescue(&mut self, ctx: &mut Ctx<'_>, options: TcpOptions, room: u32) -> Option<OutSegment> {
+        if self.unsent() > 0 {
+            return None;
+        }
+        let loss = self.loss.as_deref_mut()?;
+        if loss.state != RecoveryState::Recovery || loss.rescued {
+            return None;
+        }
+        let recover = loss.recover;
+        let i = (0..loss.board.len()).rev().find(|&i| {
+            let s = loss.board.at(i);
+            !s.has(super::scoreboard::SACKED) && !s.needs_retransmit() && s.end().le(recover)
+        })?;
+        let len = loss.board.at(i).len;
+        if !self.cwnd_allows(len.min(room)) {
+            return None;
+        }
+        let loss = self.loss.as_deref_mut()?;
+        loss.rescued = true;
+        if len > room {
+            // The last MSS of it.
+            loss.board.limit(i, len - room);
+            return Some(self.resend(ctx, i + 1, options, false));
+        }
+        Some(self.resend(ctx, i, options, false))
+    }
+
+    /// A tail loss probe is due (RFC 8985 7.3): one new segment if the
+    /// peer's window takes one, else the last segment sent again.
+    fn loss_probe(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        options: TcpOptions,
+        room: u32,
+    ) -> Option<OutSegment> {
+        self.flags.clear(Flags::TLP_DUE);
+        let unsent = self.unsent() as u32;
+        let wnd_room = if self.snd_nxt.lt(self.window_edge()) {
+            self.window_edge().since(self.snd_nxt)
+        } else {
+            0
+        };
+        ctx.counters.loss_probes += 1;
+        let seg = if unsent > 0 && wnd_room > 0 {
+            // New data, whatever cwnd says: one segment.
+            let len = unsent.min(room).min(wnd_room);
+            let seq = self.snd_nxt;
+            let offset = seq.since(self.snd_una) as usize;
+            let mut flags = TcpFlags::ACK;
+            if len == unsent {
+                flags |= TcpFlags::PSH;
+            }
+            self.sent_new(ctx, seq, len, 0);
+            let window = self.advertise_window(ctx);
+            if let Some(l) = self.loss.as_deref_mut() {
+                l.tlp.retrans = false;
+            }
+            OutSegment {
+                header: self.header(seq, self.rcv_nxt, flags, window, options),
+                data_offset: offset,
+                data_len: len as usize,
+                retransmission: false,
+            }
+        } else {
+            let loss = self.loss.as_deref_mut()?;
+            let last = loss.board.len().checked_sub(1)?;
+            let rec = loss.board.at(last);
+            let fin = u32::from(rec.has(FIN));
+            let i = if rec.len > room + fin {
+                loss.board.limit(last, rec.len - room - fin);
+                last + 1
+            } else {
+                last
+            };
+            loss.tlp.retrans = true;
+            self.resend(ctx, i, options, true)
+        };
+        let snd_nxt = self.snd_nxt;
+        if let Some(l) = self.loss.as_deref_mut() {
+            l.tlp.end = Some(snd_nxt);
+        }
+        Some(seg)
+    }
+
+    /// A zero-window probe (RFC 9293 3.8.6.1): one octet past the closed
+    /// window, or the same octet again.
+    fn window_probe(&mut self, ctx: &mut Ctx<'_>, options: TcpOptions) -> Option<OutSegment> {
+        self.flags.clear(Flags::FORCE_PROBE);
+        if self.probe_only() {
+            let now_us = Self::clock_us(ctx.now);
+            let loss = self.loss.as_deref_mut()?;
+            loss.board.touch(0, now_us);
+            let window = self.advertise_window(ctx);
+            return Some(OutSegment {
+                header: self.header(self.snd_una, self.rcv_nxt, TcpFlags::ACK, window, options),
+                data_offset: 0,
+                data_len: 1,
+                retransmission: true,
+            });
+        }
+        if self.unsent() == 0 || self.snd_nxt != self.snd_una {
+            return None;
+        }
+        let seq = self.snd_nxt;
+        self.sent_new(ctx, seq, 1, PROBE);
+        let window = self.advertise_window(ctx);
+        Some(OutSegment {
+            header: self.header(seq, self.rcv_nxt, TcpFlags::ACK, window, options),
+            data_offset: 0,
+            data_len: 1,
+            retransmission: false,
+        })
+    }
+
+    /// Takes back a segment `next_segment` produced that could not be
+    /// emitted: new sequence space is unsent again, a retransmission is
+    /// owed again, and the ACK it carried is owed again, so the next call
+    /// builds it anew and nothing is skipped.
+    pub(crate) fn unsend(&mut self, seg: &OutSegment) {
+        let f = seg.header.flags;
+        let seq = SeqNum(seg.header.seq);
+        let end = seq.add(seg.data_len as u32 + u32::from(f.syn()) + u32::from(f.fin()));
+        if f.syn() {
+            if self.snd_nxt == end {
+                self.snd_nxt = seq;
+            }
+        } else if !seg.retransmission && self.snd_nxt == end && seq != end {
+            self.snd_nxt = seq;
+            if let Some(l) = self.loss.as_deref_mut() {
+                l.board.pop_last();
+            }
+        } else if seg.retransmission
+            && let Some(l) = self.loss.as_deref_mut()
+            && let Some(i) = (0..l.board.len()).find(|&i| l.board.at(i).start == seq)
+        {
+            l.board.mark_lost(i);
+        }
+        self.flags.set(Flags::ACK_NOW);
     }
 
     /// A bare ACK, if one is owed.
@@ -207,20 +555,35 @@ impl Tcb {
         if !self.flags.has(Flags::ACK_NOW) {
             return None;
         }
-        self.flags.clear(Flags::ACK_NOW);
-        let window = self.advertise_window(ctx);
-        let options = self.segment_options(ctx.now);
-        // The RFC's SND.NXT is our `snd_max`: after a timeout `snd_nxt` goes
-        // back to SND.UNA to resend, but the peer may already hold data up
-        // to `snd_max` (its RCV.NXT can be there), and an ACK numbered below
-        // its RCV.NXT would fail its acceptability test, ACK field and all.
-        // Two sides doing that to each other deadlock.
+        let header = self.ack_header(ctx);
         Some(OutSegment {
-            header: self.header(self.snd_max, self.rcv_nxt, TcpFlags::ACK, window, options),
+            header,
             data_offset: 0,
             data_len: 0,
             retransmission: false,
         })
+    }
+
+    /// The header of a bare ACK: `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`
+    /// with the window, timestamps and SACK blocks of this moment.
+    pub(crate) fn ack_header(&mut self, ctx: &Ctx<'_>) -> TcpHeader {
+        let window = self.advertise_window(ctx);
+        let options = self.segment_options(ctx.now);
+        self.header(self.snd_nxt, self.rcv_nxt, TcpFlags::ACK, window, options)
+    }
+
+    /// Sends an ACK at once, ahead of anything else the connection has
+    /// queued: a duplicate ACK for an out-of-order segment (RFC 5681 4.2,
+    /// RFC 9293 MAY-13, LR-06), one per segment so that a sender counting
+    /// them, or reading their SACK blocks, sees every one.
+    pub(crate) fn ack_immediately(&mut self, ctx: &mut Ctx<'_>) {
+        let h = self.ack_header(ctx);
+        if !ctx.control.push_header(self.tuple, &h, ctx.counters) {
+            // No room: fall back to the ACK the next transmit builds.
+            self.flags.set(Flags::ACK_NOW);
+            return;
+        }
+        self.flags.clear(Flags::ACK_NOW);
     }
 
     /// The header of a segment of this connection.
@@ -245,8 +608,11 @@ impl Tcb {
     }
 
     /// Options of a non-SYN segment: timestamps once negotiated (RFC 7323
-    /// 3.2: in every segment).
-    fn segment_options(&self, now: Instant) -> TcpOptions {
+    /// 3.2: in every segment), and SACK blocks while data is held out of
+    /// order or a duplicate is to be reported (RFC 2018 4, RFC 2883): a
+    /// D-SACK first, then the most recent runs, 3 beside timestamps, 4
+    /// without.
+    fn segment_options(&mut self, now: Instant) -> TcpOptions {
         let mut o = TcpOptions::default();
         if self.flags.has(Flags::TS_OK) {
             o.timestamps = Some(Timestamps {
@@ -254,7 +620,26 @@ impl Tcb {
                 tsecr: self.ts_recent,
             });
         }
+        if self.flags.has(Flags::SACK_OK) && self.ooo.wants_sack() {
+            let max = if o.timestamps.is_some() { 3 } else { 4 };
+            o.sack = self.sack_blocks(max);
+        }
         o
+    }
+
+    /// Up to `max` SACK blocks to report now (the D-SACK, if any, is taken:
+    /// it is reported once).
+    fn sack_blocks(&mut self, max: usize) -> SackBlocks {
+        let mut blocks = SackBlocks::new();
+        if let Some((l, r)) = self.ooo.take_dsack() {
+            blocks.push(l.0, r.0);
+        }
+        let mut runs = [(SeqNum(0), SeqNum(0)); 4];
+        let n = self.ooo.sack_runs(&mut runs, max - blocks.len());
+        for &(l, r) in &runs[..n] {
+            blocks.push(l.0, r.0);
+        }
+        blocks
     }
 
     /// The window field to send, and RCV.WND behind it. The right edge never
@@ -270,15 +655,21 @@ impl Tcb {
         if self.rcv_adv.lt(self.rcv_nxt) {
             self.rcv_adv = self.rcv_nxt;
         }
-        let wnd = self.rcv_adv.since(self.rcv_nxt);
-        // Round up so the scaled edge is not below what was promised.
-        let shift = u32::from(self.rcv_shift);
-        let field = (wnd.saturating_add((1 << shift) - 1) >> shift).min(65535);
-        let edge = self.rcv_nxt.add(field << shift);
+        let field = self.window_field();
+        let edge = self.rcv_nxt.add(u32::from(field) << self.rcv_shift);
         if edge.gt(self.rcv_adv) {
             self.rcv_adv = edge;
         }
-        field as u16
+        field
+    }
+
+    /// The window field that advertises RCV.WND: scaled down and rounded
+    /// up, so the scaled edge is not below what was promised (RFC 7323
+    /// 2.4). The one place the field is computed.
+    pub(crate) fn window_field(&self) -> u16 {
+        let wnd = self.rcv_wnd();
+        let shift = u32::from(self.rcv_shift);
+        (wnd.saturating_add((1 << shift) - 1) >> shift).min(65535) as u16
     }
 
     /// RCV.NXT plus the free receive-buffer space, capped by what the window
@@ -295,5 +686,12 @@ impl Tcb {
         let step = (ctx.cfg.recv_buffer / 2).min(usize::from(self.snd_mss)) as u32;
         let right = self.possible_right_edge(ctx);
         self.rcv_wnd() < step && right.gt(self.rcv_adv) && right.since(self.rcv_adv) >= step
+    }
+
+    /// Initialises congestion control once the handshake is complete and
+    /// the MSS is known.
+    pub(crate) fn init_cc(&mut self, ctx: &Ctx<'_>) {
+        let iw = self.initial_window(ctx);
+        self.cc.init(ctx.now, u32::from(self.snd_mss), iw);
     }
 }

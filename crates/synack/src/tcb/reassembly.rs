@@ -10,8 +10,10 @@
 
 use crate::seq::SeqNum;
 
-/// The most disjoint blocks held at once.
-const MAX_BLOCKS: usize = 64;
+/// The most disjoint blocks held at once. A window of 1,024 segments with
+/// every other one lost needs 512; the bound keeps a hostile peer from
+/// making each insertion a long move of the block list.
+const MAX_BLOCKS: usize = 1024;
 
 #[derive(Debug)]
 struct Block {
@@ -29,7 +31,7 @@ impl Block {
 /// box of its own from the first segment held (most connections never
 /// see one), so that every TCB is smaller and more of them stay in cache.
 #[derive(Debug, Default)]
-pub(crate) struct Reassembly(Option<Box<Held>>);
+pub(crate) struct Reassembly(Option<Box<Queue>>);
 
 impl Reassembly {
     /// Nothing held.
@@ -48,9 +50,8 @@ impl Reassembly {
     }
 
     /// Holds `data` (starting at `seq`, beyond RCV.NXT) up to the window's
-    /// right edge `right`, and the FIN after it if `fin`. Returns false if
-    /// the segment could not be held (too many blocks).
-    pub(crate) fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> bool {
+    /// right edge `right`, and the FIN after it if `fin`.
+    pub(crate) fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> Held {
         self.0
             .get_or_insert_with(Box::default)
             .insert(seq, data, fin, right)
@@ -74,19 +75,67 @@ impl Reassembly {
     pub(crate) fn clear(&mut self) {
         self.0 = None;
     }
+
+    /// Writes the SACK blocks to report into `out`, at most `max`: each
+    /// the whole contiguous run of held data around a recently arrived
+    /// segment, the most recent first (RFC 2018 4). Returns how many.
+    pub(crate) fn sack_runs(&self, out: &mut [(SeqNum, SeqNum)], max: usize) -> usize {
+        self.0.as_ref().map_or(0, |q| q.sack_runs(out, max))
+    }
+
+    /// A duplicate [start, end) arrived: report it once in a D-SACK block
+    /// (RFC 2883).
+    pub(crate) fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
+        self.0.get_or_insert_with(Box::default).dsack = Some((start, end));
+    }
+
+    /// The D-SACK block owed, taken (it is reported once).
+    pub(crate) fn take_dsack(&mut self) -> Option<(SeqNum, SeqNum)> {
+        self.0.as_mut()?.dsack.take()
+    }
+
+    /// Whether a SACK option is owed: data held out of order, or a
+    /// duplicate to report.
+    pub(crate) fn wants_sack(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|q| !q.blocks.is_empty() || q.dsack.is_some())
+    }
+}
+
+/// What became of a segment offered to the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// All of it is held (or was held already).
+    All,
+    /// Held up to the window's right edge; octets (or the FIN) past it
+    /// were trimmed off.
+    Trimmed,
+    /// Not held: it would take more blocks than the queue keeps.
+    Refused,
 }
 
 /// What is held: sorted, disjoint blocks, and the FIN if it came early.
 #[derive(Debug, Default)]
-struct Held {
+struct Queue {
     blocks: Vec<Block>,
     /// Where the peer's FIN sits, if it arrived ahead of the data before it.
     fin: Option<SeqNum>,
+    /// The first octets of the most recently arrived segments, newest
+    /// first: the SACK blocks to report lead with their runs (RFC 2018 4).
+    recent: [SeqNum; RECENT],
+    recent_len: u8,
+    /// A duplicate to report in the next ACK's first block (RFC 2883).
+    dsack: Option<(SeqNum, SeqNum)>,
 }
 
-impl Held {
-    fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> bool {
+/// Recent arrivals remembered: as many blocks as a SACK option can carry.
+const RECENT: usize = 4;
+
+impl Queue {
+    fn insert(&mut self, seq: SeqNum, data: &[u8], fin: bool, right: SeqNum) -> Held {
         let room = right.since(seq) as usize;
+        let trimmed = data.len() > room || (fin && data.len() >= room);
         let data = &data[..data.len().min(room)];
         let end = seq.add(data.len() as u32);
         if fin && end.lt(right) {
@@ -95,7 +144,10 @@ impl Held {
         // The pieces of [seq, end) that no block covers yet.
         let mut pieces: Vec<(SeqNum, &[u8])> = Vec::new();
         let mut cur = seq;
-        for b in &self.blocks {
+        // Blocks ending before `seq` cannot overlap: start the scan at the
+        // first that might (binary search, the blocks are sorted).
+        let first = self.blocks.partition_point(|b| b.end().le(seq));
+        for b in &self.blocks[first..] {
             if b.end().le(cur) {
                 continue;
             }
@@ -116,7 +168,11 @@ impl Held {
             pieces.push((cur, &data[cur.since(seq) as usize..]));
         }
         if self.blocks.len() + pieces.len() > MAX_BLOCKS {
-            return false;
+            return Held::Refused;
+        }
+        if pieces.is_empty() && !data.is_empty() {
+            // Every octet was held already: a duplicate (RFC 2883 4.1.2).
+            self.dsack = Some((seq, end));
         }
         for (s, bytes) in pieces {
             let at = self.blocks.partition_point(|b| b.seq.lt(s));
@@ -128,7 +184,67 @@ impl Held {
                 },
             );
         }
-        true
+        if !data.is_empty() {
+            self.touch(seq);
+        }
+        if trimmed { Held::Trimmed } else { Held::All }
+    }
+
+    /// Puts `seq` first among the recent arrivals.
+    /// Entries in the same run as `seq` go: each entry names a distinct
+    /// run, so four entries report four blocks.
+    fn touch(&mut self, seq: SeqNum) {
+        let run = self.run_around(seq);
+        let mut kept = [seq; RECENT];
+        let mut k = 1;
+        for &r in &self.recent[..usize::from(self.recent_len)] {
+            let same = run.is_some_and(|(a, b)| !r.lt(a) && r.lt(b));
+            if !same && k < RECENT {
+                kept[k] = r;
+                k += 1;
+            }
+        }
+        self.recent = kept;
+        self.recent_len = k as u8;
+    }
+
+    /// The contiguous run of held blocks around `seq`, if it is held.
+    fn run_around(&self, seq: SeqNum) -> Option<(SeqNum, SeqNum)> {
+        let i = self.blocks.partition_point(|b| b.seq.le(seq));
+        let i = i.checked_sub(1)?;
+        if !seq.lt(self.blocks[i].end()) {
+            return None;
+        }
+        let mut first = i;
+        while first > 0 && self.blocks[first - 1].end() == self.blocks[first].seq {
+            first -= 1;
+        }
+        let mut last = i;
+        while last + 1 < self.blocks.len() && self.blocks[last].end() == self.blocks[last + 1].seq {
+            last += 1;
+        }
+        Some((self.blocks[first].seq, self.blocks[last].end()))
+    }
+
+    fn sack_runs(&self, out: &mut [(SeqNum, SeqNum)], max: usize) -> usize {
+        let max = max.min(out.len());
+        let mut n = 0;
+        let recent = &self.recent[..usize::from(self.recent_len)];
+        // The recent arrivals' runs first, then, if room is left, the
+        // other runs from the lowest (RFC 2018 4: as many as fit).
+        let others = self.blocks.iter().map(|b| b.seq);
+        for seq in recent.iter().copied().chain(others) {
+            if n == max {
+                break;
+            }
+            if let Some(run) = self.run_around(seq)
+                && !out[..n].contains(&run)
+            {
+                out[n] = run;
+                n += 1;
+            }
+        }
+        n
     }
 
     fn drain(&mut self, rcv_nxt: SeqNum, mut sink: impl FnMut(&[u8]) -> usize) -> (u32, bool) {
@@ -179,9 +295,18 @@ mod tests {
         let right = base.add(1000);
         let data: Vec<u8> = (0..100u8).collect();
         let mut r = Reassembly::default();
-        assert!(r.insert(base.add(50), &data[50..80], false, right));
-        assert!(r.insert(base.add(20), &data[20..60], false, right));
-        assert!(r.insert(base.add(70), &data[70..100], true, right));
+        assert_eq!(
+            r.insert(base.add(50), &data[50..80], false, right),
+            Held::All
+        );
+        assert_eq!(
+            r.insert(base.add(20), &data[20..60], false, right),
+            Held::All
+        );
+        assert_eq!(
+            r.insert(base.add(70), &data[70..100], true, right),
+            Held::All
+        );
         assert_eq!(r.held(), 80);
         // Nothing is contiguous with RCV.NXT yet.
         assert_eq!(drain_all(&mut r, base).1, 0);
@@ -197,7 +322,10 @@ mod tests {
     fn stops_where_the_sink_is_full_and_clips_to_the_window() {
         let base = SeqNum(0);
         let mut r = Reassembly::default();
-        assert!(r.insert(base.add(10), &[7u8; 100], true, base.add(60)));
+        assert_eq!(
+            r.insert(base.add(10), &[7u8; 100], true, base.add(60)),
+            Held::Trimmed
+        );
         // Clipped at the window edge, so the FIN beyond it is not held.
         assert_eq!(r.held(), 50);
         let (n, fin) = r.drain(base.add(10), |b| b.len().min(30));
@@ -208,14 +336,48 @@ mod tests {
         assert!(r.is_empty());
     }
 
+    /// WF-16, LR-07: runs are reported most recent first, merged across
+    /// adjacent pieces, at most as many as asked; a segment held already
+    /// is a duplicate to report once.
+    #[test]
+    fn wf_16_sack_runs_most_recent_first() {
+        let right = SeqNum(100_000);
+        let mut r = Reassembly::default();
+        for k in [1u32, 3, 5, 7, 9] {
+            assert_eq!(
+                r.insert(SeqNum(k * 100), &[0; 100], false, right),
+                Held::All
+            );
+        }
+        // 600..700 joins 500..600 and 700..800 into one run.
+        r.insert(SeqNum(600), &[0; 100], false, right);
+        let mut out = [(SeqNum(0), SeqNum(0)); 4];
+        assert_eq!(r.sack_runs(&mut out, 3), 3);
+        assert_eq!(
+            out[..3],
+            [
+                (SeqNum(500), SeqNum(800)),
+                (SeqNum(900), SeqNum(1000)),
+                (SeqNum(300), SeqNum(400))
+            ]
+        );
+        assert_eq!(r.take_dsack(), None);
+        r.insert(SeqNum(300), &[0; 100], false, right);
+        assert_eq!(r.take_dsack(), Some((SeqNum(300), SeqNum(400))));
+        assert_eq!(r.take_dsack(), None);
+        assert_eq!(r.sack_runs(&mut out, 4), 4);
+        assert_eq!(out[0], (SeqNum(300), SeqNum(400)));
+        assert_eq!(out[3], (SeqNum(100), SeqNum(200)));
+    }
+
     #[test]
     fn block_count_is_bounded() {
         let mut r = Reassembly::default();
-        let right = SeqNum(100_000);
+        let right = SeqNum(1_000_000);
         for i in 0..MAX_BLOCKS as u32 {
-            assert!(r.insert(SeqNum(10 + i * 10), &[1], false, right));
+            assert_eq!(r.insert(SeqNum(10 + i * 10), &[1], false, right), Held::All);
         }
-        assert!(!r.insert(SeqNum(5_000), &[1], false, right));
+        assert_eq!(r.insert(SeqNum(500_000), &[1], false, right), Held::Refused);
         assert_eq!(r.held(), MAX_BLOCKS);
     }
 }

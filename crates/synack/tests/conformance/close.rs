@@ -118,11 +118,12 @@ fn sm_02_fin_wait_2_receives_data_then_fin() {
     h.inject(seg(FIN | ACK).seq(301).ack(2));
     h.expect(out(ACK).seq(2).ack(302));
     h.expect_none();
-    // Unread data keeps the full TCB in TIME-WAIT until the application
-    // has it.
-    assert_eq!(h.state(), State::TimeWait);
+    // The TIME-WAIT table answers for the 4-tuple at once; the unread data
+    // keeps the handle readable (closed) until the application has it.
+    assert_eq!(h.ep.time_wait_count(), 1);
+    assert_eq!(h.ep.connection_count(), 0);
+    assert_eq!(h.state(), State::Closed);
     assert_eq!(h.recv_all(), bytes(300));
-    // Read out, the TCB shrinks into a compact TIME-WAIT entry.
     assert!(h.info().is_none());
     assert_eq!(h.ep.time_wait_count(), 1);
     assert!(h.saw(Event::Readable { conn: c }));
@@ -515,7 +516,12 @@ fn sm_07_time_wait_with_unread_data_survives_a_rst() {
     h.inject(seg(FIN | ACK | PSH).seq(1).ack(2).len(3000));
     h.expect(out(ACK).seq(2).ack(3002));
     h.expect_none();
-    assert_eq!(h.state(), State::TimeWait);
+    assert_eq!(h.ep.time_wait_count(), 1);
+    // The close is normal, and said so as TIME-WAIT began.
+    assert!(h.saw(Event::Closed {
+        conn: c,
+        reason: CloseReason::Normal
+    }));
     let mut first = [0u8; 1000];
     assert_eq!(h.recv(&mut first), Ok(1000));
     h.pump();
@@ -523,13 +529,78 @@ fn sm_07_time_wait_with_unread_data_survives_a_rst() {
     h.take_events();
     h.inject(seg(RST).seq(3002));
     h.expect_none();
+    assert_eq!(h.ep.time_wait_count(), 0, "the RST ended TIME-WAIT");
     let rest = h.recv_all();
     assert_eq!(rest.len(), 2000);
     let mut all = first.to_vec();
     all.extend_from_slice(&rest);
     assert_eq!(all, bytes(3000));
-    assert!(h.saw(Event::Closed {
+    // The RST changes nothing the application sees.
+    assert!(
+        h.take_events()
+            .iter()
+            .all(|e| !matches!(e, Event::Closed { .. }))
+    );
+}
+
+/// SM-11 (SHLD-3, MAY-1): CLOSE while received data is still unread tells
+/// the peer its data was lost: `<SEQ=SND.NXT><CTL=RST>` instead of a FIN,
+/// and the connection is gone (a later segment from the peer meets the
+/// CLOSED rules).
+#[test]
+fn sm_11_close_with_unread_data_sends_rst() {
+    let mut h = Harness::passive_established(conf());
+    let c = h.conn();
+    h.inject(seg(ACK | PSH).seq(1).ack(1).len(1000));
+    h.expect(out(ACK).seq(1).ack(1001));
+    h.send(b"hello").unwrap();
+    h.expect(out(ACK | PSH).seq(1).ack(1001).len(5));
+    h.take_events();
+    h.close().unwrap();
+    h.expect(out(RST).seq(6).abs_ack(0).len(0));
+    h.expect_none();
+    assert_eq!(h.state(), State::Closed);
+    h.expect_events(&[Event::Closed {
         conn: c,
-        reason: CloseReason::Normal
-    }));
+        reason: CloseReason::Aborted,
+    }]);
+    h.inject(seg(ACK | PSH).seq(1001).ack(6).len(10));
+    h.expect(out(RST).seq(6).abs_ack(0));
+    h.advance(secs(60));
+    h.expect_none();
+}
+
+/// SM-11 (SHLD-3, MAY-1): after CLOSE with nothing unread a FIN goes out;
+/// data that arrives afterwards, in FIN-WAIT-1 or FIN-WAIT-2, is not
+/// delivered and draws `<SEQ=SND.NXT><CTL=RST>`. After `shutdown`, which
+/// closes only the sending half, the same data is received normally.
+#[test]
+fn sm_11_data_after_close_draws_rst() {
+    for fin_acked in [false, true] {
+        let mut h = Harness::passive_established(conf());
+        h.close().unwrap();
+        h.expect(out(FIN | ACK).seq(1).ack(1));
+        let ack = if fin_acked {
+            h.inject(seg(ACK).seq(1).ack(2));
+            assert_eq!(h.state(), State::FinWait2);
+            2
+        } else {
+            assert_eq!(h.state(), State::FinWait1);
+            1
+        };
+        h.expect_none();
+        h.inject(seg(ACK | PSH).seq(1).ack(ack).len(100));
+        h.expect(out(RST).seq(2).abs_ack(0).len(0));
+        h.expect_none();
+        assert_eq!(h.state(), State::Closed, "FIN acked: {fin_acked}");
+        h.advance(secs(60));
+        h.expect_none();
+    }
+
+    let mut h = Harness::fin_wait_2(conf());
+    h.inject(seg(ACK | PSH).seq(1).ack(2).len(100));
+    h.expect(out(ACK).seq(2).ack(101));
+    h.expect_none();
+    assert_eq!(h.recv_all(), bytes(100));
+    assert_eq!(h.state(), State::FinWait2);
 }

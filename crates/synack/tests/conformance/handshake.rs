@@ -2,7 +2,6 @@
 
 use crate::harness::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use synack::isn::IsnGenerator;
 use synack::{CloseReason, DropReason, Error, Event, OpenKind, Secret, SeqNum, State};
 
 /// CE-01: active OPEN sends one `<SEQ=ISS><CTL=SYN>` carrying the
@@ -19,10 +18,7 @@ fn ce_01_active_open_sends_syn_with_configured_options() {
     assert_eq!(s.options.window_scale, Some(h.cfg.window_shift()));
     let ts = s.options.timestamps.expect("timestamps offered");
     assert_eq!(ts.tsecr, 0, "TSecr is zero when ACK is off (RFC 7323 3.2)");
-    assert!(
-        !s.options.sack_permitted,
-        "SACK is off in the default config"
-    );
+    assert!(s.options.sack_permitted, "SACK is on in the default config");
     let i = h.info().unwrap();
     assert_eq!(i.state, State::SynSent);
     assert_eq!(i.iss, SeqNum(h.iss()));
@@ -46,18 +42,54 @@ fn ce_01_active_open_sends_syn_with_configured_options() {
     assert!(s.options.sack_permitted);
 }
 
-/// CE-02: ISN = M + F(4-tuple, secret), M a 4 µs clock: the same 4-tuple
-/// Δt later starts Δt/4 further on; another 4-tuple or another secret gives
+/// RFC 6528's ISN, computed here with the `siphasher` crate and nothing of
+/// the engine's: M = the 4 µs clock, F = SipHash-2-4 over the two sockets
+/// (family tag, address, port in network order), keyed by the subkey the
+/// engine documents (SipHash-2-4-128 of the secret over the label
+/// "synack isn rfc6528"); the ISN is M + the low 32 bits of F.
+fn rfc6528_isn(
+    secret: [u8; 16],
+    now: synack::Instant,
+    local: SocketAddr,
+    remote: SocketAddr,
+) -> u32 {
+    use siphasher::sip::SipHasher24;
+    use siphasher::sip128::{Hasher128, SipHasher24 as SipHasher24x128};
+    use std::hash::Hasher;
+    let k = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap());
+    let mut d = SipHasher24x128::new_with_keys(k(&secret[..8]), k(&secret[8..]));
+    d.write(b"synack isn rfc6528");
+    let (k0, k1) = d.finish128().as_u64();
+    let mut f = SipHasher24::new_with_keys(k0, k1);
+    for s in [local, remote] {
+        match s.ip() {
+            IpAddr::V4(a) => {
+                f.write(&[4]);
+                f.write(&a.octets());
+            }
+            IpAddr::V6(a) => {
+                f.write(&[6]);
+                f.write(&a.octets());
+            }
+        }
+        f.write(&s.port().to_be_bytes());
+    }
+    let m = (now.micros() / 4) as u32;
+    m.wrapping_add(f.finish() as u32)
+}
+
+/// CE-02: ISN = M + F(4-tuple, secret), M a 4 µs clock, checked against an
+/// independent computation of RFC 6528's formula: the same 4-tuple Δt
+/// later starts Δt/4 further on; another 4-tuple or another secret gives
 /// an unrelated ISN.
 #[test]
 fn ce_02_isn_is_4us_clock_plus_keyed_hash() {
-    let isn_gen = IsnGenerator::new(&Secret::from_bytes(SECRET));
     let mut h = Harness::new(conf());
     h.active_layout();
     let (local, remote) = (h.peer().engine, h.peer().peer);
     h.connect().unwrap();
     let first = h.expect(out(SYN)).seq;
-    assert_eq!(first, isn_gen.isn(h.now, local, remote).0);
+    assert_eq!(first, rfc6528_isn(SECRET, h.now, local, remote));
     // ABORT in SYN-SENT sends nothing and frees the 4-tuple.
     h.abort();
     h.expect_none();
@@ -75,15 +107,25 @@ fn ce_02_isn_is_4us_clock_plus_keyed_hash() {
     h.add_peer(local, other, IRS);
     h.connect().unwrap();
     let third = h.expect(out(SYN)).seq;
-    assert_eq!(third, isn_gen.isn(h.now, local, other).0);
+    assert_eq!(third, rfc6528_isn(SECRET, h.now, local, other));
     assert_ne!(third, second, "F depends on the 4-tuple");
 
-    // Another secret: another ISN for the same 4-tuple and time.
-    let other_isn_gen = IsnGenerator::new(&Secret::from_bytes([0x42; 16]));
-    assert_ne!(
-        other_isn_gen.isn(h.now, local, remote),
-        isn_gen.isn(h.now, local, remote)
-    );
+    // Another secret: another ISN for the same 4-tuple and time, from the
+    // engine itself.
+    let mut cfg_h = Harness::new(conf());
+    cfg_h.ep = synack::Endpoint::new(conf(), Secret::from_bytes([0x42; 16]), cfg_h.now);
+    cfg_h.active_layout();
+    cfg_h.connect().unwrap();
+    let keyed = cfg_h.expect(out(SYN)).seq;
+    assert_eq!(keyed, rfc6528_isn([0x42; 16], cfg_h.now, local, remote));
+    assert_ne!(keyed, rfc6528_isn(SECRET, cfg_h.now, local, remote));
+
+    // IPv6 sockets hash the same way.
+    let mut h6 = Harness::new_v6(conf());
+    h6.active_layout();
+    let (l6, r6) = (h6.peer().engine, h6.peer().peer);
+    h6.connect().unwrap();
+    assert_eq!(h6.expect(out(SYN)).seq, rfc6528_isn(SECRET, h6.now, l6, r6));
 }
 
 /// CE-03: LISTEN + SYN ⇒ `<SEQ=ISS><ACK=SEG.SEQ+1><CTL=SYN,ACK>` and a
@@ -520,9 +562,9 @@ fn ce_13_listen_beside_syn_sent_connection() {
 
 /// CE-14 (MUST-43..45): every segment of a connection leaves from one local
 /// address: the one the SYN was sent to (passive, multihomed wildcard
-/// listener) or the one given to OPEN (active). The engine requires the
-/// local address at OPEN (an unspecified one is refused) and leaves the
-/// choice to the embedder's routing, before the first SYN.
+/// listener) or the one given to OPEN (active). An unspecified one is
+/// chosen from `Config::local_addrs` (see `hardening.rs`); with none
+/// configured, the OPEN fails before any SYN.
 #[test]
 fn ce_14_one_local_address_per_connection() {
     let mut h = Harness::new(conf());
@@ -552,7 +594,9 @@ fn ce_14_one_local_address_per_connection() {
 
     let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
     let r = h.ep.connect(h.now, unspecified, h.peers[0].peer);
-    assert_eq!(r, Err(Error::InvalidAddress));
+    assert_eq!(r, Err(Error::AddrNotAvailable));
+    h.pump();
+    h.expect_none();
     let local = SocketAddr::from(([198, 18, 0, 3], 50001));
     let remote = SocketAddr::from(([198, 18, 0, 1], 80));
     h.add_peer(local, remote, 5);

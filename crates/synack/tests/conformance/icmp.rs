@@ -102,3 +102,32 @@ fn ip_05_fragmentation_needed_lowers_the_mss() {
     assert_eq!(h.info().unwrap().mss, 1360);
     h.expect(out(ACK).seq(1).ack(1).len(1360));
 }
+
+/// IP-06 (RFC 8201): an ICMPv6 packet-too-big lowers the MSS to what the
+/// reported MTU carries (MTU - 60), resends at the new size, and never
+/// goes below the IPv6 minimum MTU of 1280 however small the report.
+#[test]
+fn ip_06_packet_too_big_lowers_the_mss_not_below_1280() {
+    let mut h = Harness::new_v6(conf());
+    h.listen();
+    h.inject(seg(SYN).seq(0).mss(1440));
+    h.expect(out(SYN | ACK).seq(0).ack(1));
+    h.inject(seg(ACK).seq(1).ack(1));
+    h.accept().unwrap();
+    h.set_nodelay();
+    h.send(&bytes(1440)).unwrap();
+    h.expect(out(ACK | PSH).seq(1).ack(1).len(1440));
+    icmp(&mut h, 1, IcmpErrorKind::PacketTooBig { mtu: 1400 });
+    assert_eq!(h.info().unwrap().mss, 1340);
+    h.expect(out(ACK).seq(1).ack(1).len(1340));
+    h.expect(out(ACK | PSH).seq(1341).ack(1).len(100));
+    h.expect_none();
+    // A report below the minimum is taken as 1280 (RFC 8200 5).
+    icmp(&mut h, 1, IcmpErrorKind::PacketTooBig { mtu: 600 });
+    assert_eq!(h.info().unwrap().mss, 1220);
+    let a = h.expect(out(ACK).seq(1).ack(1).len(1220));
+    let b = h.expect(out(ACK | PSH).seq(1221).ack(1).len(220));
+    h.expect_none();
+    assert_eq!(a.raw.len(), 1280, "a full segment fills the minimum MTU");
+    assert!(b.raw.len() < 1280);
+}

@@ -514,3 +514,41 @@ fn dt_07_scaled_window_rounded_up_is_honoured() {
     );
     assert_eq!(h.info().unwrap().recv_queue, window);
 }
+
+/// SA-06 (MAY-12, RFC 5961 5.2): an ACK is acceptable only if
+/// SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT, where MAX.SND.WND is the
+/// largest (scaled) window the peer ever offered, not the current one.
+/// Data whose ACK lies one below that bound is not processed (its text is
+/// not delivered, RCV.NXT does not move) and draws an ACK; the same data
+/// with the ACK exactly at the bound is an old duplicate ACK, ignored,
+/// and the text is taken. Unscaled (MAX.SND.WND = 65535) and with the
+/// peer's window scaled by 2^2 (MAX.SND.WND = 262140).
+#[test]
+fn sa_06_ack_below_max_window_not_processed() {
+    for (shift, max_wnd) in [(None, 65_535i64), (Some(2u8), 65_535 << 2)] {
+        let mut h = Harness::new(conf());
+        h.peer_syn_opts.window_scale = shift;
+        h.enter_syn_received();
+        h.enter_established_passive();
+        assert_eq!(i64::from(h.info().unwrap().snd_wnd), max_wnd);
+        // SND.UNA moves to 1001, and the window is now small: the bound
+        // must come from the largest window, not this one.
+        h.send(&bytes(1000)).unwrap();
+        h.drain();
+        h.inject(seg(ACK).seq(1).ack(1001).win(250));
+        assert_eq!(h.info().unwrap().snd_una.0, h.iss().wrapping_add(1001));
+        let lowest = 1001 - max_wnd;
+        h.inject(seg(ACK | PSH).seq(1).ack(lowest - 1).win(250).len(100));
+        h.expect(out(ACK).seq(1001).ack(1).len(0));
+        h.expect_none();
+        let i = h.info().unwrap();
+        assert_eq!((i.recv_queue, i.rcv_nxt.0), (0, h.irs().wrapping_add(1)));
+        assert_eq!(h.ep.counters().dropped(DropReason::AckOutOfRange), 1);
+
+        h.inject(seg(ACK | PSH).seq(1).ack(lowest).win(250).len(100));
+        h.expect(out(ACK).seq(1001).ack(101).len(0));
+        h.expect_none();
+        assert_eq!(h.recv_all(), bytes(100));
+        assert_eq!(h.ep.counters().dropped(DropReason::AckOutOfRange), 1);
+    }
+}

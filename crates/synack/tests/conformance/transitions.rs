@@ -323,7 +323,16 @@ fn close_in_syn_received_retransmits_syn_ack_first() {
     h.expect(out(SYN | ACK).seq(0).ack(1));
     h.shutdown().unwrap();
     h.advance(secs(3) - millis(1));
-    for s in h.drain() {
+    // One retransmission in that time (at 1 s; the next is due at 3 s),
+    // and it is the SYN-ACK.
+    let sent = h.drain();
+    assert_eq!(
+        sent.len(),
+        1,
+        "{:#?}",
+        sent.iter().map(describe).collect::<Vec<_>>()
+    );
+    for s in sent {
         assert_eq!(
             (s.flags, s.rseq, s.rack),
             (SYN | ACK, 0, 1),

@@ -1,0 +1,114 @@
+//! The user calls of RFC 9293 3.10 as they act on one connection: SEND,
+//! RECEIVE, CLOSE, the hand-over of an accepted connection, and the
+//! per-connection options. The endpoint finds the connection; what the call
+//! does to it is here.
+
+use super::{Ctx, Flags, Tcb};
+use crate::cc::{Algorithm, Cc};
+use crate::error::Error;
+use crate::event::Event;
+use core::time::Duration;
+
+impl Tcb {
+    /// SEND (RFC 9293 3.10.2): queues as much of `data` as the send buffer
+    /// takes. A closed window with data now waiting needs the persist
+    /// timer.
+    pub(crate) fn send(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) -> Result<usize, Error> {
+        if self.flags.has(Flags::FIN_QUEUED) || !self.state.can_send() {
+            return Err(Error::BrokenPipe);
+        }
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let n = self.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
+        if n == 0 {
+            self.flags.set(Flags::WRITE_BLOCKED);
+            return Err(Error::WouldBlock);
+        }
+        if self.needs_persist() {
+            self.rearm(ctx, false);
+        }
+        Ok(n)
+    }
+
+    /// RECEIVE (RFC 9293 3.10.3): copies out buffered data. `Ok(0)` is the
+    /// end of the stream (the peer's FIN); `WouldBlock` when nothing is
+    /// buffered yet.
+    pub(crate) fn receive(&mut self, ctx: &mut Ctx<'_>, out: &mut [u8]) -> Result<usize, Error> {
+        if self.rcv_buf.is_empty() {
+            self.flags.clear(Flags::READ_NOTIFIED);
+            if self.flags.has(Flags::FIN_RECEIVED) || out.is_empty() {
+                return Ok(0);
+            }
+            return Err(Error::WouldBlock);
+        }
+        let n = self.rcv_buf.read(out);
+        if self.rcv_buf.is_empty() {
+            self.flags.clear(Flags::READ_NOTIFIED);
+        }
+        // After the peer's FIN no more data can come: a window update
+        // would only reach a peer that may have forgotten the connection
+        // and answer it with a RST.
+        if !self.flags.has(Flags::FIN_RECEIVED) && self.window_update_due(ctx) {
+            self.flags.set(Flags::ACK_NOW);
+        }
+        Ok(n)
+    }
+
+    /// Full CLOSE: like `shutdown`, and the application reads no more. If
+    /// received data is still unread, or more arrives, the peer gets a RST
+    /// instead, so it knows data was lost (RFC 9293 SHLD-3, SM-11).
+    pub(crate) fn close_call(&mut self, ctx: &mut Ctx<'_>) {
+        if self.rcv_buf.is_empty() {
+            self.flags.set(Flags::APP_CLOSED);
+            self.shutdown(ctx);
+        } else {
+            self.abort(ctx);
+        }
+    }
+
+    /// The application took the connection from its listener's accept
+    /// queue: it is the application's now, and hears of data already
+    /// there.
+    pub(crate) fn accepted(&mut self, ctx: &mut Ctx<'_>) {
+        self.listener = None;
+        self.flags.set(Flags::VISIBLE);
+        if !self.rcv_buf.is_empty() || self.flags.has(Flags::FIN_RECEIVED) {
+            self.flags.set(Flags::READ_NOTIFIED);
+            ctx.events.push_back(Event::Readable { conn: self.id });
+        }
+    }
+
+    /// The listener closed before the application accepted the
+    /// connection: it is reset.
+    pub(crate) fn orphaned(&mut self, ctx: &mut Ctx<'_>) {
+        self.listener = None;
+        self.abort(ctx);
+    }
+
+    /// Turns the Nagle algorithm off (`true`) or on (RFC 9293 MUST-17).
+    pub(crate) fn set_nodelay(&mut self, nodelay: bool) {
+        if nodelay {
+            self.flags.set(Flags::NODELAY);
+        } else {
+            self.flags.clear(Flags::NODELAY);
+        }
+    }
+
+    /// The user timeout (R2 as a time, RFC 9293 MUST-21): `None` never
+    /// gives up while retransmitting.
+    pub(crate) fn set_user_timeout(&mut self, timeout: Option<Duration>) {
+        self.user_timeout_ms = timeout.map_or(u32::MAX, |d| {
+            d.as_millis().min(u128::from(u32::MAX - 1)) as u32
+        });
+    }
+
+    /// Switches the congestion-control algorithm. The new one starts from
+    /// the connection's present window; a switch in the middle of a
+    /// recovery takes effect fully once it ends.
+    pub(crate) fn set_congestion_control(&mut self, ctx: &Ctx<'_>, alg: &Algorithm) {
+        let cwnd = self.cc.cwnd();
+        self.cc = Cc::new(alg);
+        self.cc.init(ctx.now, u32::from(self.snd_mss), cwnd);
+    }
+}

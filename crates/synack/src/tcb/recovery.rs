@@ -1,0 +1,783 @@
+//! Loss recovery: what an ACK does to the scoreboard, when a recovery
+//! episode starts and ends, how fast the sender may send during it, and
+//! how a reduction found spurious is undone.
+//!
+//! - With SACK: RACK marks losses by time (RFC 8985), recovery follows
+//!   RFC 6675 (RecoveryPoint, NextSeg over the scoreboard) and the
+//!   reduction is paced by PRR (RFC 6937).
+//! - Without SACK: fast retransmit on the third duplicate ACK and NewReno
+//!   partial ACKs (RFC 5681 3.2, RFC 6582), each duplicate ACK standing for
+//!   one delivered segment, which also gives limited transmit (RFC 3042).
+//! - Timeouts: every segment not SACKed is lost and resent under slow start
+//!   (RFC 6298, RFC 6675 5.1), with F-RTO (RFC 5682) to catch a spurious one.
+//! - Undo (RFC 3522, RFC 2883): a timestamp echo older than the first
+//!   retransmission, or D-SACKs for every retransmission, restore the
+//!   window as it was.
+//! - Tail loss probes (RFC 8985 7): a probe after 2 SRTT of silence
+//!   instead of a timeout.
+//!
+//! The state lives in a box taken from the endpoint's pool while data is
+//! in flight, so an idle connection carries one pointer of it.
+
+use super::rack::{DUP_THRESH, Rack};
+use super::scoreboard::{Board, EVER_RETRANS, PROBE, SACKED, Sent, before};
+use super::{Ctx, Flags, Tcb};
+use crate::cc::{AckEvent, CongestionEvent, Signal};
+use crate::seq::SeqNum;
+use crate::time::Instant;
+use synack_wire::TcpSegment;
+
+/// Where a connection stands with loss, as Linux's `tcp_info` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RecoveryState {
+    /// Nothing amiss.
+    #[default]
+    Open,
+    /// SACKs or duplicate ACKs show something out of order; no loss yet.
+    Disorder,
+    /// Fast recovery (RFC 6675, RFC 6582) after a loss.
+    Recovery,
+    /// Recovery after a retransmission timeout.
+    Loss,
+}
+
+impl RecoveryState {
+    /// A lowercase name (`ss -i`'s `ca_state`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RecoveryState::Open => "open",
+            RecoveryState::Disorder => "disorder",
+            RecoveryState::Recovery => "recovery",
+            RecoveryState::Loss => "loss",
+        }
+    }
+}
+
+/// Proportional Rate Reduction (RFC 6937).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Prr {
+    /// prr_delivered: bytes delivered since recovery began.
+    delivered: u32,
+    /// prr_out: bytes sent since recovery began.
+    pub(crate) out: u32,
+    /// RecoverFS: bytes in flight when it began.
+    recover_fs: u32,
+    /// The window PRR allows now: pipe plus sndcnt at the last ACK.
+    pub(crate) cwnd: u32,
+}
+
+/// What undoing the last reduction needs (RFC 3522, RFC 2883, RFC 5682).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Undo {
+    /// SND.UNA when the reduction began; `None` when there is nothing to
+    /// undo.
+    marker: Option<SeqNum>,
+    /// Retransmissions of the episode that no D-SACK has yet shown
+    /// unnecessary.
+    pub(crate) retrans: u32,
+}
+
+/// A tail loss probe in flight (RFC 8985 7.3): TLP.end_seq and whether it
+/// was a retransmission.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Tlp {
+    pub(crate) end: Option<SeqNum>,
+    pub(crate) retrans: bool,
+    /// A D-SACK reported the probe: the original arrived too.
+    dsacked: bool,
+}
+
+/// F-RTO (RFC 5682, the SACK-enhanced form): after a timeout, whether an
+/// ACK for data sent before it and never retransmitted shows the timeout
+/// spurious.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Frto {
+    pub(crate) active: bool,
+    /// Records sent before this (µs clock) left before the timeout.
+    rto_us: u32,
+    /// Step 2: the first ACK after the timeout advanced SND.UNA, so new
+    /// data goes out before further retransmissions.
+    pub(crate) new_data: bool,
+}
+
+/// The loss-recovery state of a connection with data in flight.
+#[derive(Debug, Default)]
+pub(crate) struct Loss {
+    pub(crate) board: Board,
+    pub(crate) rack: Rack,
+    pub(crate) state: RecoveryState,
+    /// RFC 6675 RecoveryPoint, RFC 6582 `recover`: SND.NXT when the
+    /// episode began.
+    pub(crate) recover: SeqNum,
+    pub(crate) prr: Prr,
+    /// Duplicate ACKs in a row (peers without SACK).
+    pub(crate) dupacks: u32,
+    /// Bytes those duplicate ACKs stand for: one segment each, what a
+    /// SACK would have reported as delivered.
+    pub(crate) reno_sacked: u32,
+    pub(crate) undo: Undo,
+    pub(crate) tlp: Tlp,
+    pub(crate) frto: Frto,
+    /// RFC 6675 RescueRxt: the one rescue retransmission of the episode.
+    pub(crate) rescued: bool,
+    /// Our TSval on the earliest retransmission still outstanding, across
+    /// episodes (Eifel detection, RFC 3522): an ACK echoing anything older
+    /// was sent for an original transmission.
+    pub(crate) retrans_stamp: Option<u32>,
+    /// How long until RACK may mark another segment lost (the reordering
+    /// timer), from the last check.
+    pub(crate) reo_wait_us: Option<u32>,
+    /// The application left the window unused: ACKs for data up to here
+    /// measure the application, not the path (RFC 7661).
+    pub(crate) app_limited_end: Option<SeqNum>,
+    /// Bytes delivered in the current round and when it began, for the
+    /// delivery rate.
+    round_delivered: u64,
+    round_start: Instant,
+    round_end: SeqNum,
+    /// Delivery rate of the last whole round, bytes per second.
+    pub(crate) delivery_rate: u64,
+}
+
+impl Loss {
+    /// Makes a pooled box new again, keeping the scoreboard's storage.
+    pub(crate) fn reset(&mut self) {
+        let mut board = core::mem::take(&mut self.board);
+        board.clear();
+        let rate = self.delivery_rate;
+        *self = Loss {
+            board,
+            delivery_rate: rate,
+            ..Loss::default()
+        };
+    }
+}
+
+/// Storage of loss states not in use, recycled between connections (a
+/// short connection would otherwise allocate and free one per exchange).
+#[derive(Debug, Default)]
+// Boxed: a loss state moves between the pool and a TCB's `Option<Box<Loss>>`
+// by pointer, never by copying its 200 bytes.
+#[allow(clippy::vec_box)]
+pub(crate) struct LossPool(Vec<Box<Loss>>);
+
+/// Boxes the pool keeps at most; boards grown past this many records go
+/// back to the allocator.
+const POOLED: usize = 1024;
+const POOLED_RECORDS: usize = 64;
+
+impl LossPool {
+    fn take(&mut self) -> Box<Loss> {
+        self.0.pop().unwrap_or_default()
+    }
+
+    pub(crate) fn give(&mut self, mut l: Box<Loss>) {
+        if self.0.len() < POOLED && l.board.capacity_bytes() <= POOLED_RECORDS * size_of::<Sent>() {
+            l.reset();
+            self.0.push(l);
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.0
+            .iter()
+            .map(|l| size_of::<Loss>() + l.board.capacity_bytes())
+            .sum::<usize>()
+            + self.0.capacity() * size_of::<Box<Loss>>()
+    }
+}
+
+/// What an ACK told the scoreboard.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AckInfo {
+    /// Bytes delivered for the first time, cumulatively or by SACK.
+    pub(crate) delivered: u32,
+    /// The latest transmit time (µs clock) of a segment delivered by this
+    /// ACK that was never retransmitted: an unambiguous RTT sample.
+    pub(crate) sample_xmit: Option<u32>,
+    /// The ACK carried a D-SACK (RFC 2883).
+    pub(crate) dsack: bool,
+    /// A segment never retransmitted was delivered below the highest one
+    /// delivered (RFC 8985 6.2 step 3).
+    pub(crate) reordered: bool,
+    /// A segment sent before the last timeout, and not retransmitted since,
+    /// was delivered (F-RTO's proof of a spurious timeout).
+    pub(crate) original_delivered: bool,
+    /// New SACK information arrived.
+    pub(crate) sacked: bool,
+    /// Data bytes the cumulative ACK newly acknowledged.
+    pub(crate) acked: u32,
+    /// Bytes in flight before the ACK.
+    pub(crate) prior_in_flight: u32,
+    /// It was a duplicate ACK (RFC 5681 2).
+    pub(crate) dupack: bool,
+    /// The RTT sample it gave, Karn's rule applied.
+    pub(crate) rtt: Option<core::time::Duration>,
+}
+
+impl Tcb {
+    /// Bytes in flight: RFC 6675's pipe.
+    pub(crate) fn in_flight(&self) -> u32 {
+        let outstanding = self.snd_nxt.since(self.snd_una);
+        match &self.loss {
+            Some(l) => l.board.in_flight(outstanding).saturating_sub(l.reno_sacked),
+            None => outstanding,
+        }
+    }
+
+    /// The window the sender may fill now: PRR's during fast recovery,
+    /// the congestion controller's otherwise.
+    pub(crate) fn send_cwnd(&self) -> u32 {
+        match &self.loss {
+            Some(l) if l.state == RecoveryState::Recovery => l.prr.cwnd,
+            _ => self.cc.cwnd(),
+        }
+    }
+
+    /// The recovery state (Open when nothing is in flight).
+    pub(crate) fn recovery_state(&self) -> RecoveryState {
+        self.loss.as_ref().map_or(RecoveryState::Open, |l| l.state)
+    }
+
+    /// The loss state, taken from the pool on the first segment sent.
+    pub(crate) fn loss_mut(&mut self, ctx: &mut Ctx<'_>) -> &mut Loss {
+        self.loss.get_or_insert_with(|| ctx.loss_pool.take())
+    }
+
+    /// Gives the loss state back once nothing is in flight and no episode
+    /// is open.
+    pub(crate) fn release_loss(&mut self, ctx: &mut Ctx<'_>) {
+        let idle = self
+            .loss
+            .as_ref()
+            .is_some_and(|l| l.board.is_empty() && l.state == RecoveryState::Open);
+        if idle && let Some(l) = self.loss.take() {
+            ctx.loss_pool.give(l);
+        }
+    }
+
+    /// Frees the loss state (the connection ends).
+    pub(crate) fn drop_loss(&mut self, ctx: &mut Ctx<'_>) {
+        if let Some(l) = self.loss.take() {
+            ctx.loss_pool.give(l);
+        }
+    }
+
+    /// The microsecond clock records are stamped with.
+    pub(crate) fn clock_us(now: Instant) -> u32 {
+        now.micros() as u32
+    }
+
+    /// Steps 1 and 2 of an ACK's effect on the sender: the cumulative ACK
+    /// and the SACK blocks update the scoreboard (RFC 6675 Update(), RFC
+    /// 2018 5, RFC 2883 4), each newly delivered segment updates RACK.
+    pub(crate) fn scoreboard_ack(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        seg: &TcpSegment<'_>,
+        ack: SeqNum,
+    ) -> AckInfo {
+        let mut info = AckInfo::default();
+        let sack_ok = self.flags.has(Flags::SACK_OK);
+        let (snd_una, snd_nxt, max_wnd, mss) = (
+            self.snd_una,
+            self.snd_nxt,
+            self.max_snd_wnd,
+            u32::from(self.snd_mss),
+        );
+        let min_rtt = self.min_rtt_us;
+        let echo = seg
+            .options
+            .timestamps
+            .filter(|_| self.flags.has(Flags::TS_OK))
+            .map(|t| t.tsecr);
+        // Our TSval for a transmission at `xmit_us` (µs clock).
+        let ts_of = |xmit_us: u32, ts_offset: u32| -> u32 {
+            let ago = Self::clock_us(ctx.now).wrapping_sub(xmit_us);
+            let then = ctx.now - core::time::Duration::from_micros(u64::from(ago));
+            crate::isn::ts_clock(then, ts_offset)
+        };
+        let ts_offset = self.ts_offset;
+        let now_us = Self::clock_us(ctx.now);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return info;
+        };
+        let Loss {
+            board,
+            rack,
+            frto,
+            undo,
+            tlp,
+            ..
+        } = l;
+        // `cumulative`: delivered by the cumulative ACK, whose timestamp
+        // echo tells which transmission arrived. A SACK's echo does not:
+        // a receiver echoes only in-order segments' timestamps (RFC 7323
+        // 4.3), so for SACKed data RACK goes by the RTT alone, as Linux
+        // does.
+        let mut on_delivered = |s: &Sent, cumulative: bool| {
+            let echo_before = cumulative
+                && s.has(EVER_RETRANS)
+                && echo.is_some_and(|e| before(e, ts_of(s.xmit, ts_offset)));
+            info.reordered |= rack.on_delivered(s, now_us, min_rtt, echo_before);
+            if !s.has(EVER_RETRANS) {
+                info.sample_xmit = Some(match info.sample_xmit {
+                    Some(x) if before(s.xmit, x) => x,
+                    _ => s.xmit,
+                });
+                if frto.active && before(s.xmit, frto.rto_us) {
+                    info.original_delivered = true;
+                }
+            }
+        };
+        if snd_una.lt(ack) {
+            info.delivered += board.ack(ack, |s| on_delivered(s, true));
+        }
+        if sack_ok {
+            let blocks = seg.options.sack;
+            for (n, &(left, right)) in blocks.as_slice().iter().enumerate() {
+                let (left, right) = (SeqNum(left), SeqNum(right));
+                if !left.lt(right) {
+                    continue;
+                }
+                // RFC 2883 4: a first block below the cumulative ACK, or
+                // inside the second block, reports a duplicate. (A first
+                // block that merely repeats what was SACKed before is no
+                // such report: receivers repeat blocks.)
+                let inside_next = blocks
+                    .as_slice()
+                    .get(n + 1)
+                    .is_some_and(|&(l2, r2)| !left.lt(SeqNum(l2)) && !SeqNum(r2).lt(right));
+                if n == 0 && (right.le(ack) || inside_next) {
+                    info.dsack = true;
+                    ctx.counters.dsack_recv += 1;
+                    undo.retrans = undo
+                        .retrans
+                        .saturating_sub(right.since(left).div_ceil(mss.max(1)));
+                    if tlp
+                        .end
+                        .is_some_and(|e| !e.lt(right) && right.since(left) <= mss)
+                    {
+                        tlp.dsacked = true;
+                    }
+                    continue;
+                }
+                // Blocks must lie in what is outstanding (RFC 5961 spirit:
+                // a SACK for data never sent is ignored).
+                let lowest = snd_una.sub(max_wnd);
+                if left.lt(lowest) || right.gt(snd_nxt) {
+                    continue;
+                }
+                let left = left.max(ack);
+                let newly = board.sack(left, right, |s| on_delivered(s, false));
+                info.delivered += newly;
+                info.sacked |= newly > 0;
+            }
+            // RFC 2018 8: a SACKed segment at the cumulative ACK means the
+            // receiver dropped what it had SACKed (reneging).
+            if board
+                .get(0)
+                .is_some_and(|s| s.has(SACKED) && !s.start.gt(ack))
+            {
+                board.clear_sacks();
+                ctx.counters.sack_reneging += 1;
+            }
+        }
+        info
+    }
+
+    /// Steps 3 and 4: loss detection, the recovery episode, undo and PRR,
+    /// then the congestion controller. Runs after SND.UNA moved.
+    pub(crate) fn recovery_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpSegment<'_>, info: &AckInfo) {
+        let AckInfo {
+            acked,
+            prior_in_flight,
+            dupack,
+            rtt,
+            ..
+        } = *info;
+        let mss = u32::from(self.snd_mss);
+        let sack_ok = self.flags.has(Flags::SACK_OK);
+        let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
+        if info.dsack {
+            self.reo.on_dsack(snd_una, snd_nxt);
+            // A duplicate of a retransmission means the original arrived:
+            // reordering or a needless timeout, either way not loss.
+            self.reo.seen = true;
+        }
+        if info.reordered {
+            self.reo.seen = true;
+            ctx.counters.sack_reorder += 1;
+        }
+        let echo = seg
+            .options
+            .timestamps
+            .filter(|_| self.flags.has(Flags::TS_OK))
+            .map(|t| t.tsecr);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        let mut delivered = info.delivered;
+
+        // Duplicate ACKs of a peer without SACK (RFC 5681 2): each stands
+        // for one segment delivered past the hole.
+        if !sack_ok {
+            if dupack {
+                l.dupacks += 1;
+                let outstanding = snd_nxt.since(snd_una);
+                let room = outstanding.saturating_sub(l.board.lost + mss);
+                let add = mss.min(room.saturating_sub(l.reno_sacked));
+                l.reno_sacked += add;
+                delivered += add;
+            } else if acked > 0 {
+                l.dupacks = 0;
+                // The cumulative ACK covers what the duplicates stood for.
+                let covered = l.reno_sacked.min(acked);
+                delivered = delivered.saturating_sub(covered);
+                l.reno_sacked -= covered;
+            }
+        }
+
+        // Tail loss probe outcome (RFC 8985 7.4).
+        if let Some(end) = l.tlp.end
+            && !snd_una.lt(end)
+        {
+            let repaired = l.tlp.retrans && !l.tlp.dsacked && snd_una.gt(end);
+            l.tlp = Tlp::default();
+            if repaired && matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
+                // Only the probe repaired a loss: reduce once, as for a
+                // loss (RFC 8985 7.4.2).
+                self.cc.on_congestion(&CongestionEvent {
+                    now: ctx.now,
+                    signal: Signal::Loss,
+                    in_flight: prior_in_flight,
+                    mss,
+                });
+                self.cc.on_recovery_end(ctx.now);
+                ctx.counters.loss_probe_recovery += 1;
+            }
+        }
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+
+        // Undo: a timeout shown spurious by F-RTO (RFC 5682) ...
+        let mut undo = false;
+        if l.state == RecoveryState::Loss && l.frto.active {
+            if info.original_delivered {
+                undo = true;
+                ctx.counters.spurious_rtos += 1;
+            } else if acked > 0 && !l.frto.new_data {
+                l.frto.new_data = true;
+            } else if dupack || info.sacked {
+                // The retransmission was needed after all.
+                l.frto.active = false;
+            }
+        }
+        // ... or a reduction shown spurious by the ACK that ends the
+        // episode echoing a timestamp older than any retransmission (Eifel,
+        // RFC 3522): the originals arrived after all ...
+        let ending = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss)
+            && !snd_una.lt(l.recover);
+        if ending
+            && let (Some(stamp), Some(e)) = (l.retrans_stamp, echo)
+            && before(e, stamp)
+        {
+            undo = true;
+            if l.state == RecoveryState::Loss {
+                ctx.counters.spurious_rtos += 1;
+            }
+        }
+        // ... or by D-SACKs for every retransmission (RFC 2883, RFC 3708).
+        if info.dsack && l.undo.marker.is_some() && l.undo.retrans == 0 {
+            undo = true;
+            ctx.counters.dsack_undo += 1;
+        }
+        if undo {
+            l.undo = Undo::default();
+            l.frto = Frto::default();
+            l.board.unmark_lost();
+            l.state = RecoveryState::Open;
+            self.cc.on_spurious(ctx.now);
+            ctx.counters.loss_undo += 1;
+        }
+
+        // Loss detection, then the episode: it ends when RecoveryPoint is
+        // acknowledged (RFC 6675 5 (A)) and starts on the first loss
+        // outside one.
+        let newly_lost = if sack_ok {
+            self.rack_detect(ctx)
+        } else {
+            self.reno_detect(acked)
+        };
+        let ended = self.end_recovery(ctx);
+        let entering = newly_lost > 0 && !ended && self.enter_recovery(ctx, prior_in_flight);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        if matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
+            l.state = if l.board.sacked > 0 || l.dupacks > 0 {
+                RecoveryState::Disorder
+            } else {
+                RecoveryState::Open
+            };
+        }
+        self.prr_update(delivered, entering);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        // The stamp of the earliest outstanding retransmission goes once no
+        // retransmitted data is outstanding.
+        if l.board.ever_retrans == 0 {
+            l.retrans_stamp = None;
+        }
+        // The application-limited mark ends once its data is acknowledged.
+        let app_limited = l.app_limited_end.is_some_and(|e| !snd_una.gt(e));
+        if !app_limited {
+            l.app_limited_end = None;
+        }
+        // Delivery rate, per round trip.
+        l.round_delivered += u64::from(delivered);
+        if !snd_una.lt(l.round_end) {
+            let elapsed = ctx.now.saturating_since(l.round_start);
+            if !elapsed.is_zero() && l.round_delivered > 0 {
+                l.delivery_rate =
+                    (u128::from(l.round_delivered) * 1_000_000 / elapsed.as_micros().max(1)) as u64;
+            }
+            l.round_delivered = 0;
+            l.round_start = ctx.now;
+            l.round_end = snd_nxt;
+        }
+        let in_recovery = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss);
+        let in_flight = self.in_flight();
+        if delivered > 0 || acked > 0 {
+            self.cc.on_ack(&AckEvent {
+                now: ctx.now,
+                acked,
+                delivered,
+                prior_in_flight,
+                in_flight,
+                rtt,
+                min_rtt: (self.min_rtt_us > 0)
+                    .then(|| core::time::Duration::from_micros(u64::from(self.min_rtt_us))),
+                srtt: self.rtt.srtt(),
+                app_limited,
+                in_recovery: in_recovery && self.recovery_state() == RecoveryState::Recovery,
+                mss,
+                snd_nxt: snd_nxt.0,
+                snd_una: snd_una.0,
+            });
+        }
+    }
+
+    /// RACK's loss marking (RFC 8985 6.2 step 5); returns the bytes newly
+    /// marked lost and leaves the reordering timer's wait in the state.
+    fn rack_detect(&mut self, ctx: &Ctx<'_>) -> u32 {
+        let srtt_us = self.rtt.srtt().map_or(0, |d| d.as_micros() as u32);
+        let (reo, min_rtt) = (self.reo, self.min_rtt_us);
+        let now_us = Self::clock_us(ctx.now);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return 0;
+        };
+        let recovering = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss);
+        let reo_wnd = reo.window_us(recovering, l.board.sacked_segs, min_rtt, srtt_us);
+        let (marked, wait) = l.rack.detect_loss(&mut l.board, now_us, reo_wnd);
+        l.reo_wait_us = wait;
+        marked
+    }
+
+    /// Loss marking for a peer without SACK: the third duplicate ACK (RFC
+    /// 5681 3.2), entered only once the cumulative ACK passed `recover`
+    /// (RFC 6582 3.2 step 1); in recovery, a partial ACK shows the next
+    /// hole (step 5). Returns the bytes newly marked lost.
+    fn reno_detect(&mut self, acked: u32) -> u32 {
+        let snd_una = self.snd_una;
+        let Some(l) = self.loss.as_deref_mut() else {
+            return 0;
+        };
+        let Some(first) = l.board.get(0).copied() else {
+            return 0;
+        };
+        let in_recovery = l.state == RecoveryState::Recovery;
+        let fast_retransmit = !in_recovery
+            && l.state != RecoveryState::Loss
+            && l.dupacks >= DUP_THRESH
+            && (l.undo.marker.is_none() || snd_una.gt(l.recover));
+        let partial = in_recovery && acked > 0 && snd_una.lt(l.recover);
+        if (fast_retransmit || partial) && l.board.mark_lost(0) {
+            first.len
+        } else {
+            0
+        }
+    }
+
+    /// Ends the episode if its recovery point is acknowledged: the window
+    /// settles at ssthresh after fast recovery (RFC 6582 3.2 step 3; after
+    /// a timeout slow start is already under way). Returns whether it did.
+    fn end_recovery(&mut self, ctx: &Ctx<'_>) -> bool {
+        let snd_una = self.snd_una;
+        let Some(l) = self.loss.as_deref_mut() else {
+            return false;
+        };
+        if !matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss)
+            || snd_una.lt(l.recover)
+        {
+            return false;
+        }
+        let was = l.state;
+        l.state = RecoveryState::Open;
+        l.frto = Frto::default();
+        l.rescued = false;
+        if was == RecoveryState::Recovery {
+            self.cc.on_recovery_end(ctx.now);
+        }
+        self.reo.on_recovery_end();
+        true
+    }
+
+    /// Starts fast recovery on a loss, unless one is under way (RFC 6675 5
+    /// steps 4.1-4.2, RFC 5681 3.2 step 2): RecoveryPoint is SND.NXT, the
+    /// controller chooses ssthresh from the flight before this ACK, and
+    /// PRR starts counting. Returns whether it started.
+    fn enter_recovery(&mut self, ctx: &mut Ctx<'_>, prior_in_flight: u32) -> bool {
+        let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
+        let sack_ok = self.flags.has(Flags::SACK_OK);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return false;
+        };
+        if !matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
+            return false;
+        }
+        l.state = RecoveryState::Recovery;
+        l.recover = snd_nxt;
+        l.rescued = false;
+        l.prr = Prr {
+            recover_fs: prior_in_flight.max(1),
+            ..Prr::default()
+        };
+        l.undo = Undo {
+            marker: Some(snd_una),
+            ..Undo::default()
+        };
+        if sack_ok {
+            ctx.counters.sack_recovery += 1;
+        } else {
+            ctx.counters.reno_recovery += 1;
+        }
+        self.cc.on_congestion(&CongestionEvent {
+            now: ctx.now,
+            signal: Signal::Loss,
+            in_flight: prior_in_flight,
+            mss: u32::from(self.snd_mss),
+        });
+        true
+    }
+
+    /// PRR (RFC 6937 3): in recovery, send in proportion to what was
+    /// delivered while the flight is above ssthresh, then slow start back
+    /// up to it (PRR-SSRB).
+    fn prr_update(&mut self, delivered: u32, entering: bool) {
+        let mss = u32::from(self.snd_mss);
+        let pipe = self.in_flight();
+        let ssthresh = self.cc.ssthresh();
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        if l.state != RecoveryState::Recovery {
+            return;
+        }
+        let prr = &mut l.prr;
+        prr.delivered = prr.delivered.saturating_add(delivered);
+        let sndcnt = if pipe > ssthresh {
+            let share = (u64::from(prr.delivered) * u64::from(ssthresh))
+                .div_ceil(u64::from(prr.recover_fs)) as u32;
+            share.saturating_sub(prr.out)
+        } else {
+            // PRR-SSRB: at most one MSS more than delivered.
+            let limit = prr.delivered.saturating_sub(prr.out).max(delivered) + mss;
+            (ssthresh - pipe).min(limit)
+        };
+        // The fast retransmit itself always goes (RFC 6937 3: on entering
+        // recovery one segment is sent whatever the count).
+        let sndcnt = if entering && prr.out == 0 {
+            sndcnt.max(mss)
+        } else {
+            sndcnt
+        };
+        prr.cwnd = pipe + sndcnt;
+    }
+
+    /// RACK marking outside an ACK (the reordering timer, RFC 8985 6.3):
+    /// a loss found starts recovery as it would on an ACK.
+    pub(crate) fn detect_loss_by_time(&mut self, ctx: &mut Ctx<'_>, prior_in_flight: u32) {
+        if !self.flags.has(Flags::SACK_OK) {
+            return;
+        }
+        if self.rack_detect(ctx) > 0 && self.enter_recovery(ctx, prior_in_flight) {
+            self.prr_update(0, true);
+        }
+    }
+
+    /// A retransmission timeout for data (RFC 6298 5.4-5.6, RFC 5681 3.1):
+    /// everything not SACKed is lost, cwnd goes to the loss window, and
+    /// F-RTO watches for proof that the timeout was spurious.
+    pub(crate) fn enter_loss(&mut self, ctx: &mut Ctx<'_>) {
+        let mss = u32::from(self.snd_mss);
+        let in_flight = self.in_flight();
+        let snd_una = self.snd_una;
+        let snd_nxt = self.snd_nxt;
+        let frto = ctx.cfg.frto && self.flags.has(Flags::SACK_OK);
+        let now_us = Self::clock_us(ctx.now);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        // RFC 5681 eq. 4 only for the first timeout of this data.
+        let first = l.state != RecoveryState::Loss;
+        if first {
+            l.undo = Undo {
+                marker: Some(snd_una),
+                ..Undo::default()
+            };
+            l.frto = Frto {
+                active: frto,
+                rto_us: now_us,
+                new_data: false,
+            };
+        } else {
+            l.frto.active = false;
+        }
+        l.board.mark_all_lost();
+        l.reno_sacked = 0;
+        l.dupacks = 0;
+        l.state = RecoveryState::Loss;
+        l.recover = snd_nxt;
+        l.tlp = Tlp::default();
+        l.rescued = false;
+        self.cc.on_timeout(ctx.now, in_flight, mss, first);
+    }
+
+    /// Marks the connection application-limited if it has nothing more to
+    /// send while the window has room (RFC 7661, RFC 9438 5.8).
+    pub(crate) fn note_app_limited(&mut self) {
+        if self.unsent() > 0 {
+            return;
+        }
+        let in_flight = self.in_flight();
+        let cwnd = self.send_cwnd();
+        let snd_nxt = self.snd_nxt;
+        if let Some(l) = self.loss.as_deref_mut()
+            && in_flight < cwnd
+        {
+            l.app_limited_end = Some(snd_nxt);
+        }
+    }
+
+    /// The zero-window probe octet is the only thing in flight.
+    pub(crate) fn probe_only(&self) -> bool {
+        self.loss
+            .as_ref()
+            .is_some_and(|l| l.board.len() == 1 && l.board.get(0).is_some_and(|s| s.has(PROBE)))
+    }
+}

@@ -1,0 +1,275 @@
+//! What each connection timer does when it fires, and which of them runs
+//! while data is outstanding. Of the retransmission timer, RACK's
+//! reordering timer and the tail-loss-probe timer exactly one runs at a
+//! time (RFC 8985 8); the persist timer runs only when nothing is.
+
+use super::recovery::RecoveryState;
+use super::{Ctx, Flags, Tcb, Timer};
+use crate::event::{CloseReason, Event, OpenKind, SoftError};
+use crate::state::State;
+use crate::time::Instant;
+use core::time::Duration;
+
+/// Consecutive timeouts after which the RTT estimate is forgotten (RFC
+/// 6298 section 5 leaves the number open; 4.4BSD forgets it after a
+/// quarter of its retransmission limit, which is 3 of 12: here the fourth).
+const CLEAR_SAMPLES_AFTER: u32 = 4;
+
+/// The shortest probe timeout (Linux's floor too): below it a probe would
+/// race the ACK it is meant to replace.
+const MIN_PTO: Duration = Duration::from_millis(10);
+
+impl Tcb {
+    /// Chooses the send-side timer after data was sent or an ACK came
+    /// (RFC 6298 5.1-5.3, RFC 8985 7.2, RFC 9293 3.8.6.1). `restart` is
+    /// set by an ACK of new data, which restarts the retransmission timer
+    /// (5.3); a duplicate ACK leaves a running one alone, so a stream of
+    /// them cannot postpone a retransmission.
+    pub(crate) fn rearm(&mut self, ctx: &Ctx<'_>, restart: bool) {
+        if !self.state.is_synchronized() || self.state == State::TimeWait {
+            return;
+        }
+        let rto = self.rto(ctx.cfg);
+        let now = ctx.now;
+        let outstanding = self.snd_nxt != self.snd_una;
+        if !outstanding || self.probe_only() {
+            self.timers.stop(Timer::Retransmit);
+            self.timers.stop(Timer::LossProbe);
+            self.timers.stop(Timer::Reorder);
+            if self.needs_persist() || self.probe_only() {
+                if restart || !self.timers.is_set(Timer::Persist) {
+                    self.timers.set(Timer::Persist, now + rto);
+                }
+            } else {
+                self.timers.stop(Timer::Persist);
+            }
+            return;
+        }
+        self.timers.stop(Timer::Persist);
+        let reorder = self.loss.as_ref().and_then(|l| l.reo_wait_us);
+        if let Some(wait) = reorder {
+            self.timers.set(
+                Timer::Reorder,
+                now + Duration::from_micros(u64::from(wait).max(1)),
+            );
+            self.timers.stop(Timer::LossProbe);
+            self.timers.stop(Timer::Retransmit);
+            return;
+        }
+        self.timers.stop(Timer::Reorder);
+        if let Some(pto) = self.probe_timeout(ctx) {
+            if restart || !self.timers.is_set(Timer::LossProbe) {
+                self.timers.set(Timer::LossProbe, now + pto.min(rto));
+            }
+            self.timers.stop(Timer::Retransmit);
+            return;
+        }
+        self.timers.stop(Timer::LossProbe);
+        if restart || !self.timers.is_set(Timer::Retransmit) {
+            self.timers.set(Timer::Retransmit, now + rto);
+        }
+    }
+
+    /// The probe timeout if a tail loss probe may be armed (RFC 8985 7.2):
+    /// SACK in use, no recovery under way, nothing SACKed, no probe
+    /// outstanding. PTO = 2 SRTT, plus the peer's worst-case delayed ACK
+    /// when a single segment is in flight; 1 s without an RTT sample.
+    fn probe_timeout(&self, ctx: &Ctx<'_>) -> Option<Duration> {
+        if !ctx.cfg.tail_loss_probe || !self.flags.has(Flags::SACK_OK) {
+            return None;
+        }
+        let l = self.loss.as_ref()?;
+        if l.state != RecoveryState::Open || l.tlp.end.is_some() || l.board.sacked > 0 {
+            return None;
+        }
+        let pto = match self.rtt.srtt() {
+            Some(srtt) => {
+                let mut pto = 2 * srtt;
+                if self.in_flight() <= u32::from(self.snd_mss) {
+                    pto += ctx.cfg.tlp_max_ack_delay;
+                }
+                pto
+            }
+            None => Duration::from_secs(1),
+        };
+        Some(pto.max(MIN_PTO))
+    }
+
+    /// Data waits, nothing is in flight and the peer's window is zero.
+    pub(crate) fn needs_persist(&self) -> bool {
+        self.snd_wnd == 0 && self.unsent() > 0 && self.flight() == 0
+    }
+
+    /// Runs every timer that is due.
+    pub(crate) fn on_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        while let Some(t) = self.timers.take_due(ctx.now) {
+            match t {
+                Timer::TimeWait => {
+                    self.close(ctx, CloseReason::Normal);
+                    return;
+                }
+                Timer::Retransmit => match self.state {
+                    State::SynSent | State::SynReceived => self.syn_timeout(ctx),
+                    _ => self.data_timeout(ctx),
+                },
+                Timer::LossProbe => self.probe_due(ctx),
+                Timer::Reorder => self.reorder_due(ctx),
+                Timer::Persist => self.persist_due(ctx),
+                // Not armed by anything yet (delayed ACKs and keep-alives
+                // arrive with a later change).
+                Timer::DelayedAck | Timer::Keepalive => {}
+            }
+            if self.state == State::Closed {
+                return;
+            }
+        }
+    }
+
+    /// SYN or SYN-ACK timed out: send it again with backoff (RFC 6298 5.5,
+    /// RFC 9293 MUST-22), or give up.
+    fn syn_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let limit = if self.state == State::SynSent {
+            ctx.cfg.syn_retries
+        } else {
+            ctx.cfg.synack_retries
+        };
+        if self.retries >= limit {
+            let reason = match (self.open, self.soft_error) {
+                (OpenKind::Passive, _) => CloseReason::Aborted,
+                (_, 1) => CloseReason::NetworkUnreachable,
+                (_, 2) => CloseReason::HostUnreachable,
+                _ => CloseReason::TimedOut,
+            };
+            self.close(ctx, reason);
+            return;
+        }
+        self.retries += 1;
+        self.retransmits_total += 1;
+        self.flags.set(Flags::SYN_RETRANSMITTED);
+        self.rtt.backoff();
+        self.snd_nxt = self.iss;
+        self.timers
+            .set(Timer::Retransmit, ctx.now + self.rto(ctx.cfg));
+    }
+
+    /// The retransmission timer expired with data outstanding (RFC 6298
+    /// 5.4-5.7): every segment not SACKed is lost and goes again under
+    /// slow start from one segment.
+    fn data_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        if self.flight() == 0 {
+            return;
+        }
+        if self.retries == 0 {
+            // The overdue data has waited one RTO already: the timer was
+            // armed when it was sent (or when the last ACK of new data came).
+            // The user timeout counts from then (RFC 9293 3.9.1.1, SM-14).
+            self.retransmitting_since = ctx.now - self.rto(ctx.cfg);
+        }
+        if self.r2_reached(ctx) {
+            // R2 (RFC 9293 3.8.3, MUST-20): close the connection.
+            self.close(ctx, CloseReason::TimedOut);
+            return;
+        }
+        self.report_r1(ctx);
+        self.enter_loss(ctx);
+        ctx.counters.timeouts += 1;
+        // Saturating: with an infinite R2 the count may pass 255.
+        self.retries = self.retries.saturating_add(1);
+        self.backoff();
+        self.timers
+            .set(Timer::Retransmit, self.retransmit_deadline(ctx));
+    }
+
+    /// The RTO doubles (RFC 6298 5.5); after a few doublings the estimate
+    /// behind it is forgotten (RT-11).
+    fn backoff(&mut self) {
+        self.rtt.backoff();
+        if self.rtt.backoffs() == CLEAR_SAMPLES_AFTER {
+            // RFC 6298 section 5: after this many backoffs SRTT and RTTVAR
+            // are likely bogus; the next sample starts them afresh.
+            self.rtt.clear_samples();
+        }
+    }
+
+    /// When the next retransmission is due: one (backed-off) RTO from now,
+    /// or the user timeout itself if that comes first (rather than the
+    /// first RTO after it, which can be a whole maximum RTO later).
+    fn retransmit_deadline(&self, ctx: &Ctx<'_>) -> Instant {
+        let next = ctx.now + self.rto(ctx.cfg);
+        if self.user_timeout_ms == u32::MAX {
+            return next;
+        }
+        let limit = Duration::from_millis(u64::from(self.user_timeout_ms));
+        next.min(self.retransmitting_since + limit)
+    }
+
+    /// R1 (SHLD-9, SHLD-10): tell the application, once per episode.
+    fn report_r1(&mut self, ctx: &mut Ctx<'_>) {
+        if self.retries.saturating_add(1) >= ctx.cfg.soft_retransmits
+            && !self.flags.has(Flags::SOFT_ERROR_REPORTED)
+            && self.flags.has(Flags::VISIBLE)
+        {
+            self.flags.set(Flags::SOFT_ERROR_REPORTED);
+            ctx.events.push_back(Event::SoftError {
+                conn: self.id,
+                error: SoftError::ExcessiveRetransmissions,
+            });
+        }
+    }
+
+    /// The tail-loss-probe timer fired (RFC 8985 7.3): the output sends the
+    /// probe; the retransmission timer takes over after it.
+    fn probe_due(&mut self, ctx: &mut Ctx<'_>) {
+        if self.flight() == 0 {
+            return;
+        }
+        if self.probe_timeout(ctx).is_some() {
+            self.flags.set(Flags::TLP_DUE);
+        }
+        self.timers
+            .set(Timer::Retransmit, ctx.now + self.rto(ctx.cfg));
+    }
+
+    /// RACK's reordering timer fired (RFC 8985 6.3): segments that have now
+    /// waited out the reordering window are lost.
+    fn reorder_due(&mut self, ctx: &mut Ctx<'_>) {
+        let prior = self.in_flight();
+        self.detect_loss_by_time(ctx, prior);
+        self.rearm(ctx, false);
+    }
+
+    /// The persist timer fired: probe the zero window (RFC 9293 3.8.6.1),
+    /// backing off exponentially but never giving up while the peer
+    /// answers (MUST-37); unanswered probes count towards R2.
+    fn persist_due(&mut self, ctx: &mut Ctx<'_>) {
+        if !(self.needs_persist() || self.probe_only()) {
+            self.rearm(ctx, false);
+            return;
+        }
+        if self.probe_only() {
+            if self.retries == 0 {
+                self.retransmitting_since = ctx.now - self.rto(ctx.cfg);
+            }
+            if self.r2_reached(ctx) {
+                self.close(ctx, CloseReason::TimedOut);
+                return;
+            }
+            self.retries = self.retries.saturating_add(1);
+        }
+        self.flags.set(Flags::FORCE_PROBE);
+        self.rtt.backoff();
+        self.timers.set(Timer::Persist, ctx.now + self.rto(ctx.cfg));
+    }
+
+    /// R2: the retry count is spent, or the user timeout has passed since
+    /// the overdue data was sent. With no user timeout (infinite R2,
+    /// MUST-21) neither applies.
+    fn r2_reached(&self, ctx: &Ctx<'_>) -> bool {
+        if self.user_timeout_ms == u32::MAX {
+            return false;
+        }
+        let limit = Duration::from_millis(u64::from(self.user_timeout_ms));
+        self.retries >= ctx.cfg.max_retransmits
+            || ctx.now.saturating_since(self.retransmitting_since) >= limit
+    }
+}
