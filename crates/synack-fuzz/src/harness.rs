@@ -193,6 +193,14 @@ pub(crate) struct Harness<'a> {
     pub(crate) peak_tcbs: usize,
     /// TCBs kept in CLOSED at the last full check.
     pub(crate) kept_closed: usize,
+    /// Each TCB's earliest timer when last seen, and the deadlines of the
+    /// timer-heap entries the engine may have pushed since (it pushes when
+    /// a connection's earliest timer moves earlier, and drops an entry
+    /// once its deadline has passed): the lazy timer heap's share of the
+    /// heap bound.
+    pub(crate) timer_seen: Map<ConnId, Instant>,
+    pub(crate) timer_entries: Vec<Instant>,
+    pub(crate) peak_timer_entries: usize,
     pub(crate) peak_conns: usize,
     pub(crate) tx: Vec<u8>,
     pub(crate) pkt: Vec<u8>,
@@ -270,6 +278,9 @@ impl<'a> Harness<'a> {
             timers_ran: false,
             peak_tcbs: 0,
             kept_closed: 0,
+            timer_seen: Map::default(),
+            timer_entries: Vec::new(),
+            peak_timer_entries: 0,
             peak_conns: 0,
             tx: buffers.0,
             pkt: buffers.1,
@@ -290,15 +301,19 @@ impl<'a> Harness<'a> {
             eprintln!(
                 "{ops} operations, all checks passed; heap_bytes {} (bound {})",
                 self.ep.heap_bytes(),
-                crate::bounds::heap_bound(
-                    &self.cfg,
-                    self.peak_tcbs,
-                    self.peak_conns.max(self.cfg.max_connections)
-                )
+                crate::bounds::heap_bound(&self.cfg, &self.peaks())
             );
         }
         let buffers = (self.tx, self.pkt, self.scratch);
         BUFFERS.with_borrow_mut(|b| *b = buffers);
+    }
+
+    pub(crate) fn peaks(&self) -> crate::bounds::Peaks {
+        crate::bounds::Peaks {
+            tcbs: self.peak_tcbs,
+            conns: self.peak_conns.max(self.cfg.max_connections),
+            timer_entries: self.peak_timer_entries,
+        }
     }
 
     pub(crate) fn peer_index(&self, local: SocketAddr, remote: SocketAddr) -> Option<usize> {

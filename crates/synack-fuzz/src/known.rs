@@ -3,33 +3,7 @@
 //! next one; delete a tolerance once the fix is merged, and the finding's
 //! input in the corpus turns back into a regression test.
 
-use synack::{ConnInfo, OpenKind};
-
-/// Finding 1: a SYN-ACK with a zero window, to a connection that queued
-/// data in SYN-SENT, leaves it ESTABLISHED with nothing in flight, the
-/// window closed and no (persist) timer. Nothing arms one later until an
-/// ACK comes, so a CLOSE carries the state into FIN-WAIT-1 (or, after the
-/// peer's FIN, CLOSE-WAIT and LAST-ACK): the signature is an active open
-/// whose first data byte is still unacknowledged and unsent.
-pub(crate) fn zero_window_syn_ack(i: &ConnInfo) -> bool {
-    seen(
-        1,
-        i.state.is_synchronized()
-            && i.how == OpenKind::Active
-            && i.snd_una == i.iss.add(1)
-            && i.snd_nxt == i.snd_una
-            && i.snd_wnd == 0
-            && i.send_queue > 0
-            && i.timer.is_none(),
-    )
-}
-
-/// Finding 2: with the table full, every cookie ACK that returns still
-/// inserts a TCB, so `connection_count` passes `max_connections` by at
-/// most the connections that cookies opened.
-pub(crate) fn cookie_overflow(count: usize, max: usize, cookies: usize) -> bool {
-    seen(2, count <= max + cookies)
-}
+use synack::ConnInfo;
 
 /// Finding 3: `close()` on a connection that holds unread data and the
 /// peer's FIN aborts it (RST, as SHLD-3 wants) but keeps the TCB in CLOSED

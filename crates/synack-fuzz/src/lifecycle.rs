@@ -27,14 +27,24 @@ impl Harness<'_> {
         // marker, which libFuzzer's comparison tracing finds at once but
         // random bytes almost never hit: floods are slow, and the
         // fixed-seed test runs unoptimized.
-        let repeats = match (self.cur.u8(), self.cur.u8()) {
-            (0xFF, 0xF1) => 8 * (1 + usize::from(self.cur.u8())),
-            _ => 1,
+        // A flood may let time pass between its connections (a tenth of a
+        // second per unit): a steady rate rather than a burst, so that what
+        // only ages out (timers) does, and what leaks shows.
+        let (repeats, gap_ms) = match (self.cur.u8(), self.cur.u8()) {
+            (0xFF, 0xF1) => (
+                8 * (1 + usize::from(self.cur.u8())),
+                100 * u64::from(self.cur.u8()),
+            ),
+            _ => (1, 0),
         };
         for i in 1..=repeats {
             let last = i == repeats;
             self.lifecycle(v, which, if last { budget } else { usize::MAX }, last);
             if !last {
+                if gap_ms > 0 {
+                    self.now = self.now + std::time::Duration::from_millis(gap_ms);
+                    self.timeout();
+                }
                 // The flood's connections are drained at every step and
                 // checked in full once each.
                 self.check();

@@ -395,10 +395,12 @@ impl Harness<'_> {
     /// `handle_timeout` at the present time, and its promise: everything
     /// due has run, so the next deadline lies in the future (a deadline at
     /// or before now again would be a stuck timer, an event loop spinning).
-    fn timeout(&mut self) {
+    pub(crate) fn timeout(&mut self) {
         log!(self, "handle_timeout at {}", self.now);
         self.ep.handle_timeout(self.now);
         self.timers_ran = true;
+        let now = self.now;
+        self.timer_entries.retain(|&d| d > now);
         if let Some(d) = self.ep.poll_timeout()
             && d <= self.now
         {
