@@ -3,7 +3,7 @@
 //! next one; delete a tolerance once the fix is merged, and the finding's
 //! input in the corpus turns back into a regression test.
 
-use synack::ConnInfo;
+use synack::{ConnInfo, SeqNum};
 
 /// Finding 3: `close()` on a connection that holds unread data and the
 /// peer's FIN aborts it (RST, as SHLD-3 wants) but keeps the TCB in CLOSED
@@ -33,6 +33,21 @@ pub(crate) fn time_wait_fifo(heap: usize, bound: usize, left_early: usize) -> bo
 /// `None`, although connections may be queued behind it.
 pub(crate) fn stale_accept(stale: usize) -> bool {
     seen(5, stale > 0)
+}
+
+/// Finding 6: an ACK that opens the peer's window and acknowledges the
+/// zero-window probe octet leaves SND.NXT one behind SND.UNA
+/// (`window_opened` takes the probe back before `ack_new_data` moves
+/// SND.UNA past it). The next segment then starts at SND.UNA - 1 but
+/// carries the data from SND.UNA: every byte one place early.
+pub(crate) fn probe_ack_shift(seq: u32, snd_una: SeqNum, shifted_by_one: bool) -> bool {
+    seen(6, seq.wrapping_add(1) == snd_una.0 && shifted_by_one)
+}
+
+/// Finding 6 again, when nothing is sent after that ACK: SND.NXT one
+/// behind SND.UNA and no timer, the queued data stuck.
+pub(crate) fn probe_ack_stall(i: &ConnInfo) -> bool {
+    seen(6, i.snd_nxt.add(1) == i.snd_una && i.timer.is_none())
 }
 
 /// Records that finding `n` showed, when it did.
