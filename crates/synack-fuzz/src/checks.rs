@@ -9,7 +9,7 @@ use crate::known;
 use crate::ops::log;
 use crate::oracle::{app_salt, legal, stream_mismatch};
 use crate::packet::{Emitted, check_emitted};
-use synack::{Event, OpenKind, SeqNum, State, StateChange};
+use synack::{ConnId, ConnInfo, Event, OpenKind, SeqNum, State, StateChange};
 
 const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
@@ -29,12 +29,22 @@ impl Harness<'_> {
     }
 
     pub(crate) fn check(&mut self) {
-        self.drain();
+        self.drain_io();
         self.check_tables();
     }
 
-    /// Every datagram and event, each checked.
-    pub(crate) fn drain(&mut self) {
+    /// Every datagram and event, each checked, and what the heap bound
+    /// needs to know, for a flood's steps between full checks: only the
+    /// flood's connection (on peer `p`'s 4-tuple) changes during them.
+    pub(crate) fn drain_peer(&mut self, p: usize) {
+        self.drain_io();
+        let (local, remote) = (self.peers[p].local, self.peers[p].remote);
+        if let Some(conn) = self.live_tcb(local, remote) {
+            self.observe_timers(&[conn]);
+        }
+    }
+
+    fn drain_io(&mut self) {
         self.drain_transmit();
         self.drain_events();
         // The heap bound follows the most TCBs ever held, also between
@@ -43,17 +53,14 @@ impl Harness<'_> {
         let count = self.ep.connection_count();
         self.peak_conns = self.peak_conns.max(count);
         self.peak_tcbs = self.peak_tcbs.max(count + self.kept_closed);
-        self.observe_timers();
     }
 
     /// Counts the timer-heap entries the engine may have pushed: one each
     /// time a connection's earliest timer is seen earlier than before, twice
     /// over (it may have moved earlier more than once between looks), and a
     /// few per TCB for pushes that leave no trace in what `info` shows.
-    fn observe_timers(&mut self) {
-        let mut tcbs = 0;
-        for (c, info) in self.ep.connections() {
-            tcbs += 1;
+    fn observe_timers(&mut self, snapshot: &[(ConnId, ConnInfo)]) {
+        for &(c, ref info) in snapshot {
             match info.timer {
                 Some((_, d)) => {
                     if self.timer_seen.get(&c).is_none_or(|&p| d < p) {
@@ -66,7 +73,7 @@ impl Harness<'_> {
                 }
             }
         }
-        let live = 2 * self.timer_entries.len() + 4 * tcbs + 4;
+        let live = 2 * self.timer_entries.len() + 4 * snapshot.len() + 4;
         self.peak_timer_entries = self.peak_timer_entries.max(live);
     }
 
@@ -260,6 +267,7 @@ impl Harness<'_> {
                     self.tw_left_early += 1;
                 }
                 self.sockets.insert(c, (sc.local, sc.remote));
+                self.by_tuple.insert((sc.local, sc.remote), c);
                 self.remember_handle(c);
             }
             Some(&s) if s != sc.from => {
@@ -324,6 +332,7 @@ impl Harness<'_> {
         let mut mapped = 0;
         let mut children = 0;
         let snapshot: Vec<_> = self.ep.connections().collect();
+        self.observe_timers(&snapshot);
         for (c, info) in &snapshot {
             tcbs += 1;
             let traced = self.states.get(c).copied();

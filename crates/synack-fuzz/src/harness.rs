@@ -176,6 +176,8 @@ pub(crate) struct Harness<'a> {
     /// The last state each connection's trace reported, and its sockets.
     pub(crate) states: Map<ConnId, State>,
     pub(crate) sockets: Map<ConnId, (SocketAddr, SocketAddr)>,
+    /// The newest connection born on each 4-tuple.
+    pub(crate) by_tuple: Map<(SocketAddr, SocketAddr), ConnId>,
     pub(crate) closed_reported: Set<ConnId>,
     /// Connections whose trace ended in TIME-WAIT and whose TCB may still
     /// be compacted into the TIME-WAIT table.
@@ -270,6 +272,7 @@ impl<'a> Harness<'a> {
             stale_in_accept_queue: 0,
             states: Map::default(),
             sockets: Map::default(),
+            by_tuple: Map::default(),
             closed_reported: Set::default(),
             in_time_wait: Vec::new(),
             time_wait: Set::default(),
@@ -344,9 +347,17 @@ impl<'a> Harness<'a> {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Option<(ConnId, ConnInfo)> {
-        self.ep
-            .connections()
-            .find(|(_, i)| i.local == local && i.remote == remote && i.state != State::Closed)
+        let live =
+            |i: &ConnInfo| i.local == local && i.remote == remote && i.state != State::Closed;
+        // The newest connection born on the 4-tuple, if its trace was seen;
+        // else a look at every TCB (snapshots are not cheap).
+        if let Some(&c) = self.by_tuple.get(&(local, remote))
+            && let Some(i) = self.ep.info(c)
+            && live(&i)
+        {
+            return Some((c, i));
+        }
+        self.ep.connections().find(|(_, i)| live(i))
     }
 
     pub(crate) fn remember_handle(&mut self, c: ConnId) {

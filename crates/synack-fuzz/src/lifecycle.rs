@@ -69,11 +69,11 @@ impl Harness<'_> {
         // Ends the operation once the budget is spent; otherwise checks the
         // step like any operation.
         macro_rules! step {
-            () => {
+            ($p:expr) => {
                 if full {
                     self.check();
                 } else {
-                    self.drain();
+                    self.drain_peer($p);
                 }
                 budget -= 1;
                 if budget == 0 {
@@ -105,12 +105,12 @@ impl Harness<'_> {
             let Some(p) = self.peer_index(info.local, info.remote) else {
                 return;
             };
-            step!();
+            step!(p);
             // SYN-ACK with a fresh ISN.
             let isn = self.peers[p].my_nxt.wrapping_add(100_000);
             let ack = self.peers[p].ep_iss.wrapping_add(1);
             self.lifecycle_segment(p, SYN | ACK, isn, ack, 0, timestamps);
-            step!();
+            step!(p);
             p
         } else {
             let p = usize::from(which) % LISTENER_PEERS;
@@ -118,10 +118,10 @@ impl Harness<'_> {
             // 4-tuple if it is in TIME-WAIT (RFC 6191).
             let isn = self.peers[p].my_nxt.wrapping_add(100_000);
             self.lifecycle_segment(p, SYN, isn, 0, 0, timestamps);
-            step!();
+            step!(p);
             let (seq, ack) = (self.peers[p].my_nxt, self.peers[p].ep_end);
             self.lifecycle_segment(p, ACK, seq, ack, 0, timestamps);
-            step!();
+            step!(p);
             let (local, remote) = (self.peers[p].local, self.peers[p].remote);
             let target = self.live_tcb(local, remote).map(|(c, _)| c);
             for &l in &decoys().listeners {
@@ -136,7 +136,7 @@ impl Harness<'_> {
                     None => continue,
                 }
             }
-            step!();
+            step!(p);
             p
         };
         let (local, remote) = (self.peers[p].local, self.peers[p].remote);
@@ -149,11 +149,11 @@ impl Harness<'_> {
         if data_in {
             let (seq, ack) = (self.peers[p].my_nxt, self.peers[p].ep_end);
             self.lifecycle_segment(p, ACK, seq, ack, 40, timestamps);
-            step!();
+            step!(p);
         }
         if data_out {
             self.app_send(c, 30);
-            step!();
+            step!(p);
         }
         let app_close = |h: &mut Self| {
             let r = if shutdown_only {
@@ -176,31 +176,31 @@ impl Harness<'_> {
             // CLOSE-WAIT, then LAST-ACK, then CLOSED.
             let (seq, ack) = (self.peers[p].my_nxt, self.peers[p].ep_end);
             self.lifecycle_segment(p, FIN | ACK, seq, ack, 0, timestamps);
-            step!();
+            step!(p);
             app_close(self);
-            step!();
+            step!(p);
             let (seq, ack) = (self.peers[p].my_nxt, self.peers[p].ep_end);
             self.lifecycle_segment(p, ACK, seq, ack, 0, timestamps);
             if full {
                 self.check();
             } else {
-                self.drain();
+                self.drain_peer(p);
             }
             return;
         }
         app_close(self);
-        step!();
+        step!(p);
         let (seq, end) = (self.peers[p].my_nxt, self.peers[p].ep_end);
         if simultaneous_close {
             // The peer's FIN crosses ours (CLOSING), then ACKs it.
             self.lifecycle_segment(p, FIN | ACK, seq, end.wrapping_sub(1), 0, timestamps);
-            step!();
+            step!(p);
             let seq = self.peers[p].my_nxt;
             self.lifecycle_segment(p, ACK, seq, end, 0, timestamps);
         } else if separate_ack {
             // FIN-WAIT-2, then TIME-WAIT.
             self.lifecycle_segment(p, ACK, seq, end, 0, timestamps);
-            step!();
+            step!(p);
             self.lifecycle_segment(p, FIN | ACK, seq, end, 0, timestamps);
         } else {
             // FIN-WAIT-1 straight to TIME-WAIT: the FIN acknowledges ours.
@@ -209,7 +209,7 @@ impl Harness<'_> {
         if full {
             self.check();
         } else {
-            self.drain();
+            self.drain_peer(p);
         }
     }
 
