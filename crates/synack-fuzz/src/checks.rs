@@ -44,7 +44,7 @@ impl Harness<'_> {
         }
     }
 
-    fn drain_io(&mut self) {
+    pub(crate) fn drain_io(&mut self) {
         self.drain_transmit();
         self.drain_events();
         // The heap bound follows the most TCBs ever held, also between
@@ -263,6 +263,7 @@ impl Harness<'_> {
                 }
                 // A new incarnation on a 4-tuple ends its TIME-WAIT (RFC
                 // 6191 reopening), without an event.
+                self.note_compacted();
                 if self.time_wait.remove(&(sc.local, sc.remote)) {
                     self.tw_left_early += 1;
                 }

@@ -192,6 +192,8 @@ pub(crate) struct Harness<'a> {
     pub(crate) tw_left_early: usize,
     /// The operation being checked ran `handle_timeout`.
     pub(crate) timers_ran: bool,
+    /// Flood connections this run may still play.
+    pub(crate) flood_budget: usize,
     pub(crate) peak_tcbs: usize,
     /// TCBs kept in CLOSED at the last full check.
     pub(crate) kept_closed: usize,
@@ -279,6 +281,7 @@ impl<'a> Harness<'a> {
             fins: Set::default(),
             tw_left_early: 0,
             timers_ran: false,
+            flood_budget: crate::lifecycle::FLOOD_BUDGET,
             peak_tcbs: 0,
             kept_closed: 0,
             timer_seen: Map::default(),

@@ -10,6 +10,11 @@ use crate::harness::{Harness, LOCAL_V4, LOCAL_V6, decoys};
 use crate::ops::{ACK, FIN, SYN, Seg, log};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
+/// Connections of a flood between full checks of the endpoint's tables.
+const FULL_CHECK_EVERY: usize = 16;
+/// Flood connections one run may play, all floods together.
+pub(crate) const FLOOD_BUDGET: usize = 1536;
+
 /// Fixed peers that reach a listener (see `Harness::new`).
 const LISTENER_PEERS: usize = 10;
 
@@ -30,13 +35,17 @@ impl Harness<'_> {
         // A flood may let time pass between its connections (a tenth of a
         // second per unit): a steady rate rather than a burst, so that what
         // only ages out (timers) does, and what leaks shows.
-        let (repeats, gap_ms) = match (self.cur.u8(), self.cur.u8()) {
+        let (asked, gap_ms) = match (self.cur.u8(), self.cur.u8()) {
             (0xFF, 0xF1) => (
                 8 * (1 + usize::from(self.cur.u8())),
                 100 * u64::from(self.cur.u8()),
             ),
             _ => (1, 0),
         };
+        // Floods share a budget per run, so that no input costs more than
+        // a fraction of a second.
+        let repeats = asked.min(self.flood_budget).max(1);
+        self.flood_budget -= repeats - 1;
         for i in 1..=repeats {
             let last = i == repeats;
             self.lifecycle(v, which, if last { budget } else { usize::MAX }, last);
@@ -45,9 +54,14 @@ impl Harness<'_> {
                     self.now = self.now + std::time::Duration::from_millis(gap_ms);
                     self.timeout();
                 }
-                // The flood's connections are drained at every step and
-                // checked in full once each.
-                self.check();
+                // The flood's connections are drained and their datagrams
+                // and events checked at every step; the tables in full
+                // every few connections.
+                if i % FULL_CHECK_EVERY == 0 {
+                    self.check();
+                } else {
+                    self.drain_io();
+                }
             }
         }
     }

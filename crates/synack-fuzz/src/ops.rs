@@ -399,8 +399,11 @@ impl Harness<'_> {
         log!(self, "handle_timeout at {}", self.now);
         self.ep.handle_timeout(self.now);
         self.timers_ran = true;
+        // Entries due by now are gone; a timer seen at or before now has
+        // fired, and if it was armed again that was a new entry.
         let now = self.now;
         self.timer_entries.retain(|&d| d > now);
+        self.timer_seen.retain(|_, d| *d > now);
         if let Some(d) = self.ep.poll_timeout()
             && d <= self.now
         {
