@@ -155,7 +155,7 @@ impl Harness<'_> {
         if payload.is_empty() && !(fin && e.flags & RST == 0) {
             return;
         }
-        let Some((c, info)) = self.live_tcb(e.src, e.dst) else {
+        let Some((c, info)) = self.live_tcb_scan(e.src, e.dst) else {
             return self.fail(format!(
                 "data or FIN from {} to {} with no connection",
                 e.src, e.dst

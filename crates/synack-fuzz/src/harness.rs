@@ -350,17 +350,26 @@ impl<'a> Harness<'a> {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Option<(ConnId, ConnInfo)> {
-        let live =
-            |i: &ConnInfo| i.local == local && i.remote == remote && i.state != State::Closed;
-        // The newest connection born on the 4-tuple, if its trace was seen;
-        // else a look at every TCB (snapshots are not cheap).
-        if let Some(&c) = self.by_tuple.get(&(local, remote))
-            && let Some(i) = self.ep.info(c)
-            && live(&i)
-        {
-            return Some((c, i));
-        }
-        self.ep.connections().find(|(_, i)| live(i))
+        // The newest connection born on the 4-tuple: every TCB's birth is
+        // traced, and the trace is read after every step, before anything
+        // looks a 4-tuple up (snapshots of every TCB are not cheap).
+        let &c = self.by_tuple.get(&(local, remote))?;
+        let i = self.ep.info(c)?;
+        (i.state != State::Closed).then_some((c, i))
+    }
+
+    /// `live_tcb` by a look at every TCB, for a datagram emitted before the
+    /// trace of its connection's birth was read.
+    pub(crate) fn live_tcb_scan(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Option<(ConnId, ConnInfo)> {
+        self.live_tcb(local, remote).or_else(|| {
+            self.ep
+                .connections()
+                .find(|(_, i)| i.local == local && i.remote == remote && i.state != State::Closed)
+        })
     }
 
     pub(crate) fn remember_handle(&mut self, c: ConnId) {
