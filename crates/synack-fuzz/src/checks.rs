@@ -163,7 +163,22 @@ impl Harness<'_> {
         };
         let rec = self.recs.get(&c).copied().unwrap_or_default();
         let start = e.seq.wrapping_add(u32::from(syn));
-        let offset = start.wrapping_sub(info.iss.0).wrapping_sub(1);
+        let salt = app_salt(c);
+        let with_fin = fin && e.flags & RST == 0;
+        // The segment is right if it carries the stream at its offset, sent
+        // already, and a FIN only right after the last byte, once asked.
+        let right = |offset: u32| {
+            let end = u64::from(offset) + payload.len() as u64;
+            end <= rec.sent
+                && stream_mismatch(salt, offset, payload).is_none()
+                && (!with_fin || (rec.fin_requested && end == rec.sent))
+        };
+        let mut offset = start.wrapping_sub(info.iss.0).wrapping_sub(1);
+        if !right(offset)
+            && known::probe_ack_shift(e.seq, info.snd_una, right(offset.wrapping_add(1)))
+        {
+            offset = offset.wrapping_add(1);
+        }
         let end = u64::from(offset) + payload.len() as u64;
         if end > rec.sent {
             return self.fail(format!(
@@ -171,19 +186,13 @@ impl Harness<'_> {
                 rec.sent
             ));
         }
-        if let Some(at) = stream_mismatch(app_salt(c), offset, payload)
-            && !known::probe_ack_shift(
-                e.seq,
-                info.snd_una,
-                stream_mismatch(app_salt(c), offset.wrapping_add(1), payload).is_none(),
-            )
-        {
+        if let Some(at) = stream_mismatch(salt, offset, payload) {
             return self.fail(format!(
                 "{c:?} sent a wrong byte at stream offset {}",
                 offset as usize + at
             ));
         }
-        if fin && e.flags & RST == 0 && (!rec.fin_requested || end != rec.sent) {
+        if with_fin && (!rec.fin_requested || end != rec.sent) {
             self.fail(format!(
                 "{c:?} sent FIN after byte {end}: application sent {} and {} shut down",
                 rec.sent,

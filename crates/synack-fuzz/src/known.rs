@@ -39,9 +39,11 @@ pub(crate) fn stale_accept(stale: usize) -> bool {
 /// zero-window probe octet leaves SND.NXT one behind SND.UNA
 /// (`window_opened` takes the probe back before `ack_new_data` moves
 /// SND.UNA past it). The next segment then starts at SND.UNA - 1 but
-/// carries the data from SND.UNA: every byte one place early.
-pub(crate) fn probe_ack_shift(seq: u32, snd_una: SeqNum, shifted_by_one: bool) -> bool {
-    seen(6, seq.wrapping_add(1) == snd_una.0 && shifted_by_one)
+/// carries the data from SND.UNA: every byte one place early, and its FIN
+/// (or a later retransmission's) one place early too. `shifted_right`:
+/// the segment would be right one place on.
+pub(crate) fn probe_ack_shift(seq: u32, snd_una: SeqNum, shifted_right: bool) -> bool {
+    seen(6, seq.wrapping_add(1) == snd_una.0 && shifted_right)
 }
 
 /// Finding 6 again, when nothing is sent after that ACK: SND.NXT one
