@@ -33,7 +33,7 @@ a real one
 USAGE:
     synack demo [--scenario NAME] [--seed N] [--loss PERCENT] [--pcap FILE] [--quiet]
     synack bench [lifecycle|memory|tun|lossy] [--json] [--connections N] [--batch N]
-                 [--size MIB] [--pcap FILE]
+                 [--size MIB] [--loss PERCENT] [--pcap FILE]
     synack serve (--tun|--tap) IFNAME --ip ADDR [--port PORT] [--app APP]
                  [--control PATH] [--pcap FILE]
     synack connect (--tun|--tap) IFNAME --ip ADDR HOST:PORT [--timeout SECS]
@@ -84,7 +84,13 @@ BENCH
     --batch N         lifecycle: connections in flight at once (default: 100,
                       then 1000)
     --size MIB        tun: bytes per transfer, in MiB (default 256; each
-                      transfer also stops after 10 s)
+                      transfer also stops sending after 10 s, 30 s with --loss)
+    --loss PERCENT    tun: drop PERCENT % of packets at random each way
+                      (iptables, in the benchmark's namespaces; below
+                      100): one transfer each way without loss, then the
+                      median of 3 rounds each way under loss beside the
+                      kernel to itself over veth under the same loss;
+                      retransmissions against the rule's drops
     --pcap FILE       tun: capture synack's side of the TUN transfers
 
 Run benchmarks from a release build: cargo run --release -- bench
@@ -298,6 +304,7 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
                 o.size_mib = Some(n);
             }
             "--pcap" => o.pcap = Some(file(flag, a.value(flag, inline)?)?),
+            "--loss" => o.loss_percent = Some(loss_percent(flag, a.value(flag, inline)?)?),
             name if !name.starts_with('-') => {
                 let which = bench::Which::from_name(name).ok_or_else(|| {
                     format!("unknown benchmark '{name}' (expected lifecycle, memory, tun or lossy)")
@@ -310,8 +317,10 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
             other => return Err(format!("bench: unknown option '{other}'")),
         }
     }
-    if o.which != bench::Which::Tun && (o.size_mib.is_some() || o.pcap.is_some()) {
-        return Err("--size and --pcap apply to bench tun only".into());
+    if o.which != bench::Which::Tun
+        && (o.size_mib.is_some() || o.pcap.is_some() || o.loss_percent.is_some())
+    {
+        return Err("--size, --loss and --pcap apply to bench tun only".into());
     }
     Ok(Command::Bench(o))
 }
@@ -509,6 +518,21 @@ fn parse_ss(args: &[String]) -> Result<Command, String> {
     Ok(Command::Ss(live::ss::Options { control, counters }))
 }
 
+/// A loss rate in percent, `5` or `5%`: below 100, where nothing would
+/// ever arrive.
+fn loss_percent(flag: &str, v: &str) -> Result<f64, String> {
+    let p: f64 = v
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{flag}: '{v}' is not a number"))?;
+    if !(0.0..100.0).contains(&p) {
+        return Err(format!(
+            "{flag}: {v} is not a percentage from 0 to below 100"
+        ));
+    }
+    Ok(p)
+}
+
 /// A positive count with a sane upper bound (the benchmarks hold every
 /// connection in memory; 10 million is already several GiB).
 fn count(flag: &str, v: &str) -> Result<usize, String> {
@@ -571,6 +595,10 @@ mod tests {
             "bench --json=1",
             "bench lifecycle --size 5",
             "bench tun --size 0",
+            "bench tun --loss 100",
+            "bench tun --loss -1",
+            "bench tun --loss x",
+            "bench memory --loss 1",
             "serve",
             "serve --tun tun0",
             "serve --ip 198.18.0.2",
@@ -628,6 +656,12 @@ mod tests {
         };
         assert_eq!(o.which, bench::Which::Tun);
         assert_eq!(o.size_mib, Some(16));
+        assert_eq!(o.loss_percent, None);
+        let Ok(Command::Bench(o)) = p("bench tun --loss 0.1 --size 32") else {
+            panic!("bench tun --loss")
+        };
+        assert_eq!(o.loss_percent, Some(0.1));
+        assert_eq!(o.size_mib, Some(32));
         let Ok(Command::Bench(o)) = p("bench lossy --json") else {
             panic!("bench lossy")
         };

@@ -19,10 +19,15 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
+mod loss;
+pub use loss::{Crossing, DropCounters, RandomDrop};
+
 /// The kernel's address on the test link.
 pub const KERNEL_V4: &str = "198.18.0.1";
 /// synack's address on the test link.
 pub const STACK_V4: &str = "198.18.0.2";
+/// The kernel's address behind the router of a [`Routed`] testbed.
+pub const ROUTED_KERNEL_V4: &str = "198.18.2.2";
 /// The kernel's IPv6 address on the test link.
 pub const KERNEL_V6: &str = "2001:db8::1";
 /// synack's IPv6 address on the test link.
@@ -381,6 +386,60 @@ impl VethPair {
     }
 }
 
+/// synack's TUN device one router away from the kernel's sockets, so that
+/// packets between them are forwarded and a rule in the router's FORWARD
+/// chain can lose them on the way, unknown to either sender (a rule on a
+/// local sender's own packets is no loss: it is told, and sends again).
+///
+/// The `router` namespace holds the TUN device (its side 198.18.0.1/24,
+/// synack 198.18.0.2) and `veth0` (198.18.2.1/24); the `kernel` namespace
+/// holds `veth1` ([`ROUTED_KERNEL_V4`], 198.18.2.2/24) with a route to
+/// 198.18.0.0/24 through the router. Both veth ends segment in software
+/// ([`Netns::segment_in_software`]), so every forwarded packet is one
+/// segment.
+#[derive(Debug)]
+pub struct Routed {
+    /// Where synack attaches to the TUN device; forwards IPv4.
+    pub router: Netns,
+    /// Where the kernel's sockets live.
+    pub kernel: Netns,
+}
+
+impl Routed {
+    /// Creates both namespaces, the TUN device `dev` in the router, the
+    /// veth between them and the routes.
+    pub fn new(tag: &str, dev: &str) -> io::Result<Routed> {
+        let router = Netns::new(&format!("{tag}r"))?;
+        router.add_device(dev, "tun")?;
+        let kernel = Netns::new(&format!("{tag}k"))?;
+        router.ip(&[
+            "link",
+            "add",
+            "veth0",
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "veth1",
+            "netns",
+            kernel.name(),
+        ])?;
+        router.ip(&["addr", "add", "198.18.2.1/24", "dev", "veth0"])?;
+        kernel.ip(&["addr", "add", "198.18.2.2/24", "dev", "veth1"])?;
+        router.segment_in_software("veth0")?;
+        kernel.segment_in_software("veth1")?;
+        router.ip(&["link", "set", "veth0", "up"])?;
+        kernel.ip(&["link", "set", "veth1", "up"])?;
+        kernel.ip(&["route", "add", "198.18.0.0/24", "via", "198.18.2.1"])?;
+        // /proc/sys/net shows the namespace of the thread that opens it.
+        router
+            .thread(|| std::fs::write("/proc/sys/net/ipv4/ip_forward", "1"))
+            .join()
+            .map_err(|_| io::Error::other("the sysctl thread panicked"))??;
+        Ok(Routed { router, kernel })
+    }
+}
+
 /// Moves the calling thread into the network namespace `name` (one that
 /// `ip netns add` created).
 pub fn enter(name: &str) -> io::Result<()> {
@@ -431,6 +490,27 @@ mod tests {
         pair.a
             .run_ok("ping", &["-c", "1", "-W", "2", "198.18.1.2"])
             .unwrap();
+    }
+
+    #[test]
+    fn routed_kernel_reaches_the_router_and_the_router_forwards() {
+        let Some(_) = require(&["ping"]) else { return };
+        let r = Routed::new("selfrouted", "tun0").expect("routed testbed");
+        // Through the route to 198.18.0.0/24: the router's side of the TUN.
+        r.kernel
+            .run_ok("ping", &["-c", "1", "-W", "2", KERNEL_V4])
+            .unwrap();
+        let fwd = r
+            .router
+            .run_ok("cat", &["/proc/sys/net/ipv4/ip_forward"])
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&fwd.stdout).trim(), "1");
+        // The write reached the router's namespace alone.
+        let ours = r
+            .kernel
+            .run_ok("cat", &["/proc/sys/net/ipv4/ip_forward"])
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&ours.stdout).trim(), "0");
     }
 
     #[test]

@@ -115,6 +115,12 @@ impl RttEstimator {
     /// see [`syn_timed_out`](Self::syn_timed_out)) doubled once per
     /// backoff (5.5), and capped at `cfg.max_rto` (2.5).
     pub fn rto(&self, cfg: &RttConfig) -> Duration {
+        Duration::from_micros(self.rto_us(cfg))
+    }
+
+    /// [`rto`](Self::rto) in microseconds (timers are armed in them).
+    #[inline]
+    pub fn rto_us(&self, cfg: &RttConfig) -> u64 {
         let mut base = self.base_rto_us;
         if self.flags & SYN_TIMED_OUT != 0 {
             base = base.max(SYN_TIMEOUT_RTO_US);
@@ -122,8 +128,13 @@ impl RttEstimator {
         // base < 2^32 and the shift is at most 31, so this cannot overflow;
         // past 31 doublings any base is beyond every sensible cap anyway.
         let shift = u32::from(self.backoff.min(31));
-        let us = (u64::from(base) << shift).min(u64::from(to_us(cfg.max_rto)));
-        Duration::from_micros(us)
+        (u64::from(base) << shift).min(u64::from(to_us(cfg.max_rto)))
+    }
+
+    /// The smoothed RTT in microseconds, once measured.
+    #[inline]
+    pub(crate) fn srtt_us(&self) -> Option<u32> {
+        self.have_sample().then_some(self.srtt_us)
     }
 
     /// (5.5): the retransmission timer expired, so double the RTO. The

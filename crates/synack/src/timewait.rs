@@ -106,8 +106,11 @@ impl TimeWaitEntry {
 
 /// One address family's table: the entries, and a FIFO of keys in the
 /// order they entered. All entries last the same 2 x MSL, so the FIFO is
-/// also the expiry order; an entry whose timer was restarted is pushed to
-/// the back again when its old slot comes up.
+/// also the expiry order. An entry removed early (reopened, reset) leaves
+/// a stale slot behind, and an entry whose timer was restarted stays at
+/// its old place; once stale slots make up half the FIFO it is rebuilt
+/// from the table in expiry order, so a peer that reopens a 4-tuple again
+/// and again cannot grow it past twice the table.
 struct Family<K> {
     map: HashMap<K, TimeWaitEntry, TableHasher>,
     fifo: VecDeque<K>,
@@ -124,7 +127,30 @@ impl<K: FamilyKey> Family<K> {
     fn insert(&mut self, k: K, e: TimeWaitEntry) {
         if self.map.insert(k, e).is_none() {
             self.fifo.push_back(k);
+            if self.fifo.len() > 2 * self.map.len().max(MIN_COMPACT) {
+                self.compact();
+            }
         }
+    }
+
+    /// Rebuilds the FIFO from the table: one slot per entry, earliest
+    /// expiry first (ties in the table's order, which is deterministic
+    /// for a given hasher).
+    fn compact(&mut self) {
+        let mut live: Vec<(u32, K)> = self.map.iter().map(|(k, e)| (e.expires_ms, *k)).collect();
+        // Expiries lie within 2 x MSL of each other, far less than half
+        // the u32 range, so distances from the earliest order them
+        // wrap-safely.
+        let mut earliest = live.first().map_or(0, |(t, _)| *t);
+        for (t, _) in &live {
+            if (t.wrapping_sub(earliest) as i32) < 0 {
+                earliest = *t;
+            }
+        }
+        live.sort_by_key(|(t, _)| t.wrapping_sub(earliest));
+        self.fifo.clear();
+        self.fifo.extend(live.into_iter().map(|(_, k)| k));
+        self.fifo.shrink_to(2 * self.map.len().max(MIN_COMPACT));
     }
 
     /// Removes and returns the tuple of the first expired entry.
@@ -162,6 +188,10 @@ impl<K: FamilyKey> Family<K> {
         false
     }
 }
+
+/// The FIFO is compacted once it holds more than twice this many slots or
+/// twice the entries, whichever is more.
+const MIN_COMPACT: usize = 32;
 
 /// The TIME-WAIT table of one endpoint.
 pub(crate) struct TimeWaitTable {
@@ -299,6 +329,46 @@ mod tests {
         assert_eq!(t.expire_one(300), Some(Some(tuple(1))));
         assert_eq!(t.expire_one(300), Some(Some(tuple(2))));
         assert_eq!(t.len(), 0);
+    }
+
+    /// A 4-tuple reopened (or reset) again and again leaves a stale FIFO
+    /// slot each time; the FIFO stays within twice the table (fuzzer
+    /// finding 4: it grew by one slot per reopening, for good).
+    #[test]
+    fn reopened_entries_do_not_grow_the_fifo() {
+        let mut t = TimeWaitTable::new(10, TableHasher::with_seeds(1, 2, 3, 4));
+        t.insert(&tuple(9), entry(1_000_000));
+        for i in 0..10_000u32 {
+            t.insert(&tuple(1), entry(2_000 + i));
+            assert!(t.remove(&tuple(1)).is_some());
+            assert!(
+                t.v4.fifo.len() <= 2 * MIN_COMPACT + 1,
+                "{} slots",
+                t.v4.fifo.len()
+            );
+        }
+        assert!(t.heap_bytes() < 4096, "{} bytes", t.heap_bytes());
+        // What is left still expires, in order.
+        t.insert(&tuple(2), entry(500));
+        assert_eq!(t.len(), 2);
+        let mut expired = Vec::new();
+        while let Some(e) = t.expire_one(2_000_000) {
+            expired.extend(e);
+        }
+        assert_eq!(expired, vec![tuple(9), tuple(2)]);
+    }
+
+    /// Compaction puts a restarted entry back in expiry order, wrap-safely.
+    #[test]
+    fn compaction_orders_by_expiry_across_the_wrap() {
+        let mut t = TimeWaitTable::new(100, TableHasher::with_seeds(1, 2, 3, 4));
+        t.insert(&tuple(1), entry(u32::MAX - 10));
+        t.insert(&tuple(2), entry(5));
+        t.get_mut(&tuple(1)).unwrap().expires_ms = 20;
+        t.v4.compact();
+        assert_eq!(t.expire_one(10), Some(Some(tuple(2))));
+        assert_eq!(t.expire_one(10), None);
+        assert_eq!(t.expire_one(20), Some(Some(tuple(1))));
     }
 
     #[test]

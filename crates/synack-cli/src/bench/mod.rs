@@ -3,9 +3,9 @@
 //! `lifecycle` and `memory` drive two endpoints wired back to back
 //! ([`pair`]), not through the simulated network, so the figures are the
 //! engine's own. `tun` measures the whole stack against the Linux kernel
-//! over a real TUN device (root only). `lossy` runs one bulk connection
-//! through a lossy bottleneck on the simulated network, in virtual time,
-//! beside smoltcp on the same link.
+//! over a real TUN device (root only), with `--loss` under random loss.
+//! `lossy` runs one bulk connection through a lossy bottleneck on the
+//! simulated network, in virtual time, beside smoltcp on the same link.
 
 mod lifecycle;
 mod lossy;
@@ -47,6 +47,8 @@ pub struct Options {
     pub size_mib: Option<u64>,
     /// `tun`: capture synack's side.
     pub pcap: Option<std::path::PathBuf>,
+    /// `tun`: random loss each way, in percent (`None`: the lossless run).
+    pub loss_percent: Option<f64>,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             batch: None,
             size_mib: None,
             pcap: None,
+            loss_percent: None,
         }
     }
 }
@@ -78,7 +81,7 @@ pub fn run(o: &Options) -> ExitCode {
     }
     if o.which == Which::Tun {
         let size = o.size_mib.unwrap_or(256) << 20;
-        result = tun::run(size, o.pcap.as_deref(), &mut r);
+        result = tun::run(size, o.loss_percent, o.pcap.as_deref(), &mut r);
     }
     // Not part of the default run, which measures what the engine costs:
     // this measures how it recovers from loss, and takes a debug build

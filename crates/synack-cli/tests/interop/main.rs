@@ -2,7 +2,8 @@
 //! (or TAP) device in a network namespace of each test's own, the kernel's
 //! side a plain `std::net` socket on a thread that entered the namespace.
 //!
-//! Kernel 198.18.0.1 / 2001:db8::1, synack 198.18.0.2 / 2001:db8::2. Every
+//! Kernel 198.18.0.1 / 2001:db8::1, synack 198.18.0.2 / 2001:db8::2 (under
+//! loss, `lossy`, the kernel is 198.18.2.2, one router away). Every
 //! namespace is deleted when its test ends, pass or fail. Without root,
 //! `/dev/net/tun`, `ip` or another program a test runs (ping, curl), that
 //! test prints `skipped interop TEST: <why>` on standard error and passes;
@@ -15,3 +16,4 @@ mod client;
 mod close;
 mod echo;
 mod http;
+mod lossy;

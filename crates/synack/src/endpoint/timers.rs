@@ -113,12 +113,16 @@ impl Endpoint {
                 }
             }
         }
+        // A child that ends (closed, or compacted into TIME-WAIT) before it
+        // was accepted leaves the accept queue, so the queue's length and
+        // `accept` agree.
+        if (state == State::Closed || time_wait)
+            && let Some(l) = listener
+            && let Some(li) = self.listener_mut(l)
+        {
+            li.accept_queue.retain(|c| *c != id);
+        }
         if state == State::Closed {
-            if let (Some(l), true) = (listener, prev != State::SynReceived)
-                && let Some(li) = self.listener_mut(l)
-            {
-                li.accept_queue.retain(|c| *c != id);
-            }
             // A normal close can leave data the application has not read
             // yet: keep the TCB, unreachable from the network, until it has.
             if unread {

@@ -59,11 +59,16 @@ impl Tcb {
     /// received data is still unread, or more arrives, the peer gets a RST
     /// instead, so it knows data was lost (RFC 9293 SHLD-3, SM-11).
     pub(crate) fn close_call(&mut self, ctx: &mut Ctx<'_>) {
+        self.flags.set(Flags::APP_CLOSED);
         if self.rcv_buf.is_empty() {
-            self.flags.set(Flags::APP_CLOSED);
             self.shutdown(ctx);
         } else {
+            // Unread data is lost: the peer hears of it by a RST (RFC 9293
+            // SHLD-3), and no one will read it now, so it goes with the
+            // TCB (it was kept through the peer's FIN for a `recv` that
+            // will never come).
             self.abort(ctx);
+            self.rcv_buf.clear(ctx.pool);
         }
     }
 

@@ -3,6 +3,7 @@
 //! function per step of the RFC.
 
 use super::reassembly::Held;
+use super::recovery::RecoveryState;
 use super::{Ctx, Flags, Tcb, Timer};
 use crate::control::ControlSegment;
 use crate::counters::DropReason;
@@ -364,13 +365,12 @@ impl Tcb {
         // RFC 5681 2: a duplicate ACK acknowledges nothing new, carries no
         // data, SYN or FIN, leaves the window as it was, and comes while
         // data is outstanding.
-        let dupack = !advanced
+        let pure_dup = !advanced
             && ack == self.snd_una
             && seg.payload.is_empty()
             && !seg.flags.fin()
-            && wnd == self.snd_wnd
-            && self.snd_nxt != self.snd_una
-            && !self.probe_only();
+            && wnd == self.snd_wnd;
+        let dupack = pure_dup && self.snd_nxt != self.snd_una && !self.probe_only();
         if !advanced && self.snd_wnd == 0 && wnd == 0 {
             // The peer answers our zero-window probes: it is alive, so the
             // probes never count towards R2 (RFC 9293 MUST-37).
@@ -378,31 +378,43 @@ impl Tcb {
             self.retransmitting_since = Instant::NEVER;
         }
         // Window update (RFC 9293 3.10.7.4, SA-09).
+        let mut opened = false;
         if self.snd_wl1.lt(seq) || (self.snd_wl1 == seq && self.snd_wl2.le(ack)) {
-            let old = self.snd_wnd;
+            opened = self.snd_wnd == 0 && wnd > 0;
             self.snd_wnd = wnd;
             self.max_snd_wnd = self.max_snd_wnd.max(self.snd_wnd);
             self.snd_wl1 = seq;
             self.snd_wl2 = ack;
-            if old == 0 && self.snd_wnd > 0 {
-                self.window_opened();
-            }
         }
         let prior_in_flight = self.in_flight();
+        let prior_flight = self.snd_nxt.since(self.snd_una);
+        let partial_seen = self.loss.as_ref().is_some_and(|l| l.partial_seen);
         let mut info = self.scoreboard_ack(ctx, seg, ack);
         info.prior_in_flight = prior_in_flight;
+        info.prior_flight = prior_flight;
         info.dupack = dupack;
+        info.pure_dup = pure_dup;
         info.acked = if advanced {
             self.ack_new_data(ctx, ack)
         } else {
             0
         };
+        // Only after the acknowledgment: a probe octet this very ACK
+        // covers was taken and must not be taken back (SND.NXT would fall
+        // behind SND.UNA).
+        if opened {
+            self.window_opened();
+        }
         if advanced || info.sample_xmit.is_some() {
             info.rtt = self.rtt_sample(ctx, seg, advanced, info.sample_xmit);
         }
         self.recovery_ack(ctx, seg, &info);
         self.release_loss(ctx);
-        self.rearm(ctx, advanced);
+        // A NewReno episode restarts the retransmission timer on its first
+        // partial ACK only (RFC 6582 3.2 step 5, the Impatient variant):
+        // with many holes, a timeout repairs them faster than one per RTT.
+        let impatient = partial_seen && self.recovery_state() == RecoveryState::Recovery;
+        self.rearm(ctx, advanced && !impatient);
         // The ACK of our FIN moves the closing states on.
         let fin_acked = self.flags.has(Flags::FIN_ACKED);
         match self.state {
@@ -418,7 +430,7 @@ impl Tcb {
     }
 
     /// The peer's window opened from zero. A zero-window probe octet it did
-    /// not take is taken back and goes again inside a full segment, rather
+    /// not acknowledge is taken back and goes again inside a full segment, rather
     /// than being left "in flight" to hold the rest back (Nagle) until it
     /// times out.
     fn window_opened(&mut self) {

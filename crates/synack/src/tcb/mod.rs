@@ -268,12 +268,8 @@ impl Tcb {
         *rtt = RttEstimator::new(&cfg.rtt);
         *min_rtt_us = 0;
         *rtt_start = Instant::ZERO;
+        // Initialised once the handshake has settled the MSS.
         *cc = Cc::new(&cfg.congestion_control);
-        cc.init(
-            Instant::ZERO,
-            u32::from(default_mss),
-            u32::from(default_mss),
-        );
         *reo = Reordering::default();
         debug_assert!(loss.is_none(), "the loss state goes back with the TCB");
         *timers = Timers::default();

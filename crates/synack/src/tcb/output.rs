@@ -48,14 +48,17 @@ impl Tcb {
             State::TimeWait => None,
             _ => match self.data_segment(ctx) {
                 Some(s) => {
-                    self.rearm(ctx, false);
+                    self.rearm_sent(ctx, !s.retransmission);
                     Some(s)
                 }
                 None => self.ack_segment(ctx),
             },
         };
-        if seg.is_some() {
+        if let Some(s) = &seg {
             self.flags.clear(Flags::ACK_NOW);
+            if !s.header.options.sack.is_empty() {
+                self.dsack_sent(ctx);
+            }
         }
         seg
     }
@@ -63,6 +66,7 @@ impl Tcb {
     /// Whether `next_segment` may have something now. Never false when it
     /// would send (that would stall the connection); may be true when Nagle
     /// or the windows then hold the data back.
+    #[inline]
     pub(crate) fn wants_transmit(&self) -> bool {
         if self.flags.has(Flags::ACK_NOW) {
             return true;
@@ -74,20 +78,22 @@ impl Tcb {
                 if self.flags.has(Flags::TLP_DUE) || self.flags.has(Flags::FORCE_PROBE) {
                     return true;
                 }
-                if let Some(l) = &self.loss
-                    && (l.board.lost > l.board.retrans
-                        || (l.state == RecoveryState::Recovery && !l.rescued))
+                let data_end = self.snd_una.add(self.snd_buf.len() as u32);
+                if self.flags.has(Flags::FIN_QUEUED)
+                    && !self.flags.has(Flags::FIN_ACKED)
+                    && self.snd_nxt == data_end
                 {
                     return true;
                 }
-                let data_end = self.snd_una.add(self.snd_buf.len() as u32);
-                let fin_due = self.flags.has(Flags::FIN_QUEUED)
-                    && !self.flags.has(Flags::FIN_ACKED)
-                    && self.snd_nxt == data_end;
-                fin_due
-                    || (data_end.gt(self.snd_nxt)
-                        && self.snd_wnd > self.snd_nxt.since(self.snd_una)
-                        && self.send_cwnd() > self.in_flight())
+                if let Some(l) = &self.loss
+                    && (l.board.lost > l.board.retrans
+                        || (l.state == RecoveryState::Recovery && l.rescue_allowed(self.snd_una)))
+                {
+                    return true;
+                }
+                data_end.gt(self.snd_nxt)
+                    && self.snd_wnd > self.snd_nxt.since(self.snd_una)
+                    && self.send_cwnd() > self.in_flight()
             }
         }
     }
@@ -262,6 +268,12 @@ impl Tcb {
         if state == RecoveryState::Recovery {
             loss.prr.out = loss.prr.out.saturating_add(rec.len);
             ctx.counters.fast_retrans += 1;
+            // RFC 6675 5 step 4.3: RescueRxt starts at the end of the
+            // episode's first retransmission, so no rescue goes before it
+            // is acknowledged.
+            if loss.rescue_rxt.is_none() {
+                loss.rescue_rxt = Some(rec.end());
+            }
         }
         if !probe && matches!(state, RecoveryState::Recovery | RecoveryState::Loss) {
             loss.undo.retrans += 1;
@@ -375,8 +387,10 @@ impl Tcb {
         self.last_send = ctx.now;
         let l = self.loss_mut(ctx);
         l.board.push(seq, len, now_us, flags);
-        if l.state == RecoveryState::Recovery {
-            l.prr.out = l.prr.out.saturating_add(len);
+        match l.state {
+            RecoveryState::Recovery => l.prr.out = l.prr.out.saturating_add(len),
+            RecoveryState::Disorder => l.limited_out = l.limited_out.saturating_add(len),
+            _ => {}
         }
     }
 
@@ -410,24 +424,31 @@ impl Tcb {
     /// go, the highest outstanding segment not SACKed is sent again, so a
     /// lost tail cannot stall the episode until a timeout.
     fn rescue(&mut self, ctx: &mut Ctx<'_>, options: TcpOptions, room: u32) -> Option<OutSegment> {
-        if self.unsent() > 0 {
+        if self.unsent() > 0 || !self.flags.has(Flags::SACK_OK) {
             return None;
         }
         let loss = self.loss.as_deref_mut()?;
-        if loss.state != RecoveryState::Recovery || loss.rescued {
+        if loss.state != RecoveryState::Recovery || !loss.rescue_allowed(self.snd_una) {
             return None;
         }
         let recover = loss.recover;
         let i = (0..loss.board.len()).rev().find(|&i| {
             let s = loss.board.at(i);
-            !s.has(super::scoreboard::SACKED) && !s.needs_retransmit() && s.end().le(recover)
+            !s.has(super::scoreboard::SACKED) && s.end().le(recover)
         })?;
+        // A segment whose retransmission is already in flight (or owed) is
+        // no rescue: sending it again only duplicates it.
+        let last = loss.board.at(i);
+        if last.needs_retransmit() || last.has(super::scoreboard::RETRANS) {
+            return None;
+        }
         let len = loss.board.at(i).len;
         if !self.cwnd_allows(len.min(room)) {
             return None;
         }
         let loss = self.loss.as_deref_mut()?;
-        loss.rescued = true;
+        // One rescue per episode: RescueRxt = RecoveryPoint.
+        loss.rescue_rxt = Some(loss.recover);
         if len > room {
             // The last MSS of it.
             loss.board.limit(i, len - room);
@@ -584,6 +605,22 @@ impl Tcb {
             return;
         }
         self.flags.clear(Flags::ACK_NOW);
+        if !h.options.sack.is_empty() {
+            self.dsack_sent(ctx);
+        }
+    }
+
+    /// A segment carrying the owed D-SACK (if any) went out: it is
+    /// reported once (RFC 2883 4), and counted as Linux counts it, for
+    /// old data (below RCV.NXT) or for data held out of order.
+    fn dsack_sent(&mut self, ctx: &mut Ctx<'_>) {
+        if let Some((_, right)) = self.ooo.take_dsack() {
+            if right.le(self.rcv_nxt) {
+                ctx.counters.dsack_old_sent += 1;
+            } else {
+                ctx.counters.dsack_ofo_sent += 1;
+            }
+        }
     }
 
     /// The header of a segment of this connection.
@@ -627,11 +664,13 @@ impl Tcb {
         o
     }
 
-    /// Up to `max` SACK blocks to report now (the D-SACK, if any, is taken:
-    /// it is reported once).
+    /// Up to `max` SACK blocks to report now: the D-SACK first, if one is
+    /// owed. It stays owed until a segment carrying it is handed out
+    /// (`dsack_sent`): a data segment that was considered and not sent
+    /// must not swallow it.
     fn sack_blocks(&mut self, max: usize) -> SackBlocks {
         let mut blocks = SackBlocks::new();
-        if let Some((l, r)) = self.ooo.take_dsack() {
+        if let Some((l, r)) = self.ooo.dsack() {
             blocks.push(l.0, r.0);
         }
         let mut runs = [(SeqNum(0), SeqNum(0)); 4];

@@ -137,18 +137,20 @@ impl Rack {
 
     /// RFC 8985 6.2 step 5: marks lost every segment sent before the
     /// RACK segment that has waited longer than RACK.rtt + `reo_wnd_us`.
-    /// Returns the bytes newly marked and, if some segment may still turn
-    /// out lost, how long until it would (for the reordering timer).
+    /// Returns the bytes newly marked, if some segment may still turn out
+    /// lost how long until it would (for the reordering timer), and
+    /// whether a retransmission was among those lost.
     pub(crate) fn detect_loss(
         &self,
         board: &mut Board,
         now_us: u32,
         reo_wnd_us: u32,
-    ) -> (u32, Option<u32>) {
+    ) -> (u32, Option<u32>, bool) {
         if !self.valid {
-            return (0, None);
+            return (0, None, false);
         }
         let mut marked = 0;
+        let mut lost_retrans = false;
         let mut wait: Option<u32> = None;
         let limit = self.rtt_us.saturating_add(reo_wnd_us);
         for i in 0..board.len() {
@@ -166,13 +168,14 @@ impl Rack {
             if waited >= limit {
                 if board.mark_lost(i) {
                     marked += s.len;
+                    lost_retrans |= s.has(EVER_RETRANS);
                 }
             } else {
                 let left = limit - waited;
                 wait = Some(wait.map_or(left, |w| w.min(left)));
             }
         }
-        (marked, wait)
+        (marked, wait, lost_retrans)
     }
 }
 
@@ -199,12 +202,12 @@ mod tests {
         assert_eq!(r.rtt_us, 40_000);
         // With a 5 ms reordering window nothing is lost yet: segment 0 has
         // waited 43 ms of the 45 allowed.
-        let (marked, wait) = r.detect_loss(&mut b, now, 5_000);
+        let (marked, wait, _) = r.detect_loss(&mut b, now, 5_000);
         assert_eq!((marked, wait), (0, Some(2_000)));
         // At 45 ms segments 0 is lost; 1 and 2 follow as time passes.
-        let (marked, wait) = r.detect_loss(&mut b, 45_000, 5_000);
-        assert_eq!((marked, wait), (100, Some(1_000)));
-        let (marked, _) = r.detect_loss(&mut b, 47_000, 5_000);
+        let (marked, wait, rexmit) = r.detect_loss(&mut b, 45_000, 5_000);
+        assert_eq!((marked, wait, rexmit), (100, Some(1_000), false));
+        let (marked, _, _) = r.detect_loss(&mut b, 47_000, 5_000);
         assert_eq!(marked, 200);
         assert_eq!(b.lost, 300);
     }

@@ -89,6 +89,11 @@ impl Reassembly {
         self.0.get_or_insert_with(Box::default).dsack = Some((start, end));
     }
 
+    /// The D-SACK block owed, if any.
+    pub(crate) fn dsack(&self) -> Option<(SeqNum, SeqNum)> {
+        self.0.as_ref()?.dsack
+    }
+
     /// The D-SACK block owed, taken (it is reported once).
     pub(crate) fn take_dsack(&mut self) -> Option<(SeqNum, SeqNum)> {
         self.0.as_mut()?.dsack.take()

@@ -119,8 +119,19 @@ pub(crate) struct Loss {
     pub(crate) undo: Undo,
     pub(crate) tlp: Tlp,
     pub(crate) frto: Frto,
-    /// RFC 6675 RescueRxt: the one rescue retransmission of the episode.
-    pub(crate) rescued: bool,
+    /// RFC 6675 RescueRxt: the end of the episode's first retransmission
+    /// (no rescue until it is acknowledged), then RecoveryPoint once the
+    /// one rescue went; `None` until the first retransmission.
+    pub(crate) rescue_rxt: Option<SeqNum>,
+    /// New data sent while in Disorder: limited transmit (RFC 3042), which
+    /// FlightSize leaves out when ssthresh is chosen (RFC 5681 3.2).
+    pub(crate) limited_out: u32,
+    /// A partial ACK came in this NewReno episode: only the first restarts
+    /// the retransmission timer (RFC 6582 3.2 step 5, Impatient).
+    pub(crate) partial_seen: bool,
+    /// The episode already reduced the window a second time for a lost
+    /// retransmission (RFC 5681 4.3).
+    pub(crate) reduced_again: bool,
     /// Our TSval on the earliest retransmission still outstanding, across
     /// episodes (Eifel detection, RFC 3522): an ACK echoing anything older
     /// was sent for an original transmission.
@@ -167,6 +178,14 @@ pub(crate) struct LossPool(Vec<Box<Loss>>);
 const POOLED: usize = 1024;
 const POOLED_RECORDS: usize = 64;
 
+impl Loss {
+    /// RFC 6675 NextSeg rule 4: the rescue retransmission may go once
+    /// HighACK has passed RescueRxt.
+    pub(crate) fn rescue_allowed(&self, snd_una: SeqNum) -> bool {
+        self.rescue_rxt.is_some_and(|r| !snd_una.lt(r)) && self.rescue_rxt != Some(self.recover)
+    }
+}
+
 impl LossPool {
     fn take(&mut self) -> Box<Loss> {
         self.0.pop().unwrap_or_default()
@@ -209,10 +228,15 @@ pub(crate) struct AckInfo {
     pub(crate) sacked: bool,
     /// Data bytes the cumulative ACK newly acknowledged.
     pub(crate) acked: u32,
-    /// Bytes in flight before the ACK.
+    /// Bytes in flight before the ACK (the pipe).
     pub(crate) prior_in_flight: u32,
+    /// FlightSize before the ACK: SND.NXT - SND.UNA.
+    pub(crate) prior_flight: u32,
     /// It was a duplicate ACK (RFC 5681 2).
     pub(crate) dupack: bool,
+    /// It would be a duplicate ACK but for nothing being outstanding: no
+    /// data, FIN or window change, SEG.ACK = SND.UNA.
+    pub(crate) pure_dup: bool,
     /// The RTT sample it gave, Karn's rule applied.
     pub(crate) rtt: Option<core::time::Duration>,
 }
@@ -249,10 +273,15 @@ impl Tcb {
     /// Gives the loss state back once nothing is in flight and no episode
     /// is open.
     pub(crate) fn release_loss(&mut self, ctx: &mut Ctx<'_>) {
-        let idle = self
-            .loss
-            .as_ref()
-            .is_some_and(|l| l.board.is_empty() && l.state == RecoveryState::Open);
+        // Kept while a late D-SACK could still undo the last reduction, or
+        // a tail loss probe waits for its verdict: both need the episode's
+        // records after the last byte is acknowledged.
+        let idle = self.loss.as_ref().is_some_and(|l| {
+            l.board.is_empty()
+                && l.state == RecoveryState::Open
+                && l.tlp.end.is_none()
+                && (l.undo.marker.is_none() || l.undo.retrans == 0)
+        });
         if idle && let Some(l) = self.loss.take() {
             ctx.loss_pool.give(l);
         }
@@ -301,16 +330,66 @@ impl Tcb {
         };
         let ts_offset = self.ts_offset;
         let now_us = Self::clock_us(ctx.now);
+        // The blocks: RFC 2883 4 makes a first block below the cumulative
+        // ACK, or inside the second block, a report of a duplicate. (A
+        // first block that merely repeats what was SACKed before is no
+        // such report: receivers repeat blocks.) The others are taken in
+        // sequence order: a receiver lists the most recent first, and all
+        // of one ACK's blocks were delivered together, so their order says
+        // nothing about reordering.
+        let mut dsack = None;
+        let mut blocks = [(SeqNum(0), SeqNum(0)); 4];
+        let mut n_blocks = 0;
+        let lowest = snd_una.sub(max_wnd);
+        if sack_ok {
+            let opt = seg.options.sack;
+            let opt = opt.as_slice();
+            for (n, &(left, right)) in opt.iter().enumerate() {
+                let (left, right) = (SeqNum(left), SeqNum(right));
+                if !left.lt(right) {
+                    continue;
+                }
+                let inside_next = opt
+                    .get(n + 1)
+                    .is_some_and(|&(l2, r2)| !left.lt(SeqNum(l2)) && !SeqNum(r2).lt(right));
+                if n == 0 && (right.le(ack) || inside_next) {
+                    dsack = Some((left, right));
+                    continue;
+                }
+                // Blocks must lie in what is outstanding (RFC 5961 spirit:
+                // a SACK for data never sent is ignored).
+                if left.lt(lowest) || right.gt(snd_nxt) || n_blocks == 4 {
+                    continue;
+                }
+                blocks[n_blocks] = (left.max(ack), right);
+                n_blocks += 1;
+            }
+            blocks[..n_blocks].sort_unstable_by_key(|b| b.0.since(lowest));
+        }
+        if let Some((left, right)) = dsack {
+            // Counted, and the reordering history widened (recovery_ack),
+            // even with nothing outstanding: a late D-SACK still says a
+            // retransmission was needless.
+            info.dsack = true;
+            ctx.counters.dsack_recv += 1;
+            if let Some(l) = self.loss.as_deref_mut() {
+                l.undo.retrans = l
+                    .undo
+                    .retrans
+                    .saturating_sub(right.since(left).div_ceil(mss.max(1)));
+                if l.tlp
+                    .end
+                    .is_some_and(|e| !e.lt(right) && right.since(left) <= mss)
+                {
+                    l.tlp.dsacked = true;
+                }
+            }
+        }
         let Some(l) = self.loss.as_deref_mut() else {
             return info;
         };
         let Loss {
-            board,
-            rack,
-            frto,
-            undo,
-            tlp,
-            ..
+            board, rack, frto, ..
         } = l;
         // `cumulative`: delivered by the cumulative ACK, whose timestamp
         // echo tells which transmission arrived. A SACK's echo does not:
@@ -335,55 +414,20 @@ impl Tcb {
         if snd_una.lt(ack) {
             info.delivered += board.ack(ack, |s| on_delivered(s, true));
         }
-        if sack_ok {
-            let blocks = seg.options.sack;
-            for (n, &(left, right)) in blocks.as_slice().iter().enumerate() {
-                let (left, right) = (SeqNum(left), SeqNum(right));
-                if !left.lt(right) {
-                    continue;
-                }
-                // RFC 2883 4: a first block below the cumulative ACK, or
-                // inside the second block, reports a duplicate. (A first
-                // block that merely repeats what was SACKed before is no
-                // such report: receivers repeat blocks.)
-                let inside_next = blocks
-                    .as_slice()
-                    .get(n + 1)
-                    .is_some_and(|&(l2, r2)| !left.lt(SeqNum(l2)) && !SeqNum(r2).lt(right));
-                if n == 0 && (right.le(ack) || inside_next) {
-                    info.dsack = true;
-                    ctx.counters.dsack_recv += 1;
-                    undo.retrans = undo
-                        .retrans
-                        .saturating_sub(right.since(left).div_ceil(mss.max(1)));
-                    if tlp
-                        .end
-                        .is_some_and(|e| !e.lt(right) && right.since(left) <= mss)
-                    {
-                        tlp.dsacked = true;
-                    }
-                    continue;
-                }
-                // Blocks must lie in what is outstanding (RFC 5961 spirit:
-                // a SACK for data never sent is ignored).
-                let lowest = snd_una.sub(max_wnd);
-                if left.lt(lowest) || right.gt(snd_nxt) {
-                    continue;
-                }
-                let left = left.max(ack);
-                let newly = board.sack(left, right, |s| on_delivered(s, false));
-                info.delivered += newly;
-                info.sacked |= newly > 0;
-            }
-            // RFC 2018 8: a SACKed segment at the cumulative ACK means the
-            // receiver dropped what it had SACKed (reneging).
-            if board
+        for &(left, right) in &blocks[..n_blocks] {
+            let newly = board.sack(left, right, |s| on_delivered(s, false));
+            info.delivered += newly;
+            info.sacked |= newly > 0;
+        }
+        // RFC 2018 8: a SACKed segment at the cumulative ACK means the
+        // receiver dropped what it had SACKed (reneging).
+        if sack_ok
+            && board
                 .get(0)
                 .is_some_and(|s| s.has(SACKED) && !s.start.gt(ack))
-            {
-                board.clear_sacks();
-                ctx.counters.sack_reneging += 1;
-            }
+        {
+            board.clear_sacks();
+            ctx.counters.sack_reneging += 1;
         }
         info
     }
@@ -399,7 +443,6 @@ impl Tcb {
             ..
         } = *info;
         let mss = u32::from(self.snd_mss);
-        let sack_ok = self.flags.has(Flags::SACK_OK);
         let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
         if info.dsack {
             self.reo.on_dsack(snd_una, snd_nxt);
@@ -420,6 +463,101 @@ impl Tcb {
             return;
         };
         let mut delivered = info.delivered;
+        // Most ACKs, by far, acknowledge data in order on a connection with
+        // nothing SACKed, lost, retransmitted, probed or pending: none of
+        // the machinery below can find anything in them (RACK can only
+        // judge a segment sent before one delivered, and in-order delivery
+        // leaves none undelivered), so they skip straight to the
+        // bookkeeping and the congestion controller.
+        let quiet = !info.dsack
+            && !info.sacked
+            && !dupack
+            && l.state == RecoveryState::Open
+            && l.board.sacked == 0
+            && l.board.lost == 0
+            && l.board.ever_retrans == 0
+            && l.dupacks == 0
+            && l.tlp.end.is_none()
+            && l.reo_wait_us.is_none();
+        if !quiet {
+            delivered = self.recovery_episode(ctx, info, echo, delivered);
+        }
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        // The stamp of the earliest outstanding retransmission goes once no
+        // retransmitted data is outstanding.
+        if l.board.ever_retrans == 0 {
+            l.retrans_stamp = None;
+        }
+        // The application-limited mark ends once its data is acknowledged.
+        let app_limited = l.app_limited_end.is_some_and(|e| !snd_una.gt(e));
+        if !app_limited {
+            l.app_limited_end = None;
+        }
+        // Delivery rate, per round trip.
+        l.round_delivered += u64::from(delivered);
+        if !snd_una.lt(l.round_end) {
+            let elapsed_us = ctx.now.micros().saturating_sub(l.round_start.micros());
+            if elapsed_us > 0 && l.round_delivered > 0 {
+                l.delivery_rate = l.round_delivered.saturating_mul(1_000_000) / elapsed_us;
+            }
+            l.round_delivered = 0;
+            l.round_start = ctx.now;
+            l.round_end = snd_nxt;
+        }
+        // After a timeout (Loss) the window grows by slow start; only fast
+        // recovery holds it (PRR paces the sender there).
+        let in_recovery = l.state == RecoveryState::Recovery;
+        let in_flight = self.in_flight();
+        // The window grows only on ACKs of new data (RFC 5681 3.1): a
+        // duplicate ACK or a SACK alone proves delivery past a hole, not
+        // room in the network, and growing on it would send two segments
+        // per duplicate ACK where limited transmit allows one (RFC 3042).
+        if acked > 0 {
+            self.cc.on_ack(&AckEvent {
+                now: ctx.now,
+                acked,
+                delivered,
+                prior_in_flight,
+                in_flight,
+                rtt,
+                min_rtt: (self.min_rtt_us > 0)
+                    .then(|| core::time::Duration::from_micros(u64::from(self.min_rtt_us))),
+                srtt: self.rtt.srtt(),
+                app_limited,
+                in_recovery,
+                mss,
+                snd_nxt: snd_nxt.0,
+                snd_una: snd_una.0,
+            });
+        }
+    }
+
+    /// The parts of an ACK's processing that only an ACK with something to
+    /// say needs: duplicate ACKs, the tail-loss-probe outcome, undo, loss
+    /// detection, the recovery episode and PRR. Returns the bytes the ACK
+    /// counts as delivered (duplicate ACKs of a peer without SACK stand
+    /// for a segment each).
+    fn recovery_episode(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        info: &AckInfo,
+        echo: Option<u32>,
+        mut delivered: u32,
+    ) -> u32 {
+        let AckInfo {
+            acked,
+            prior_in_flight,
+            dupack,
+            ..
+        } = *info;
+        let mss = u32::from(self.snd_mss);
+        let sack_ok = self.flags.has(Flags::SACK_OK);
+        let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
+        let Some(l) = self.loss.as_deref_mut() else {
+            return delivered;
+        };
 
         // Duplicate ACKs of a peer without SACK (RFC 5681 2): each stands
         // for one segment delivered past the hole.
@@ -441,26 +579,44 @@ impl Tcb {
         }
 
         // Tail loss probe outcome (RFC 8985 7.4).
-        if let Some(end) = l.tlp.end
-            && !snd_una.lt(end)
-        {
-            let repaired = l.tlp.retrans && !l.tlp.dsacked && snd_una.gt(end);
-            l.tlp = Tlp::default();
-            if repaired && matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
-                // Only the probe repaired a loss: reduce once, as for a
-                // loss (RFC 8985 7.4.2).
-                self.cc.on_congestion(&CongestionEvent {
-                    now: ctx.now,
-                    signal: Signal::Loss,
-                    in_flight: prior_in_flight,
-                    mss,
-                });
-                self.cc.on_recovery_end(ctx.now);
-                ctx.counters.loss_probe_recovery += 1;
+        if let Some(end) = l.tlp.end {
+            let advanced = acked > 0;
+            let verdict = if !l.tlp.retrans {
+                // A probe of new data: an ACK reaching it ends the watch.
+                (!snd_una.lt(end)).then_some(false)
+            } else if l.tlp.dsacked {
+                // The original arrived as well: no loss.
+                Some(false)
+            } else if snd_una.gt(end) {
+                // Acknowledged beyond the probe with no D-SACK for it:
+                // the probe alone repaired a loss (7.4.2).
+                Some(true)
+            } else if snd_una == end && !advanced && !info.sacked && info.pure_dup {
+                // A pure duplicate ACK at the probe: original and probe
+                // both arrived.
+                Some(false)
+            } else {
+                // An ACK of exactly TLP.end_seq waits: a D-SACK may follow.
+                None
+            };
+            if let Some(repaired) = verdict {
+                l.tlp = Tlp::default();
+                if repaired && matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
+                    // Only the probe repaired a loss: reduce once, as for
+                    // a loss (RFC 8985 7.4.2).
+                    self.cc.on_congestion(&CongestionEvent {
+                        now: ctx.now,
+                        signal: Signal::Loss,
+                        in_flight: info.prior_flight,
+                        mss,
+                    });
+                    self.cc.on_recovery_end(ctx.now);
+                    ctx.counters.loss_probe_recovery += 1;
+                }
             }
         }
         let Some(l) = self.loss.as_deref_mut() else {
-            return;
+            return delivered;
         };
 
         // Undo: a timeout shown spurious by F-RTO (RFC 5682) ...
@@ -485,12 +641,13 @@ impl Tcb {
             && let (Some(stamp), Some(e)) = (l.retrans_stamp, echo)
             && before(e, stamp)
         {
-            undo = true;
-            if l.state == RecoveryState::Loss {
+            if l.state == RecoveryState::Loss && !undo {
                 ctx.counters.spurious_rtos += 1;
             }
+            undo = true;
         }
-        // ... or by D-SACKs for every retransmission (RFC 2883, RFC 3708).
+        // ... or by D-SACKs for every retransmission (RFC 2883, RFC 3708),
+        // during the episode or after it.
         if info.dsack && l.undo.marker.is_some() && l.undo.retrans == 0 {
             undo = true;
             ctx.counters.dsack_undo += 1;
@@ -507,15 +664,20 @@ impl Tcb {
         // Loss detection, then the episode: it ends when RecoveryPoint is
         // acknowledged (RFC 6675 5 (A)) and starts on the first loss
         // outside one.
-        let newly_lost = if sack_ok {
+        let (newly_lost, lost_retrans) = if sack_ok {
             self.rack_detect(ctx)
         } else {
-            self.reno_detect(acked)
+            (self.reno_detect(acked), false)
         };
         let ended = self.end_recovery(ctx);
-        let entering = newly_lost > 0 && !ended && self.enter_recovery(ctx, prior_in_flight);
+        let mut entering = newly_lost > 0
+            && !ended
+            && self.enter_recovery(ctx, prior_in_flight, info.prior_flight);
+        if lost_retrans && !entering {
+            entering = self.lost_retransmission(ctx, prior_in_flight, info.prior_flight);
+        }
         let Some(l) = self.loss.as_deref_mut() else {
-            return;
+            return delivered;
         };
         if matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
             l.state = if l.board.sacked > 0 || l.dupacks > 0 {
@@ -523,69 +685,37 @@ impl Tcb {
             } else {
                 RecoveryState::Open
             };
-        }
-        self.prr_update(delivered, entering);
-        let Some(l) = self.loss.as_deref_mut() else {
-            return;
-        };
-        // The stamp of the earliest outstanding retransmission goes once no
-        // retransmitted data is outstanding.
-        if l.board.ever_retrans == 0 {
-            l.retrans_stamp = None;
-        }
-        // The application-limited mark ends once its data is acknowledged.
-        let app_limited = l.app_limited_end.is_some_and(|e| !snd_una.gt(e));
-        if !app_limited {
-            l.app_limited_end = None;
-        }
-        // Delivery rate, per round trip.
-        l.round_delivered += u64::from(delivered);
-        if !snd_una.lt(l.round_end) {
-            let elapsed = ctx.now.saturating_since(l.round_start);
-            if !elapsed.is_zero() && l.round_delivered > 0 {
-                l.delivery_rate =
-                    (u128::from(l.round_delivered) * 1_000_000 / elapsed.as_micros().max(1)) as u64;
+            if l.state == RecoveryState::Open {
+                l.limited_out = 0;
             }
-            l.round_delivered = 0;
-            l.round_start = ctx.now;
-            l.round_end = snd_nxt;
         }
-        let in_recovery = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss);
-        let in_flight = self.in_flight();
-        if delivered > 0 || acked > 0 {
-            self.cc.on_ack(&AckEvent {
-                now: ctx.now,
-                acked,
-                delivered,
-                prior_in_flight,
-                in_flight,
-                rtt,
-                min_rtt: (self.min_rtt_us > 0)
-                    .then(|| core::time::Duration::from_micros(u64::from(self.min_rtt_us))),
-                srtt: self.rtt.srtt(),
-                app_limited,
-                in_recovery: in_recovery && self.recovery_state() == RecoveryState::Recovery,
-                mss,
-                snd_nxt: snd_nxt.0,
-                snd_una: snd_una.0,
-            });
-        }
+        // RFC 6582 3.2 step 5: every partial ACK of a NewReno episode
+        // retransmits the next hole at once, whatever PRR's count (the
+        // duplicate ACKs before it may have spent it already).
+        let partial =
+            !sack_ok && l.state == RecoveryState::Recovery && acked > 0 && snd_una.lt(l.recover);
+        // Impatient (RFC 6582 4): the first partial ACK restarts the
+        // retransmission timer, later ones do not (on_ack asks).
+        l.partial_seen |= partial;
+        self.prr_update(delivered, entering || partial);
+        delivered
     }
 
     /// RACK's loss marking (RFC 8985 6.2 step 5); returns the bytes newly
-    /// marked lost and leaves the reordering timer's wait in the state.
-    fn rack_detect(&mut self, ctx: &Ctx<'_>) -> u32 {
-        let srtt_us = self.rtt.srtt().map_or(0, |d| d.as_micros() as u32);
+    /// marked lost and whether a retransmission was among them, and leaves
+    /// the reordering timer's wait in the state.
+    fn rack_detect(&mut self, ctx: &Ctx<'_>) -> (u32, bool) {
+        let srtt_us = self.rtt.srtt_us().unwrap_or(0);
         let (reo, min_rtt) = (self.reo, self.min_rtt_us);
         let now_us = Self::clock_us(ctx.now);
         let Some(l) = self.loss.as_deref_mut() else {
-            return 0;
+            return (0, false);
         };
         let recovering = matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss);
         let reo_wnd = reo.window_us(recovering, l.board.sacked_segs, min_rtt, srtt_us);
-        let (marked, wait) = l.rack.detect_loss(&mut l.board, now_us, reo_wnd);
+        let (marked, wait, lost_retrans) = l.rack.detect_loss(&mut l.board, now_us, reo_wnd);
         l.reo_wait_us = wait;
-        marked
+        (marked, lost_retrans)
     }
 
     /// Loss marking for a peer without SACK: the third duplicate ACK (RFC
@@ -629,7 +759,10 @@ impl Tcb {
         let was = l.state;
         l.state = RecoveryState::Open;
         l.frto = Frto::default();
-        l.rescued = false;
+        l.rescue_rxt = None;
+        l.partial_seen = false;
+        l.reduced_again = false;
+        l.limited_out = 0;
         if was == RecoveryState::Recovery {
             self.cc.on_recovery_end(ctx.now);
         }
@@ -639,10 +772,16 @@ impl Tcb {
 
     /// Starts fast recovery on a loss, unless one is under way (RFC 6675 5
     /// steps 4.1-4.2, RFC 5681 3.2 step 2): RecoveryPoint is SND.NXT, the
-    /// controller chooses ssthresh from the flight before this ACK, and
-    /// PRR starts counting. Returns whether it started.
-    fn enter_recovery(&mut self, ctx: &mut Ctx<'_>, prior_in_flight: u32) -> bool {
-        let (snd_una, snd_nxt) = (self.snd_una, self.snd_nxt);
+    /// controller chooses ssthresh from FlightSize before this ACK less
+    /// what limited transmit sent, and PRR starts counting from the pipe.
+    /// Returns whether it started.
+    fn enter_recovery(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        prior_in_flight: u32,
+        prior_flight: u32,
+    ) -> bool {
+        let snd_una = self.snd_una;
         let sack_ok = self.flags.has(Flags::SACK_OK);
         let Some(l) = self.loss.as_deref_mut() else {
             return false;
@@ -650,13 +789,6 @@ impl Tcb {
         if !matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
             return false;
         }
-        l.state = RecoveryState::Recovery;
-        l.recover = snd_nxt;
-        l.rescued = false;
-        l.prr = Prr {
-            recover_fs: prior_in_flight.max(1),
-            ..Prr::default()
-        };
         l.undo = Undo {
             marker: Some(snd_una),
             ..Undo::default()
@@ -666,28 +798,78 @@ impl Tcb {
         } else {
             ctx.counters.reno_recovery += 1;
         }
+        self.start_reduction(ctx, prior_in_flight, prior_flight);
+        true
+    }
+
+    /// A retransmission was lost (RACK found it): the loss of a
+    /// retransmission is a second sign of congestion, and RFC 5681 4.3
+    /// lowers cwnd and ssthresh twice, so fast recovery reduces again
+    /// (once per episode). After a timeout nothing changes: RFC 6675 5.1
+    /// keeps the sender out of fast recovery until RecoveryPoint is
+    /// acknowledged, and the timeout's slow start from one segment paces
+    /// the resends already (Linux switches to fast recovery here; the RFC
+    /// is followed). Returns whether a reduction started.
+    fn lost_retransmission(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        prior_in_flight: u32,
+        prior_flight: u32,
+    ) -> bool {
+        let Some(l) = self.loss.as_deref_mut() else {
+            return false;
+        };
+        if l.state != RecoveryState::Recovery || l.reduced_again {
+            return false;
+        }
+        l.reduced_again = true;
+        l.limited_out = 0;
+        // Lowered from where the first reduction left it: FlightSize still
+        // counts the window the first reduction was made for.
+        let flight = prior_in_flight.min(prior_flight).min(self.cc.ssthresh());
+        self.start_reduction(ctx, prior_in_flight, flight);
+        true
+    }
+
+    /// The common part of a reduction: Recovery, RecoveryPoint, PRR and
+    /// the controller's response.
+    fn start_reduction(&mut self, ctx: &mut Ctx<'_>, prior_in_flight: u32, prior_flight: u32) {
+        let (snd_nxt, mss) = (self.snd_nxt, u32::from(self.snd_mss));
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        // Limited transmit sends at most two segments (RFC 3042).
+        let flight = prior_flight.saturating_sub(l.limited_out.min(2 * mss));
+        l.limited_out = 0;
+        l.state = RecoveryState::Recovery;
+        l.recover = snd_nxt;
+        l.rescue_rxt = None;
+        l.partial_seen = false;
+        l.prr = Prr {
+            recover_fs: prior_in_flight.max(1),
+            ..Prr::default()
+        };
         self.cc.on_congestion(&CongestionEvent {
             now: ctx.now,
             signal: Signal::Loss,
-            in_flight: prior_in_flight,
-            mss: u32::from(self.snd_mss),
+            in_flight: flight,
+            mss,
         });
-        true
     }
 
     /// PRR (RFC 6937 3): in recovery, send in proportion to what was
     /// delivered while the flight is above ssthresh, then slow start back
     /// up to it (PRR-SSRB).
-    fn prr_update(&mut self, delivered: u32, entering: bool) {
+    fn prr_update(&mut self, delivered: u32, force: bool) {
+        if self.recovery_state() != RecoveryState::Recovery {
+            return;
+        }
         let mss = u32::from(self.snd_mss);
         let pipe = self.in_flight();
         let ssthresh = self.cc.ssthresh();
         let Some(l) = self.loss.as_deref_mut() else {
             return;
         };
-        if l.state != RecoveryState::Recovery {
-            return;
-        }
         let prr = &mut l.prr;
         prr.delivered = prr.delivered.saturating_add(delivered);
         let sndcnt = if pipe > ssthresh {
@@ -700,12 +882,9 @@ impl Tcb {
             (ssthresh - pipe).min(limit)
         };
         // The fast retransmit itself always goes (RFC 6937 3: on entering
-        // recovery one segment is sent whatever the count).
-        let sndcnt = if entering && prr.out == 0 {
-            sndcnt.max(mss)
-        } else {
-            sndcnt
-        };
+        // recovery one segment is sent whatever the count), as does the
+        // retransmission a NewReno partial ACK calls for.
+        let sndcnt = if force { sndcnt.max(mss) } else { sndcnt };
         prr.cwnd = pipe + sndcnt;
     }
 
@@ -715,7 +894,11 @@ impl Tcb {
         if !self.flags.has(Flags::SACK_OK) {
             return;
         }
-        if self.rack_detect(ctx) > 0 && self.enter_recovery(ctx, prior_in_flight) {
+        let prior_flight = self.snd_nxt.since(self.snd_una);
+        let (lost, lost_retrans) = self.rack_detect(ctx);
+        let started = (lost > 0 && self.enter_recovery(ctx, prior_in_flight, prior_flight))
+            || (lost_retrans && self.lost_retransmission(ctx, prior_in_flight, prior_flight));
+        if started {
             self.prr_update(0, true);
         }
     }
@@ -754,7 +937,13 @@ impl Tcb {
         l.state = RecoveryState::Loss;
         l.recover = snd_nxt;
         l.tlp = Tlp::default();
-        l.rescued = false;
+        l.rescue_rxt = None;
+        l.limited_out = 0;
+        l.reduced_again = false;
+        // Slow start follows whatever the application did before: the
+        // mark of an application-limited flight would hold cwnd at the
+        // loss window.
+        l.app_limited_end = None;
         self.cc.on_timeout(ctx.now, in_flight, mss, first);
     }
 

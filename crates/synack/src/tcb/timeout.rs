@@ -15,9 +15,9 @@ use core::time::Duration;
 /// quarter of its retransmission limit, which is 3 of 12: here the fourth).
 const CLEAR_SAMPLES_AFTER: u32 = 4;
 
-/// The shortest probe timeout (Linux's floor too): below it a probe would
-/// race the ACK it is meant to replace.
-const MIN_PTO: Duration = Duration::from_millis(10);
+/// The shortest probe timeout, in microseconds (Linux's floor too): below
+/// it a probe would race the ACK it is meant to replace.
+const MIN_PTO_US: u64 = 10_000;
 
 impl Tcb {
     /// Chooses the send-side timer after data was sent or an ACK came
@@ -26,19 +26,32 @@ impl Tcb {
     /// (5.3); a duplicate ACK leaves a running one alone, so a stream of
     /// them cannot postpone a retransmission.
     pub(crate) fn rearm(&mut self, ctx: &Ctx<'_>, restart: bool) {
+        self.rearm_with(ctx, restart, restart);
+    }
+
+    /// After a segment went: new data restarts the probe timer (RFC 8985
+    /// 7.2: the PTO counts from the latest transmission, and a burst's
+    /// first segment must not leave its one-segment allowance behind).
+    pub(crate) fn rearm_sent(&mut self, ctx: &Ctx<'_>, new_data: bool) {
+        self.rearm_with(ctx, false, new_data);
+    }
+
+    fn rearm_with(&mut self, ctx: &Ctx<'_>, restart: bool, restart_probe: bool) {
         if !self.state.is_synchronized() || self.state == State::TimeWait {
             return;
         }
-        let rto = self.rto(ctx.cfg);
-        let now = ctx.now;
-        let outstanding = self.snd_nxt != self.snd_una;
-        if !outstanding || self.probe_only() {
+        // Deadlines in microseconds; the RTO is worked out only when a
+        // timer is set (this runs for every ACK and every segment sent).
+        let now = ctx.now.micros();
+        let at = |us: u64| Instant::from_micros(now.saturating_add(us));
+        if self.snd_nxt == self.snd_una || self.probe_only() {
             self.timers.stop(Timer::Retransmit);
             self.timers.stop(Timer::LossProbe);
             self.timers.stop(Timer::Reorder);
             if self.needs_persist() || self.probe_only() {
                 if restart || !self.timers.is_set(Timer::Persist) {
-                    self.timers.set(Timer::Persist, now + rto);
+                    self.timers
+                        .set(Timer::Persist, at(self.rtt.rto_us(&ctx.cfg.rtt)));
                 }
             } else {
                 self.timers.stop(Timer::Persist);
@@ -46,35 +59,34 @@ impl Tcb {
             return;
         }
         self.timers.stop(Timer::Persist);
-        let reorder = self.loss.as_ref().and_then(|l| l.reo_wait_us);
-        if let Some(wait) = reorder {
-            self.timers.set(
-                Timer::Reorder,
-                now + Duration::from_micros(u64::from(wait).max(1)),
-            );
+        if let Some(wait) = self.loss.as_ref().and_then(|l| l.reo_wait_us) {
+            self.timers.set(Timer::Reorder, at(u64::from(wait).max(1)));
             self.timers.stop(Timer::LossProbe);
             self.timers.stop(Timer::Retransmit);
             return;
         }
         self.timers.stop(Timer::Reorder);
-        if let Some(pto) = self.probe_timeout(ctx) {
-            if restart || !self.timers.is_set(Timer::LossProbe) {
-                self.timers.set(Timer::LossProbe, now + pto.min(rto));
+        if let Some(pto) = self.probe_timeout_us(ctx) {
+            if restart_probe || !self.timers.is_set(Timer::LossProbe) {
+                let rto = self.rtt.rto_us(&ctx.cfg.rtt);
+                self.timers.set(Timer::LossProbe, at(pto.min(rto)));
             }
             self.timers.stop(Timer::Retransmit);
             return;
         }
         self.timers.stop(Timer::LossProbe);
         if restart || !self.timers.is_set(Timer::Retransmit) {
-            self.timers.set(Timer::Retransmit, now + rto);
+            self.timers
+                .set(Timer::Retransmit, at(self.rtt.rto_us(&ctx.cfg.rtt)));
         }
     }
 
-    /// The probe timeout if a tail loss probe may be armed (RFC 8985 7.2):
-    /// SACK in use, no recovery under way, nothing SACKed, no probe
-    /// outstanding. PTO = 2 SRTT, plus the peer's worst-case delayed ACK
-    /// when a single segment is in flight; 1 s without an RTT sample.
-    fn probe_timeout(&self, ctx: &Ctx<'_>) -> Option<Duration> {
+    /// The probe timeout in microseconds, if a tail loss probe may be
+    /// armed (RFC 8985 7.2): SACK in use, no recovery under way, nothing
+    /// SACKed, no probe outstanding. PTO = 2 SRTT, plus the peer's
+    /// worst-case delayed ACK when a single segment is in flight; 1 s
+    /// without an RTT sample.
+    fn probe_timeout_us(&self, ctx: &Ctx<'_>) -> Option<u64> {
         if !ctx.cfg.tail_loss_probe || !self.flags.has(Flags::SACK_OK) {
             return None;
         }
@@ -82,17 +94,16 @@ impl Tcb {
         if l.state != RecoveryState::Open || l.tlp.end.is_some() || l.board.sacked > 0 {
             return None;
         }
-        let pto = match self.rtt.srtt() {
-            Some(srtt) => {
-                let mut pto = 2 * srtt;
-                if self.in_flight() <= u32::from(self.snd_mss) {
-                    pto += ctx.cfg.tlp_max_ack_delay;
-                }
-                pto
+        let pto = match self.rtt.srtt_us() {
+            None => 1_000_000,
+            Some(srtt) if self.in_flight() <= u32::from(self.snd_mss) => {
+                let delack =
+                    u64::try_from(ctx.cfg.tlp_max_ack_delay.as_micros()).unwrap_or(u64::MAX);
+                (2 * u64::from(srtt)).saturating_add(delack)
             }
-            None => Duration::from_secs(1),
+            Some(srtt) => 2 * u64::from(srtt),
         };
-        Some(pto.max(MIN_PTO))
+        Some(pto.max(MIN_PTO_US))
     }
 
     /// Data waits, nothing is in flight and the peer's window is zero.
@@ -223,7 +234,7 @@ impl Tcb {
         if self.flight() == 0 {
             return;
         }
-        if self.probe_timeout(ctx).is_some() {
+        if self.probe_timeout_us(ctx).is_some() {
             self.flags.set(Flags::TLP_DUE);
         }
         self.timers

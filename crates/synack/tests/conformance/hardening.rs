@@ -251,3 +251,92 @@ fn ip_05_fragmentation_needed_without_mtu_is_a_named_drop() {
             .all(|e| !matches!(e, Event::Closed { .. }))
     );
 }
+
+/// DT-09, DT-10 (found by the endpoint fuzzer): the peer acknowledges the
+/// zero-window probe octet and opens its window in the same ACK (its
+/// application read in the meantime). The octet was taken, so the rest
+/// follows from SND.UNA = ISS + 2. Before the fix the window update took
+/// the probe back first, SND.NXT fell one behind SND.UNA, and the queued
+/// bytes either stalled with no timer or went out one place early.
+#[test]
+fn dt_10_probe_octet_acked_with_the_window_opening() {
+    let mut h = Harness::active_syn_sent(conf());
+    h.send(b"0123456789").unwrap();
+    h.advance(millis(100));
+    h.inject(seg(SYN | ACK).seq(0).ack(1).win(0).mss(1460));
+    h.expect(out(ACK).seq(1).ack(1));
+    let rto = h.info().unwrap().rto;
+    h.advance(rto);
+    let probe = h.expect(out(ACK).seq(1).ack(1).len(1));
+    assert_eq!(probe.payload, b"0");
+    h.inject(seg(ACK).seq(1).ack(2).win(65535));
+    let rest = h.expect(out(ACK | PSH).seq(2).ack(1).len(9));
+    assert_eq!(
+        rest.payload, b"123456789",
+        "the bytes after the probe octet"
+    );
+    h.expect_none();
+    let i = h.info().unwrap();
+    assert_eq!(i.snd_nxt, i.snd_una.add(9));
+    h.inject(seg(ACK).seq(1).ack(11).win(65535));
+    let i = h.info().unwrap();
+    assert_eq!(
+        (i.snd_una, i.snd_nxt, i.send_queue),
+        (i.snd_nxt, i.iss.add(11), 0)
+    );
+}
+
+/// SHLD-3 (found by the endpoint fuzzer): the peer's SYN-ACK carries data
+/// and FIN, and the application closes without reading. The peer gets a
+/// RST, and the TCB goes with its unread bytes: before the fix it stayed
+/// in CLOSED for a `recv` that could never come, one leaked TCB per such
+/// connection.
+#[test]
+fn shld_3_close_with_unread_data_frees_the_connection() {
+    let mut h = Harness::active_syn_sent(conf());
+    let c = h.conn();
+    h.inject(
+        seg(SYN | ACK | FIN)
+            .seq(0)
+            .ack(1)
+            .mss(1460)
+            .data(b"twenty-three bytes here"),
+    );
+    h.expect(out(ACK).seq(1).ack(25));
+    assert_eq!(h.state(), State::CloseWait);
+    h.close().unwrap();
+    h.expect(out(RST).seq(1));
+    assert!(h.ep.info(c).is_none(), "the TCB is kept after close");
+    assert_eq!(h.ep.connection_count(), 0);
+    assert!(h.ep.connections().next().is_none());
+}
+
+/// The accept queue's length and `accept` agree (found by the endpoint
+/// fuzzer): a child the application closed through its traced handle
+/// before accepting it completes, closes and is compacted into TIME-WAIT;
+/// it leaves the accept queue then, so `accept` does not come back empty
+/// while the queue claims one.
+#[test]
+fn a_child_in_time_wait_leaves_the_accept_queue() {
+    let mut cfg = conf();
+    cfg.trace_states = true;
+    let mut h = Harness::passive_syn_received(cfg);
+    let l = h.listener.unwrap();
+    let child = h
+        .take_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::StateChanged(s) if s.to == State::SynReceived => Some(s.conn),
+            _ => None,
+        })
+        .expect("the child's birth is traced");
+    h.ep.close(child).unwrap();
+    h.expect_none();
+    h.inject(seg(ACK).seq(1).ack(1));
+    h.expect(out(FIN | ACK).seq(1).ack(1));
+    h.inject(seg(FIN | ACK).seq(1).ack(2));
+    h.expect(out(ACK).seq(2).ack(2));
+    assert_eq!(h.ep.time_wait_count(), 1);
+    assert_eq!(h.ep.accept_queue_len(l), Some(0));
+    assert_eq!(h.ep.accept(l), None);
+}

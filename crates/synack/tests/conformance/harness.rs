@@ -177,6 +177,12 @@ impl Harness {
         self.peer().iss.expect("the engine's ISS is not known yet")
     }
 
+    /// The absolute sequence number ISS + `rel` (for SACK blocks, which
+    /// scripts write relative to ISS).
+    pub fn abs_seq(&self, rel: u32) -> u32 {
+        self.iss().wrapping_add(rel)
+    }
+
     pub fn irs(&self) -> u32 {
         self.peer().irs
     }

@@ -9,10 +9,12 @@ mod script;
 
 mod attacks;
 mod close;
+mod congestion;
 mod handshake;
 mod hardening;
 mod icmp;
 mod receiving;
+mod recovery;
 mod retransmission;
 mod security;
 mod sending;

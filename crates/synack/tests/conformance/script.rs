@@ -7,7 +7,7 @@
 use crate::harness::bytes;
 use std::net::SocketAddr;
 use synack::Instant;
-use synack_wire::{TcpFlags, TcpOptions, Timestamps};
+use synack_wire::{SackBlocks, TcpFlags, TcpOptions, Timestamps};
 
 pub const SYN: TcpFlags = TcpFlags::SYN;
 pub const ACK: TcpFlags = TcpFlags::ACK;
@@ -102,6 +102,16 @@ impl In {
     }
     pub fn sack_perm(mut self) -> Self {
         self.options.sack_permitted = true;
+        self
+    }
+    /// SACK blocks (RFC 2018 3), `(left, right)` in absolute sequence
+    /// numbers (see `Harness::abs_seq` for ISS-relative ones); at most 4.
+    pub fn sack(mut self, blocks: &[(u32, u32)]) -> Self {
+        let mut b = SackBlocks::new();
+        for &(left, right) in blocks {
+            assert!(b.push(left, right), "at most 4 SACK blocks");
+        }
+        self.options.sack = b;
         self
     }
     pub fn ts(mut self, tsval: u32, tsecr: u32) -> Self {
