@@ -25,8 +25,6 @@ static STATES: AtomicU16 = AtomicU16::new(0);
 static STATES_V6: AtomicU16 = AtomicU16::new(0);
 /// The most TIME-WAIT entries the endpoint held at once.
 static MAX_TIME_WAIT: AtomicUsize = AtomicUsize::new(0);
-/// Inputs in which each known bug (FINDINGS.md, 1-based) showed.
-static KNOWN: [AtomicUsize; 8] = [const { AtomicUsize::new(0) }; 8];
 /// One row per `from` state, one bit per `to` state.
 static TRANSITIONS: [AtomicU16; 11] = [const { AtomicU16::new(0) }; 11];
 
@@ -40,16 +38,6 @@ pub(crate) fn saw_state(s: State) {
 
 pub(crate) fn saw_state_v6(s: State) {
     STATES_V6.fetch_or(1 << index(s), Ordering::Relaxed);
-}
-
-/// Known bug `n` (1-based) showed, in a check it would have failed.
-pub(crate) fn saw_known(n: usize) {
-    KNOWN[n - 1].fetch_add(1, Ordering::Relaxed);
-}
-
-/// How many times each known bug showed (index 0 is finding 1).
-pub fn known_bugs_seen() -> Vec<usize> {
-    KNOWN.iter().map(|k| k.load(Ordering::Relaxed)).collect()
 }
 
 pub(crate) fn saw_time_wait_entries(n: usize) {

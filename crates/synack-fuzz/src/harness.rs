@@ -168,11 +168,6 @@ pub(crate) struct Harness<'a> {
     /// Handles `connect` and `accept` returned.
     pub(crate) app_known: Set<ConnId>,
     pub(crate) opened: Set<ConnId>,
-    /// Connections a listener created.
-    pub(crate) children: Set<ConnId>,
-    /// Children compacted into TIME-WAIT before `accept` took them: their
-    /// handles stay in the accept queue (finding 5).
-    pub(crate) stale_in_accept_queue: usize,
     /// The last state each connection's trace reported, and its sockets.
     pub(crate) states: Map<ConnId, State>,
     pub(crate) sockets: Map<ConnId, (SocketAddr, SocketAddr)>,
@@ -187,11 +182,6 @@ pub(crate) struct Harness<'a> {
     pub(crate) time_wait: Set<(SocketAddr, SocketAddr)>,
     /// Where the fuzzer put FINs: (local, remote, IRS, stream offset).
     pub(crate) fins: Set<(SocketAddr, SocketAddr, u32, u32)>,
-    /// TIME-WAIT entries that left the table early, reopened by a SYN or
-    /// reset: each leaves a stale slot in the table's FIFO (finding 4).
-    pub(crate) tw_left_early: usize,
-    /// The operation being checked ran `handle_timeout`.
-    pub(crate) timers_ran: bool,
     /// Flood connections this run may still play.
     pub(crate) flood_budget: usize,
     pub(crate) peak_tcbs: usize,
@@ -270,8 +260,6 @@ impl<'a> Harness<'a> {
             recs: Map::default(),
             app_known: Set::default(),
             opened: Set::default(),
-            children: Set::default(),
-            stale_in_accept_queue: 0,
             states: Map::default(),
             sockets: Map::default(),
             by_tuple: Map::default(),
@@ -279,8 +267,6 @@ impl<'a> Harness<'a> {
             in_time_wait: Vec::new(),
             time_wait: Set::default(),
             fins: Set::default(),
-            tw_left_early: 0,
-            timers_ran: false,
             flood_budget: crate::lifecycle::FLOOD_BUDGET,
             peak_tcbs: 0,
             kept_closed: 0,
@@ -298,7 +284,6 @@ impl<'a> Harness<'a> {
     pub(crate) fn run(mut self) {
         let mut ops = 0usize;
         while !self.cur.is_empty() {
-            self.timers_ran = false;
             self.step();
             self.check();
             ops += 1;
