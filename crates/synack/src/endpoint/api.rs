@@ -288,7 +288,7 @@ impl Endpoint {
             recovery: t.recovery_state(),
             congestion_control: t.cc.name(),
             min_rtt: (t.min_rtt_us > 0).then(|| Duration::from_micros(u64::from(t.min_rtt_us))),
-            delivery_rate: t.loss.as_ref().map_or(0, |l| l.delivery_rate),
+            delivery_rate: u64::from(t.delivery_rate),
             pacing_rate: t.cc.pacing_rate(),
             in_flight: t.in_flight(),
             sacked: t.loss.as_ref().map_or(0, |l| l.board.sacked_segs),

@@ -543,7 +543,14 @@ impl Tcb {
         self.timers.stop(Timer::Retransmit);
         self.init_cc(ctx);
         if let Some(r) = self.rtt.srtt() {
-            self.min_rtt_us = u32::try_from(r.as_micros()).unwrap_or(u32::MAX).max(1);
+            // A handshake timed by the clock is measured to the
+            // microsecond; one timed only by a timestamp echo (a cookie's
+            // or a retransmitted SYN's) has millisecond ticks, and its 0
+            // means "under a millisecond", not a minimum RTT of nothing.
+            let measured =
+                self.open != OpenKind::Cookie && !self.flags.has(Flags::SYN_RETRANSMITTED);
+            let us = u32::try_from(r.as_micros()).unwrap_or(u32::MAX);
+            self.min_rtt_us = if measured { us.max(1) } else { us.max(1_000) };
         }
     }
 

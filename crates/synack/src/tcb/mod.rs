@@ -153,6 +153,10 @@ pub(crate) struct Tcb {
     pub(crate) rtt: RttEstimator,
     /// The smallest RTT sample, microseconds (0 before the first).
     pub(crate) min_rtt_us: u32,
+    /// Delivery rate of the last whole round, bytes per second (saturating
+    /// at 4 GB/s), kept past the loss state for `ConnInfo`, as `tcp_info`
+    /// keeps it.
+    pub(crate) delivery_rate: u32,
     /// When the SYN (or SYN-ACK) was first sent, to time the handshake.
     pub(crate) rtt_start: Instant,
     pub(crate) cc: Cc,
@@ -223,6 +227,7 @@ impl Tcb {
             user_timeout_ms,
             rtt,
             min_rtt_us,
+            delivery_rate,
             rtt_start,
             cc,
             reo,
@@ -267,6 +272,7 @@ impl Tcb {
         });
         *rtt = RttEstimator::new(&cfg.rtt);
         *min_rtt_us = 0;
+        *delivery_rate = 0;
         *rtt_start = Instant::ZERO;
         // Initialised once the handshake has settled the MSS.
         *cc = Cc::new(&cfg.congestion_control);
@@ -325,6 +331,7 @@ impl Tcb {
             user_timeout_ms: 0,
             rtt: RttEstimator::new(&cfg.rtt),
             min_rtt_us: 0,
+            delivery_rate: 0,
             rtt_start: Instant::ZERO,
             cc: Cc::new(&cfg.congestion_control),
             reo: Reordering::default(),

@@ -147,8 +147,6 @@ pub(crate) struct Loss {
     round_delivered: u64,
     round_start: Instant,
     round_end: SeqNum,
-    /// Delivery rate of the last whole round, bytes per second.
-    pub(crate) delivery_rate: u64,
 }
 
 impl Loss {
@@ -156,10 +154,8 @@ impl Loss {
     pub(crate) fn reset(&mut self) {
         let mut board = core::mem::take(&mut self.board);
         board.clear();
-        let rate = self.delivery_rate;
         *self = Loss {
             board,
-            delivery_rate: rate,
             ..Loss::default()
         };
     }
@@ -267,7 +263,16 @@ impl Tcb {
 
     /// The loss state, taken from the pool on the first segment sent.
     pub(crate) fn loss_mut(&mut self, ctx: &mut Ctx<'_>) -> &mut Loss {
-        self.loss.get_or_insert_with(|| ctx.loss_pool.take())
+        let (snd_una, now) = (self.snd_una, ctx.now);
+        self.loss.get_or_insert_with(|| {
+            let mut l = ctx.loss_pool.take();
+            // The first delivery-rate round starts here: a round end left
+            // at sequence number 0 would lie "ahead" of half of all ISSs
+            // until the numbers wrapped, and no rate would ever show.
+            l.round_start = now;
+            l.round_end = snd_una;
+            l
+        })
     }
 
     /// Gives the loss state back once nothing is in flight and no episode
@@ -500,7 +505,8 @@ impl Tcb {
         if !snd_una.lt(l.round_end) {
             let elapsed_us = ctx.now.micros().saturating_sub(l.round_start.micros());
             if elapsed_us > 0 && l.round_delivered > 0 {
-                l.delivery_rate = l.round_delivered.saturating_mul(1_000_000) / elapsed_us;
+                let rate = l.round_delivered.saturating_mul(1_000_000) / elapsed_us;
+                self.delivery_rate = u32::try_from(rate).unwrap_or(u32::MAX);
             }
             l.round_delivered = 0;
             l.round_start = ctx.now;

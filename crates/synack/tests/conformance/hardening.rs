@@ -340,3 +340,38 @@ fn a_child_in_time_wait_leaves_the_accept_queue() {
     assert_eq!(h.ep.accept_queue_len(l), Some(0));
     assert_eq!(h.ep.accept(l), None);
 }
+
+/// The delivery rate `ConnInfo` reports (as `tcp_info` does) is measured
+/// whatever the ISS: before the fix the first round's end was sequence
+/// number 0, which lies "ahead" of half of all ISSs, so on those
+/// connections no round ever ended and the rate stayed 0. Sixteen
+/// connections (sixteen ISSs): each sends 10 segments, acknowledged
+/// 100 ms later, and reports 146,000 bytes per second.
+#[test]
+fn delivery_rate_is_measured_for_every_iss() {
+    let mut h = Harness::new(conf());
+    let l = h.listen();
+    let mut halves = [0, 0];
+    for port in 0..16u16 {
+        let engine = h.peer().engine;
+        let peer = SocketAddr::new(h.peer().peer.ip(), 41_000 + port);
+        h.add_peer(engine, peer, 1_000 * u32::from(port));
+        h.inject(seg(SYN).seq(0).mss(1460));
+        h.expect(out(SYN | ACK).seq(0).ack(1));
+        h.inject(seg(ACK).seq(1).ack(1));
+        h.take_events();
+        let c = h.ep.accept(l).expect("accept");
+        h.peer_mut().conn = Some(c);
+        halves[(h.iss() >> 31) as usize] += 1;
+        h.send(&bytes(14_600)).unwrap();
+        assert_eq!(h.drain().len(), 10);
+        h.advance(millis(100));
+        h.inject(seg(ACK).seq(1).ack(14_601));
+        let i = h.info().unwrap();
+        assert_eq!(i.delivery_rate, 146_000, "ISS {:#x}", h.iss());
+    }
+    assert!(
+        halves[0] > 0 && halves[1] > 0,
+        "both halves of the ISS space: {halves:?}"
+    );
+}
