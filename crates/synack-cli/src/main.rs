@@ -38,7 +38,7 @@ USAGE:
                  [--control PATH] [--pcap FILE]
     synack connect (--tun|--tap) IFNAME --ip ADDR HOST:PORT [--timeout SECS]
                  [--control PATH] [--pcap FILE]
-    synack ss --control PATH [--counters]
+    synack ss --control PATH [-i|--info] [--counters]
     synack --help
 
 DEMO
@@ -129,6 +129,14 @@ SS
     started with --control PATH, like `ss -ant`: state, queues, addresses,
     smoothed RTT/variation, RTO, congestion window, retransmissions.
 
+    -i, --info        under each connection, a line like `ss -ti`'s:
+                      options, congestion control, window scales, rto and
+                      rtt/rttvar (ms), mss, cwnd, ssthresh and inflight (in
+                      segments), retrans (in flight/total), lost, sacked,
+                      reordering, minrtt, pacing and delivery rates,
+                      ca_state (open, disorder, recovery, loss) and the next
+                      timer with its time left; fields with no value yet
+                      are left out
     --counters        also print the stack's TCP and device counters
 ";
 
@@ -497,6 +505,7 @@ fn parse_connect(args: &[String]) -> Result<Command, String> {
 fn parse_ss(args: &[String]) -> Result<Command, String> {
     let mut control = None;
     let mut counters = false;
+    let mut info = false;
     let mut a = Args::new(args);
     while let Some((flag, inline)) = a.next() {
         match flag {
@@ -505,6 +514,10 @@ fn parse_ss(args: &[String]) -> Result<Command, String> {
             "--counters" => {
                 no_value(flag, inline)?;
                 counters = true;
+            }
+            "-i" | "--info" => {
+                no_value(flag, inline)?;
+                info = true;
             }
             "--pcap" => {
                 return Err(
@@ -515,7 +528,11 @@ fn parse_ss(args: &[String]) -> Result<Command, String> {
         }
     }
     let control = control.ok_or("ss: give the control socket with --control PATH")?;
-    Ok(Command::Ss(live::ss::Options { control, counters }))
+    Ok(Command::Ss(live::ss::Options {
+        control,
+        counters,
+        info,
+    }))
 }
 
 /// A loss rate in percent, `5` or `5%`: below 100, where nothing would
@@ -651,6 +668,7 @@ mod tests {
             panic!("ss")
         };
         assert!(o.counters);
+        assert!(!o.info);
         let Ok(Command::Bench(o)) = p("bench tun --size 16 --json") else {
             panic!("bench tun")
         };
@@ -669,6 +687,32 @@ mod tests {
         assert!(o.json);
         assert!(p("bench lossy tun").is_err());
         assert!(p("bench lossy --size 4").is_err());
+    }
+
+    #[test]
+    fn ss_info() {
+        for args in [
+            "ss --control /tmp/c -i",
+            "ss -i --control=/tmp/c",
+            "ss --info --control /tmp/c",
+        ] {
+            let Ok(Command::Ss(o)) = p(args) else {
+                panic!("{args}")
+            };
+            assert!(o.info && !o.counters, "{args}");
+            assert_eq!(o.control, std::path::PathBuf::from("/tmp/c"));
+        }
+        let Ok(Command::Ss(o)) = p("ss --control /tmp/c -i --counters") else {
+            panic!("-i --counters")
+        };
+        assert!(o.info && o.counters);
+        for bad in [
+            "ss -i",
+            "ss --info=yes --control /tmp/c",
+            "ss --control /tmp/c -ix",
+        ] {
+            assert!(p(bad).is_err(), "{bad} should be refused");
+        }
     }
 
     #[test]

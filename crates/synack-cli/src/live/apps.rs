@@ -51,6 +51,7 @@ impl App {
 #[derive(Clone)]
 pub struct Ctx {
     pub stack: Stack,
+    pub clock: super::EngineClock,
     pub listening: Vec<SocketAddr>,
     pub started: Instant,
 }
@@ -372,7 +373,7 @@ fn esc(s: &str) -> String {
 
 /// The page: the stack's connections and counters, now.
 pub fn page(ctx: &Ctx) -> String {
-    let snap = Snapshot::take(&ctx.stack, &ctx.listening);
+    let snap = Snapshot::take(&ctx.stack, ctx.clock, &ctx.listening);
     let ms = |us: u64| {
         if us < 10_000 {
             format!("{:.3} ms", us as f64 / 1000.0)

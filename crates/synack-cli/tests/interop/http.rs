@@ -136,6 +136,33 @@ fn ss_reads_the_control_socket_and_signals_end_serve_cleanly() {
     for counter in ["TxDropped: 0", "RxLengthErrors: 0"] {
         assert!(lines.contains(&counter), "{counter}: {text}");
     }
+    // With -i, the connection's details on the line under its row, as
+    // `ss -ti` puts them; the listener has none.
+    let out = Command::new(SYNACK)
+        .args(["ss", "--control", &sock_arg, "-i"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let row = lines
+        .iter()
+        .position(|l| l.starts_with("ESTAB") && l.contains(&peer.to_string()))
+        .unwrap_or_else(|| panic!("{text}"));
+    let info = lines.get(row + 1).copied().unwrap_or_default();
+    assert!(info.starts_with('\t'), "{text}");
+    // An idle connection the kernel opened: nothing lost, the kernel's
+    // options negotiated.
+    for field in [" cwnd:", " mss:", " ca_state:open", " rto:", " lost:0"] {
+        assert!(info.contains(field), "{field}: {text}");
+    }
+    assert!(info.starts_with("\tts sack "), "{text}");
+    let listener = lines.iter().position(|l| l.starts_with("LISTEN")).unwrap();
+    assert!(!lines[listener + 1].starts_with('\t'), "{text}");
     done_tx.send(()).unwrap();
     holder.join().unwrap();
 

@@ -86,7 +86,7 @@ impl Lossy {
             Err(e) => format!("(unreadable: {e})"),
         };
         let ss = std::process::Command::new(SYNACK)
-            .args(["ss", "--counters", "--control"])
+            .args(["ss", "-i", "--counters", "--control"])
             .arg(&self.control)
             .output()
             .map(|o| {
