@@ -252,13 +252,20 @@ impl Tcb {
         } else if orig_seq.add(seg_len).le(self.rcv_nxt) {
             // An old duplicate (our ACK was lost, or the peer timed out): the
             // ACK is what repairs it, so it is never rate-limited.
-            if !seg.payload.is_empty() {
-                // Data we have: report it as a duplicate (RFC 2883).
+            ctx.counters.drop(DropReason::OutOfWindow);
+            if seg.payload.is_empty() {
+                self.flags.set(Flags::ACK_NOW);
+            } else {
+                // Data we have: report it as a duplicate (RFC 2883), in an
+                // ACK of its own. A burst of needless retransmissions
+                // processed together would otherwise draw one ACK, and
+                // the sender would learn of one duplicate where it needs
+                // every one to undo its reduction and widen its
+                // reordering window (RFC 8985 6.2, as Linux counts them).
                 let end = orig_seq.add(seg.payload.len() as u32);
                 self.note_duplicate(orig_seq, end);
+                self.ack_immediately(ctx);
             }
-            ctx.counters.drop(DropReason::OutOfWindow);
-            self.flags.set(Flags::ACK_NOW);
         } else {
             // Beyond the window: answered, but within the per-connection
             // budget (RFC 5961 section 7).

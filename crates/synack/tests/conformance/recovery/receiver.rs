@@ -216,3 +216,34 @@ fn lr_07_dsacks_sent_are_counted() {
     assert_eq!(h.ep.counters().dsack_old_sent, 1);
     assert_eq!(h.ep.counters().dsack_ofo_sent, 1);
 }
+
+/// LR-07 (RFC 2883 4: each duplicate is reported): a burst of needless
+/// retransmissions, processed together before anything is sent, draws
+/// one ACK with a D-SACK per duplicate segment, not one for the burst:
+/// the sender counts them to undo its reduction and widen its reordering
+/// window (RFC 8985 6.2; Linux's TCPDSACKRecv).
+#[test]
+fn lr_07_every_duplicate_of_a_burst_is_reported() {
+    let mut h = sack_peer(conf());
+    for k in 0..3 {
+        h.inject(seg(ACK).seq(at(k)).ack(1).len(MSS));
+    }
+    h.drain();
+    let batch: Vec<Vec<u8>> = (0..3)
+        .map(|k| h.build(&seg(ACK).seq(at(k)).ack(1).len(MSS)))
+        .collect();
+    for pkt in &batch {
+        h.ep.handle_packet(h.now, pkt);
+    }
+    h.pump();
+    let acks = h.drain();
+    assert_eq!(acks.len(), 3, "one ACK per duplicate");
+    for (k, a) in acks.iter().enumerate() {
+        assert_eq!(
+            blocks(&h, a),
+            vec![segs(k, k + 1)],
+            "D-SACK of duplicate {k}"
+        );
+    }
+    assert_eq!(h.ep.counters().dsack_old_sent, 3);
+}
