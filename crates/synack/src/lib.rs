@@ -18,18 +18,27 @@
 //! send and receive buffers, an out-of-order queue, window management (scaling, receiver and sender
 //! SWS avoidance, Nagle, zero-window probing), retransmission with the
 //! RFC 6298 estimator, Karn's rule and backoff, R1/R2 and the user timeout,
-//! slow start and congestion avoidance (RFC 5681), and the MSS, window-scale
-//! and timestamp options.
+//! and the MSS, window-scale, timestamp and SACK options.
+//!
+//! Loss recovery: SACK on by default (RFC 2018) with D-SACK (RFC 2883),
+//! an immediate ACK per out-of-order or duplicate segment; a per-connection
+//! timer table ([`Timer`]); a sender scoreboard; RACK-TLP loss detection
+//! (RFC 8985) with a D-SACK-widened reordering window and tail loss
+//! probes; RFC 6675 NextSeg with the rescue retransmission, paced by PRR
+//! (RFC 6937); NewReno fast recovery with partial ACKs and limited transmit
+//! for peers without SACK (RFC 5681, RFC 6582, RFC 3042); F-RTO (RFC 5682)
+//! and undo of spurious reductions by timestamps or D-SACK (RFC 3522,
+//! RFC 2883); congestion control as a public trait ([`cc`]) with NewReno
+//! and CUBIC (RFC 9438, the default) with HyStart++ (RFC 9406); an initial
+//! window of 10 segments (RFC 6928, or RFC 5681's by [`InitialWindow`]) and
+//! the restart after idle. [`ConnInfo`] and [`Counters`] show it as Linux's
+//! `tcp_info` and `netstat` counters do ([`RecoveryState`]).
 //!
 //! # Checklist rows left to later work
 //!
 //! Rows of `RFC-CHECKLIST.md` in the groups this crate covers (WF, CE, SM,
 //! SA) that are not implemented yet, and why:
 //!
-//! - WF-15, WF-16 (SACK blocks): SACK-permitted is negotiated only when
-//!   `Config::sack` is set (off by default); SACK blocks describing the
-//!   out-of-order queue, and the sender's scoreboard, arrive with loss
-//!   recovery (as do fast retransmit and recovery).
 //! - WF-17 / CE-17 (TCP Fast Open) and WF-18 (User Timeout option): optional
 //!   extensions, not started.
 //! - CE-18 (ECN negotiation): arrives with congestion-control work.
