@@ -2,8 +2,8 @@
 //! SYN-SENT (3.10.7.3) and the other states (3.10.7.4), as one small
 //! function per step of the RFC.
 
+use super::loss::RecoveryState;
 use super::reassembly::Held;
-use super::recovery::RecoveryState;
 use super::{Ctx, Flags, Tcb, Timer};
 use crate::control::ControlSegment;
 use crate::counters::DropReason;

@@ -4,7 +4,7 @@
 //! retransmission of a recovery); tail loss probes and zero-window probes;
 //! FIN; and ACKs, with SACK blocks while data is held out of order.
 
-use super::recovery::RecoveryState;
+use super::loss::RecoveryState;
 use super::scoreboard::{FIN, PROBE};
 use super::{Ctx, Flags, Tcb};
 use crate::cc::{rfc5681_initial_window, rfc6928_initial_window};

@@ -3,7 +3,7 @@
 //! reordering timer and the tail-loss-probe timer exactly one runs at a
 //! time (RFC 8985 8); the persist timer runs only when nothing is.
 
-use super::recovery::RecoveryState;
+use super::loss::RecoveryState;
 use super::{Ctx, Flags, Tcb, Timer};
 use crate::event::{CloseReason, Event, OpenKind, SoftError};
 use crate::state::State;
