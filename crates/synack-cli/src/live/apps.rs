@@ -51,7 +51,6 @@ impl App {
 #[derive(Clone)]
 pub struct Ctx {
     pub stack: Stack,
-    pub clock: super::EngineClock,
     pub listening: Vec<SocketAddr>,
     pub started: Instant,
 }
@@ -373,7 +372,7 @@ fn esc(s: &str) -> String {
 
 /// The page: the stack's connections and counters, now.
 pub fn page(ctx: &Ctx) -> String {
-    let snap = Snapshot::take(&ctx.stack, ctx.clock, &ctx.listening);
+    let snap = Snapshot::take(&ctx.stack, &ctx.listening);
     let ms = |us: u64| {
         if us < 10_000 {
             format!("{:.3} ms", us as f64 / 1000.0)

@@ -47,19 +47,14 @@ pub fn run(o: &Options) -> ExitCode {
 }
 
 async fn connect(o: &Options) -> Result<(), String> {
-    let (stack, clock) = o.link.open()?;
+    let stack = o.link.open()?;
     let stream = match tokio::time::timeout(o.timeout, TcpStream::connect(&stack, o.remote)).await {
         Err(_) => return Err("connection timed out".into()),
         Ok(Err(e)) => return Err(reason(&e)),
         Ok(Ok(s)) => s,
     };
     let _control = match &o.control {
-        Some(path) => Some(control::Server::start(
-            path,
-            stack.clone(),
-            clock,
-            Vec::new(),
-        )?),
+        Some(path) => Some(control::Server::start(path, stack.clone(), Vec::new())?),
         None => None,
     };
     let sent = AtomicU64::new(0);

@@ -34,8 +34,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 
-use super::EngineClock;
-
 const MAGIC: &str = "synack-control 1";
 
 /// One connection as `ss` shows it.
@@ -252,11 +250,11 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The stack as it is now.
-    pub fn take(stack: &Stack, clock: EngineClock, listening: &[SocketAddr]) -> Snapshot {
+    pub fn take(stack: &Stack, listening: &[SocketAddr]) -> Snapshot {
         let infos = stack.connections();
         // Read after the connections, so no timer looks further off than it
         // was.
-        let now = clock.now();
+        let now = stack.now();
         let mut conns: Vec<ConnRow> = infos.iter().map(|i| ConnRow::from_info(i, now)).collect();
         conns.sort_by(|a, b| (&a.local, &a.peer).cmp(&(&b.local, &b.peer)));
         // The engine's, then the event loop's, then what the device dropped
@@ -384,12 +382,7 @@ impl Server {
     /// Listens on `path` (in the current runtime) and answers every client
     /// with a snapshot of `stack`. A stale socket file left by a synack that
     /// died is replaced; one that a live synack answers on is an error.
-    pub fn start(
-        path: &Path,
-        stack: Stack,
-        clock: EngineClock,
-        listening: Vec<SocketAddr>,
-    ) -> Result<Server, String> {
+    pub fn start(path: &Path, stack: Stack, listening: Vec<SocketAddr>) -> Result<Server, String> {
         let shown = path.display();
         if let Ok(meta) = std::fs::symlink_metadata(path) {
             use std::os::unix::fs::FileTypeExt;
@@ -412,7 +405,7 @@ impl Server {
                 let Ok((mut client, _)) = listener.accept().await else {
                     continue;
                 };
-                let text = Snapshot::take(&stack, clock, &listening).encode();
+                let text = Snapshot::take(&stack, &listening).encode();
                 // A client that does not read is not waited for.
                 tokio::spawn(async move {
                     let write = async {
@@ -629,7 +622,6 @@ mod tests {
         use synack_io::device::ChannelDevice;
         use synack_io::net::TcpStream;
         let (dev, _peer) = ChannelDevice::pair_with_capacity(1500, 0).unwrap();
-        let clock = EngineClock::before_stack();
         let stack = Stack::new(dev, StackConfig::new("198.18.0.2".parse().unwrap())).unwrap();
         let s = stack.clone();
         let connect =
@@ -641,7 +633,7 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "the SYN never left");
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
-        let snap = Snapshot::take(&stack, clock, &[]);
+        let snap = Snapshot::take(&stack, &[]);
         connect.abort();
         let get = |name: &str| {
             snap.counters

@@ -37,37 +37,10 @@ pub struct Link {
     pub pcap: Option<PathBuf>,
 }
 
-/// The stack's clock, read from outside it. synack-io counts engine time
-/// in microseconds from the moment the stack was created and keeps that
-/// origin to itself; `ss` needs the engine's "now" to turn a timer's
-/// deadline into the time left, so we note our own origin just before
-/// creating the stack.
-#[derive(Clone, Copy, Debug)]
-pub struct EngineClock {
-    origin: std::time::Instant,
-}
-
-impl EngineClock {
-    /// Call immediately before `Stack::new`. Our origin is then at most a
-    /// few microseconds before the stack's, so `now` is never behind the
-    /// engine's clock and a timer's time left is never overstated.
-    pub fn before_stack() -> EngineClock {
-        EngineClock {
-            origin: std::time::Instant::now(),
-        }
-    }
-
-    /// The engine's current time, as near as we can tell.
-    pub fn now(&self) -> synack::Instant {
-        let us = self.origin.elapsed().as_micros();
-        synack::Instant::from_micros(u64::try_from(us).unwrap_or(u64::MAX))
-    }
-}
-
 impl Link {
     /// Opens the device (wrapped in a capture if asked) and starts a stack
-    /// on it, in the current tokio runtime; with it, the stack's clock.
-    pub fn open(&self) -> Result<(Stack, EngineClock), String> {
+    /// on it, in the current tokio runtime.
+    pub fn open(&self) -> Result<Stack, String> {
         let what = match self.kind {
             DeviceKind::Tun => "TUN",
             DeviceKind::Tap => "TAP",
@@ -93,10 +66,9 @@ impl Link {
             ),
             None => dev,
         };
-        let clock = EngineClock::before_stack();
         let stack = Stack::new(dev, StackConfig::new(self.ip))
             .map_err(|e| format!("cannot start the stack: {e}"))?;
-        Ok((stack, clock))
+        Ok(stack)
     }
 }
 

@@ -45,23 +45,17 @@ async fn serve(o: &Options) -> Result<(), String> {
     // cleanly.
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM: {e}"))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT: {e}"))?;
-    let (stack, clock) = o.link.open()?;
+    let stack = o.link.open()?;
     let addr = SocketAddr::new(o.link.ip, o.port.unwrap_or_else(|| o.app.default_port()));
     let listener = TcpListener::bind(&stack, addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let _control = match &o.control {
-        Some(path) => Some(control::Server::start(
-            path,
-            stack.clone(),
-            clock,
-            vec![addr],
-        )?),
+        Some(path) => Some(control::Server::start(path, stack.clone(), vec![addr])?),
         None => None,
     };
     let ctx = Ctx {
         stack: stack.clone(),
-        clock,
         listening: vec![addr],
         started: Instant::now(),
     };

@@ -154,6 +154,12 @@ impl Stack {
         &self.shared.addrs
     }
 
+    /// The engine's clock now: the time `ConnInfo::timer` deadlines are
+    /// counted in (microseconds since the stack was created).
+    pub fn now(&self) -> synack::Instant {
+        self.shared.clock.now()
+    }
+
     /// The engine's TCP counters.
     pub fn counters(&self) -> Counters {
         self.shared.lock().ep.counters().clone()
