@@ -95,7 +95,11 @@ impl Harness<'_> {
             let d = &tx[..n];
             // The MSS is derived from the MTU (and ICMP only lowers it).
             if n > usize::from(self.cfg.mtu) {
-                self.fail(format!("{n}-byte datagram, MTU {}", self.cfg.mtu));
+                self.fail(format!(
+                    "{n}-byte datagram, MTU {}: {:02x?}",
+                    self.cfg.mtu,
+                    &d[..60.min(n)]
+                ));
             }
             let e = match check_emitted(d) {
                 Ok(e) => e,

@@ -244,8 +244,13 @@ impl Tcb {
         let loss = self.loss.as_deref_mut()?;
         let i = loss.board.next_lost()?;
         loss.board.merge_lost(i, room + 1);
-        let fin_room = room + u32::from(loss.board.at(i).has(FIN));
-        loss.board.limit(i, fin_room);
+        // A record that ends in our FIN may take one octet more than the
+        // payload room (the FIN's); one cut shorter loses the FIN to its
+        // tail, so the piece sent is then the payload room alone.
+        let rec = loss.board.at(i);
+        if rec.len > room + u32::from(rec.has(FIN)) {
+            loss.board.limit(i, room);
+        }
         let rec = loss.board.at(i);
         // Only what the peer's window takes (SHLD-16, DT-08); at SND.UNA
         // with the window shut, one octet, a probe of it (MUST-35).

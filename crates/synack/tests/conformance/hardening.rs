@@ -375,3 +375,53 @@ fn delivery_rate_is_measured_for_every_iss() {
         "both halves of the ISS space: {halves:?}"
     );
 }
+
+/// WF-07 (found by the endpoint fuzzer): a segment never exceeds the
+/// MTU. The last 536 bytes and the FIN went out as one record (537
+/// octets of sequence space); retransmitted while the connection reports
+/// a SACK block (12 option bytes), the payload room is 524. Before the
+/// fix the record was cut at 524 + 1, the FIN's octet counted as if it
+/// stayed, but the FIN went to the tail: 525 bytes of payload, a 577-byte
+/// datagram on a 576-byte MTU.
+#[test]
+fn wf_07_retransmitted_fin_record_fits_the_mtu_beside_sack_blocks() {
+    let mut cfg = conf();
+    cfg.mtu = 576;
+    // The timeout's path (a tail loss probe would resend the tail with
+    // the FIN, which fits).
+    cfg.tail_loss_probe = false;
+    let mut h = Harness::new(cfg);
+    h.listen();
+    h.inject(seg(SYN).seq(0).mss(1460).sack_perm());
+    h.expect(out(SYN | ACK).seq(0).ack(1));
+    h.inject(seg(ACK).seq(1).ack(1));
+    h.take_events();
+    h.accept().expect("accept");
+    let c = h.conn();
+    h.ep.send(c, &bytes(536)).unwrap();
+    h.ep.shutdown(c).unwrap();
+    h.pump();
+    h.expect(out(ACK | PSH | FIN).seq(1).len(536));
+    // Data from the peer out of order: our segments carry a SACK block.
+    h.inject(seg(ACK).seq(101).ack(1).len(10));
+    let dup = h.next();
+    assert_eq!(dup.options.sack.as_slice().len(), 1, "{}", describe(&dup));
+    let rto = h.info().unwrap().rto;
+    h.advance(rto);
+    let again = h.drain();
+    assert!(!again.is_empty(), "the timeout resends");
+    for s in &again {
+        assert!(
+            s.raw.len() <= 576,
+            "{}-byte datagram: {}",
+            s.raw.len(),
+            describe(s)
+        );
+    }
+    assert_eq!(again[0].payload.len(), 524, "{}", describe(&again[0]));
+    assert!(
+        !again[0].has(FIN),
+        "the FIN goes with the tail: {}",
+        describe(&again[0])
+    );
+}
