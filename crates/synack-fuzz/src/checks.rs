@@ -321,7 +321,9 @@ impl Harness<'_> {
         let mut tcbs = 0;
         let mut mapped = 0;
         let mut children = 0;
-        let snapshot: Vec<_> = self.ep.connections().collect();
+        let mut snapshot = core::mem::take(&mut self.snapshot);
+        snapshot.clear();
+        snapshot.extend(self.ep.connections());
         self.observe_timers(&snapshot);
         for (c, info) in &snapshot {
             tcbs += 1;
@@ -392,6 +394,7 @@ impl Harness<'_> {
                 ));
             }
         }
+        self.snapshot = snapshot;
         self.check_counts(tcbs, mapped, children, deadline);
     }
 

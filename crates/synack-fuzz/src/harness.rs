@@ -199,6 +199,8 @@ pub(crate) struct Harness<'a> {
     pub(crate) tx: Vec<u8>,
     pub(crate) pkt: Vec<u8>,
     pub(crate) scratch: Vec<u8>,
+    /// Every TCB's `info` at a full check, reused from check to check.
+    pub(crate) snapshot: Vec<(ConnId, ConnInfo)>,
 }
 
 impl<'a> Harness<'a> {
@@ -277,6 +279,7 @@ impl<'a> Harness<'a> {
             tx: buffers.0,
             pkt: buffers.1,
             scratch: buffers.2,
+            snapshot: Vec::new(),
         }
     }
 
