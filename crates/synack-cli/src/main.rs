@@ -33,7 +33,7 @@ a real one
 USAGE:
     synack demo [--scenario NAME] [--seed N] [--loss PERCENT] [--pcap FILE] [--quiet]
     synack bench [lifecycle|memory|tun|lossy] [--json] [--connections N] [--batch N]
-                 [--size MIB] [--loss PERCENT] [--pcap FILE]
+                 [--size MIB] [--loss PERCENT] [--min-rto MS] [--pcap FILE]
     synack serve (--tun|--tap) IFNAME --ip ADDR [--port PORT] [--app APP]
                  [--control PATH] [--pcap FILE]
     synack connect (--tun|--tap) IFNAME --ip ADDR HOST:PORT [--timeout SECS]
@@ -91,6 +91,8 @@ BENCH
                       median of 3 rounds each way under loss beside the
                       kernel to itself over veth under the same loss;
                       retransmissions against the rule's drops
+    --min-rto MS      tun: synack's minimum retransmission timeout (default
+                      1000, RFC 6298's; Linux uses 200)
     --pcap FILE       tun: capture synack's side of the TUN transfers
 
 Run benchmarks from a release build: cargo run --release -- bench
@@ -313,6 +315,16 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
             }
             "--pcap" => o.pcap = Some(file(flag, a.value(flag, inline)?)?),
             "--loss" => o.loss_percent = Some(loss_percent(flag, a.value(flag, inline)?)?),
+            "--min-rto" => {
+                let v = a.value(flag, inline)?;
+                let ms: u64 = v.parse().map_err(|_| {
+                    format!("--min-rto: '{v}' is not a whole number of milliseconds")
+                })?;
+                if !(1..=60_000).contains(&ms) {
+                    return Err(format!("--min-rto: {v} is out of range (1 to 60000 ms)"));
+                }
+                o.min_rto = Some(std::time::Duration::from_millis(ms));
+            }
             name if !name.starts_with('-') => {
                 let which = bench::Which::from_name(name).ok_or_else(|| {
                     format!("unknown benchmark '{name}' (expected lifecycle, memory, tun or lossy)")
@@ -326,9 +338,12 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
         }
     }
     if o.which != bench::Which::Tun
-        && (o.size_mib.is_some() || o.pcap.is_some() || o.loss_percent.is_some())
+        && (o.size_mib.is_some()
+            || o.pcap.is_some()
+            || o.loss_percent.is_some()
+            || o.min_rto.is_some())
     {
-        return Err("--size, --loss and --pcap apply to bench tun only".into());
+        return Err("--size, --loss, --min-rto and --pcap apply to bench tun only".into());
     }
     Ok(Command::Bench(o))
 }
@@ -616,6 +631,9 @@ mod tests {
             "bench tun --loss -1",
             "bench tun --loss x",
             "bench memory --loss 1",
+            "bench tun --min-rto 0",
+            "bench tun --min-rto 0.2",
+            "bench lossy --min-rto 200",
             "serve",
             "serve --tun tun0",
             "serve --ip 198.18.0.2",
@@ -680,6 +698,11 @@ mod tests {
         };
         assert_eq!(o.loss_percent, Some(0.1));
         assert_eq!(o.size_mib, Some(32));
+        assert_eq!(o.min_rto, None);
+        let Ok(Command::Bench(o)) = p("bench tun --loss 1 --min-rto 200") else {
+            panic!("bench tun --min-rto")
+        };
+        assert_eq!(o.min_rto, Some(std::time::Duration::from_millis(200)));
         let Ok(Command::Bench(o)) = p("bench lossy --json") else {
             panic!("bench lossy")
         };

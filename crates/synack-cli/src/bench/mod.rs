@@ -49,6 +49,8 @@ pub struct Options {
     pub pcap: Option<std::path::PathBuf>,
     /// `tun`: random loss each way, in percent (`None`: the lossless run).
     pub loss_percent: Option<f64>,
+    /// `tun`: synack's minimum RTO in place of the engine's default.
+    pub min_rto: Option<std::time::Duration>,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             size_mib: None,
             pcap: None,
             loss_percent: None,
+            min_rto: None,
         }
     }
 }
@@ -81,7 +84,7 @@ pub fn run(o: &Options) -> ExitCode {
     }
     if o.which == Which::Tun {
         let size = o.size_mib.unwrap_or(256) << 20;
-        result = tun::run(size, o.loss_percent, o.pcap.as_deref(), &mut r);
+        result = tun::run(size, o.loss_percent, o.min_rto, o.pcap.as_deref(), &mut r);
     }
     // Not part of the default run, which measures what the engine costs:
     // this measures how it recovers from loss, and takes a debug build

@@ -52,9 +52,13 @@ impl Transfer {
 
 /// `percent`: `--loss`, random loss each way, or `None` for the lossless
 /// benchmark.
+/// `min_rto`: `--min-rto`, synack's minimum retransmission timeout in
+/// place of the engine's default (RFC 6298's 1 s), to compare with the
+/// kernel's 200 ms.
 pub fn run(
     size: u64,
     percent: Option<f64>,
+    min_rto: Option<Duration>,
     pcap: Option<&Path>,
     r: &mut Report,
 ) -> Result<(), String> {
@@ -74,13 +78,24 @@ pub fn run(
         r.note(format!("skipped: {why}"));
         return Ok(());
     }
+    if let Some(m) = min_rto {
+        r.note(format!(
+            "synack's minimum RTO: {} ms (--min-rto; the default is 1000)",
+            m.as_millis()
+        ));
+    }
     match percent {
-        None => lossless(size, pcap, r),
-        Some(p) => lossy::run(size, p, pcap, r),
+        None => lossless(size, min_rto, pcap, r),
+        Some(p) => lossy::run(size, p, min_rto, pcap, r),
     }
 }
 
-fn lossless(size: u64, pcap: Option<&Path>, r: &mut Report) -> Result<(), String> {
+fn lossless(
+    size: u64,
+    min_rto: Option<Duration>,
+    pcap: Option<&Path>,
+    r: &mut Report,
+) -> Result<(), String> {
     r.note(format!(
         "single connection, {} MiB per transfer (or {} s), kernel side std::net, synack on a \
          current-thread tokio runtime",
@@ -89,7 +104,7 @@ fn lossless(size: u64, pcap: Option<&Path>, r: &mut Report) -> Result<(), String
     ));
     let ns = Netns::new("benchtun").map_err(err("namespace"))?;
     ns.add_device("tun0", "tun").map_err(err("tun device"))?;
-    let link = TunLink::start(&ns, &ns, [198, 18, 0, 1].into(), size, CAP, pcap)?;
+    let link = TunLink::start(&ns, &ns, [198, 18, 0, 1].into(), size, CAP, min_rto, pcap)?;
     let (k2s, _) = link.kernel_to_synack()?;
     let (s2k, _) = link.synack_to_kernel(KERNEL_PORTS)?;
     let (c, dev) = link.finish()?;
@@ -201,13 +216,14 @@ impl<'a> TunLink<'a> {
         kernel_ip: IpAddr,
         size: u64,
         cap: Duration,
+        min_rto: Option<Duration>,
         pcap: Option<&Path>,
     ) -> Result<TunLink<'a>, String> {
         let (jobs, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
         let (reply, replies) = mpsc::channel();
         let pcap = pcap.map(Path::to_path_buf);
         let synack = synack_ns.thread(move || {
-            if let Err(e) = synack_side(size, cap, pcap, jobs_rx, &reply) {
+            if let Err(e) = synack_side(size, cap, min_rto, pcap, jobs_rx, &reply) {
                 let _ = reply.send(Err(e));
             }
         });
@@ -300,6 +316,7 @@ const STACK_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 18, 0, 2));
 fn synack_side(
     size: u64,
     cap: Duration,
+    min_rto: Option<Duration>,
     pcap: Option<PathBuf>,
     mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>,
     reply: &mpsc::Sender<Result<Reply, String>>,
@@ -312,7 +329,11 @@ fn synack_side(
             Some(p) => Box::new(Pcap::create(tun, &p).map_err(err("pcap"))?),
             None => Box::new(tun),
         };
-        let stack = Stack::new(dev, StackConfig::new(STACK_IP)).map_err(err("stack"))?;
+        let mut config = StackConfig::new(STACK_IP);
+        if let Some(m) = min_rto {
+            config.engine.rtt.min_rto = m;
+        }
+        let stack = Stack::new(dev, config).map_err(err("stack"))?;
         let l = TcpListener::bind(&stack, addr(STACK_IP, SYNACK_PORT))
             .await
             .map_err(err("listen"))?;

@@ -51,6 +51,7 @@ fn median(rounds: &[Round]) -> &Round {
 pub(super) fn run(
     size: u64,
     percent: f64,
+    min_rto: Option<Duration>,
     pcap: Option<&Path>,
     r: &mut Report,
 ) -> Result<(), String> {
@@ -96,7 +97,15 @@ pub(super) fn run(
         .map_err(err("loss rule"))?;
 
     let kernel_ip: IpAddr = synack_testbed::ROUTED_KERNEL_V4.parse().unwrap();
-    let link = TunLink::start(&routed.router, &routed.kernel, kernel_ip, size, CAP, pcap)?;
+    let link = TunLink::start(
+        &routed.router,
+        &routed.kernel,
+        kernel_ip,
+        size,
+        CAP,
+        min_rto,
+        pcap,
+    )?;
     let mut port = KERNEL_PORTS;
     // synack's own sending rate on this topology, before any rule drops;
     // and its receiving rate, to show what loss costs that way.
