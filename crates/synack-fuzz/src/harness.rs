@@ -411,6 +411,9 @@ fn config(cur: &mut Cursor<'_>) -> (Config, Secret, Instant) {
     c.max_accept_backlog = backlog;
     c.max_time_wait = [4, 1, 2, 16][usize::from(b1 >> 6)];
     c.msl = [1000, 100, 30_000, 5000].map(Duration::from_millis)[usize::from(b2 & 3)];
+    // Short enough for a program's time steps to reach an orphan's end in
+    // FIN-WAIT-2 (the default 60 s is rarely reached).
+    c.fin_wait2_timeout = Some(c.msl);
     let (syn, synack, data) =
         [(2, 2, 3), (0, 0, 1), (5, 3, 6), (1, 1, 2)][usize::from((b2 >> 2) & 3)];
     c.syn_retries = syn;

@@ -70,6 +70,14 @@ pub struct Config {
     pub tlp_max_ack_delay: Duration,
     /// Maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 3.4.2).
     pub msl: Duration,
+    /// How long a connection the application has closed (`close`, not
+    /// `shutdown`) waits in FIN-WAIT-2 for the peer's FIN before it is
+    /// reset and freed, like Linux's `tcp_fin_timeout` (60 s). No one will
+    /// read from such a connection, and RFC 9293 sets no bound on the
+    /// wait, so a peer that never sends its FIN would hold the TCB
+    /// forever. `None` waits forever. A connection only shut down keeps
+    /// waiting: its application can still read, and decides.
+    pub fin_wait2_timeout: Option<Duration>,
     /// SYN retransmissions before connect gives up with `TimedOut`. RFC
     /// 9293 MUST-23 wants a SYN retried for at least 3 minutes: the default
     /// 7 sends SYNs at 0, 1, 3, ... 127 s and gives up at 247 s.
@@ -132,6 +140,7 @@ impl Default for Config {
             tail_loss_probe: true,
             tlp_max_ack_delay: Duration::from_millis(200),
             msl: Duration::from_secs(30),
+            fin_wait2_timeout: Some(Duration::from_secs(60)),
             syn_retries: 7,
             synack_retries: 5,
             max_retransmits: 15,

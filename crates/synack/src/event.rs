@@ -66,6 +66,10 @@ pub enum CloseReason {
     HostUnreachable,
     /// The open timed out after ICMP said the network was unreachable.
     NetworkUnreachable,
+    /// The application had closed the connection, and the peer's FIN did
+    /// not come within `Config::fin_wait2_timeout` of our FIN being
+    /// acknowledged: the connection was reset and freed.
+    FinWait2Timeout,
 }
 
 /// A soft error: the connection lives on, but something is amiss.

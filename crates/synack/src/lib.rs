@@ -18,6 +18,8 @@
 //! send and receive buffers, an out-of-order queue, window management (scaling, receiver and sender
 //! SWS avoidance, Nagle, zero-window probing), retransmission with the
 //! RFC 6298 estimator, Karn's rule and backoff, R1/R2 and the user timeout,
+//! a bounded wait in FIN-WAIT-2 for a connection the application has
+//! closed (`Config::fin_wait2_timeout`, as Linux's `tcp_fin_timeout`),
 //! and the MSS, window-scale, timestamp and SACK options.
 //!
 //! Loss recovery: SACK on by default (RFC 2018) with D-SACK (RFC 2883),

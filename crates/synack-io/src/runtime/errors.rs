@@ -18,6 +18,10 @@ pub(crate) fn close_error(reason: CloseReason) -> io::Error {
         CloseReason::NetworkUnreachable => {
             (io::ErrorKind::NetworkUnreachable, "network unreachable")
         }
+        CloseReason::FinWait2Timeout => (
+            io::ErrorKind::TimedOut,
+            "timed out waiting for the peer to close",
+        ),
         _ => (io::ErrorKind::Other, "connection failed"),
     };
     io::Error::new(kind, msg)

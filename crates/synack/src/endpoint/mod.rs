@@ -7,6 +7,13 @@
 //! [`Endpoint::poll_transmit`] until `None`, then [`Endpoint::poll_event`],
 //! then sleep until [`Endpoint::poll_timeout`] and call
 //! [`Endpoint::handle_timeout`]. `handle_timeout` may be called spuriously.
+//!
+//! Application calls that take no `now` (`send`, `close`, ...) read the
+//! endpoint's clock, which only `handle_packet`, `handle_timeout` and
+//! `poll_transmit` move forward. After a quiet spell, call
+//! `handle_timeout(now)` before them (synack-io does before every call):
+//! a timer such a call arms, like FIN-WAIT-2's after `close`, counts from
+//! the last time the endpoint was told.
 
 mod api;
 mod demux;

@@ -62,6 +62,8 @@ impl Tcb {
         self.flags.set(Flags::APP_CLOSED);
         if self.rcv_buf.is_empty() {
             self.shutdown(ctx);
+            // Shut down earlier and already in FIN-WAIT-2: an orphan now.
+            self.arm_fin_wait2(ctx);
         } else {
             // Unread data is lost: the peer hears of it by a RST (RFC 9293
             // SHLD-3), and no one will read it now, so it goes with the

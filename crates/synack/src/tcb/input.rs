@@ -425,7 +425,10 @@ impl Tcb {
         // The ACK of our FIN moves the closing states on.
         let fin_acked = self.flags.has(Flags::FIN_ACKED);
         match self.state {
-            State::FinWait1 if fin_acked => self.set_state(ctx, State::FinWait2),
+            State::FinWait1 if fin_acked => {
+                self.set_state(ctx, State::FinWait2);
+                self.arm_fin_wait2(ctx);
+            }
             State::Closing if fin_acked => self.enter_time_wait(ctx),
             State::LastAck if fin_acked => {
                 self.close(ctx, CloseReason::Normal);

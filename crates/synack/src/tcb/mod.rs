@@ -519,6 +519,33 @@ impl Tcb {
         }
     }
 
+    /// An orphan in FIN-WAIT-2 (the application closed it, our FIN is
+    /// acknowledged) waits for the peer's FIN for a bounded time only
+    /// (`Config::fin_wait2_timeout`). Called on entering FIN-WAIT-2 and on
+    /// `close`, whichever comes second; a running timer is left alone.
+    pub(crate) fn arm_fin_wait2(&mut self, ctx: &Ctx<'_>) {
+        if self.state != State::FinWait2
+            || !self.flags.has(Flags::APP_CLOSED)
+            || self.timers.is_set(Timer::FinWait2)
+        {
+            return;
+        }
+        if let Some(wait) = ctx.cfg.fin_wait2_timeout {
+            self.timers.set(Timer::FinWait2, ctx.now + wait);
+        }
+    }
+
+    /// The FIN-WAIT-2 wait ran out: a RST tells the peer (it is in
+    /// CLOSE-WAIT, and would otherwise learn only on its next segment),
+    /// and the connection closes.
+    pub(crate) fn fin_wait2_expired(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state != State::FinWait2 {
+            return;
+        }
+        self.send_rst(ctx);
+        self.close(ctx, CloseReason::FinWait2Timeout);
+    }
+
     /// Sends `<SEQ=SND.NXT><RST>` and closes (RFC 9293 3.10.5 ABORT).
     pub(crate) fn abort(&mut self, ctx: &mut Ctx<'_>) {
         let sends_rst = matches!(
@@ -633,6 +660,6 @@ mod tests {
     #[test]
     fn tcb_stays_small() {
         let size = core::mem::size_of::<Tcb>();
-        assert!(size <= 424, "Tcb grew to {size} bytes");
+        assert!(size <= 432, "Tcb grew to {size} bytes");
     }
 }

@@ -134,6 +134,7 @@ impl Tcb {
                 Timer::LossProbe => self.probe_due(ctx),
                 Timer::Reorder => self.reorder_due(ctx),
                 Timer::Persist => self.persist_due(ctx),
+                Timer::FinWait2 => self.fin_wait2_expired(ctx),
                 // Not armed by anything yet (delayed ACKs and keep-alives
                 // arrive with a later change).
                 Timer::DelayedAck | Timer::Keepalive => {}

@@ -27,11 +27,14 @@ pub enum Timer {
     Keepalive,
     /// 2 x MSL in TIME-WAIT (RFC 9293 3.10.7.4).
     TimeWait,
+    /// How long a connection the application has closed waits in
+    /// FIN-WAIT-2 for the peer's FIN (`Config::fin_wait2_timeout`).
+    FinWait2,
 }
 
 impl Timer {
     /// Every timer, in table order.
-    pub const ALL: [Timer; 7] = [
+    pub const ALL: [Timer; 8] = [
         Timer::Retransmit,
         Timer::LossProbe,
         Timer::Reorder,
@@ -39,6 +42,7 @@ impl Timer {
         Timer::DelayedAck,
         Timer::Keepalive,
         Timer::TimeWait,
+        Timer::FinWait2,
     ];
     const COUNT: usize = Timer::ALL.len();
 
@@ -52,6 +56,7 @@ impl Timer {
             Timer::DelayedAck => "delack",
             Timer::Keepalive => "keepalive",
             Timer::TimeWait => "timewait",
+            Timer::FinWait2 => "finwait2",
         }
     }
 }

@@ -3,7 +3,7 @@
 //! (SM-06) is in `attacks`.
 
 use crate::harness::*;
-use synack::{CloseReason, Error, Event, State};
+use synack::{CloseReason, Config, Error, Event, State, Timer};
 
 /// SM-01: CLOSE in ESTABLISHED queues the FIN behind all queued data (FIN
 /// seq = last data byte + 1), enters FIN-WAIT-1, refuses further SENDs, and
@@ -603,4 +603,97 @@ fn sm_11_data_after_close_draws_rst() {
     h.expect_none();
     assert_eq!(h.recv_all(), bytes(100));
     assert_eq!(h.state(), State::FinWait2);
+}
+
+/// A connection the application closed (`close`, not `shutdown`), in
+/// FIN-WAIT-2 after its FIN was acknowledged, and a peer that never sends
+/// its own FIN.
+fn orphan_in_fin_wait_2(cfg: Config) -> Harness {
+    let mut h = Harness::passive_established(cfg);
+    h.close().unwrap();
+    h.expect(out(FIN | ACK).seq(1).ack(1));
+    h.inject(seg(ACK).seq(1).ack(2));
+    h.expect_none();
+    assert_eq!(h.state(), State::FinWait2);
+    h
+}
+
+/// Orphaned FIN-WAIT-2 (issue 9, Linux's `tcp_fin_timeout`): the wait for
+/// the peer's FIN is bounded by `Config::fin_wait2_timeout` (60 s by
+/// default); then a RST tells the peer, the application hears
+/// `FinWait2Timeout`, and the TCB is gone (a late FIN draws a RST from no
+/// connection).
+#[test]
+fn orphan_in_fin_wait_2_is_reset_when_its_wait_runs_out() {
+    let mut h = orphan_in_fin_wait_2(conf());
+    let c = h.conn();
+    let t0 = h.now;
+    assert_eq!(
+        h.info().unwrap().timer,
+        Some((Timer::FinWait2, t0 + secs(60)))
+    );
+    h.take_events();
+    h.advance(secs(60) - millis(1));
+    h.expect_none();
+    assert_eq!(h.state(), State::FinWait2);
+    h.advance(millis(1));
+    h.expect(out(RST).seq(2));
+    h.expect_none();
+    h.expect_events(&[Event::Closed {
+        conn: c,
+        reason: CloseReason::FinWait2Timeout,
+    }]);
+    assert_eq!(h.ep.connection_count(), 0);
+    h.inject(seg(FIN | ACK).seq(1).ack(2));
+    h.expect(out(RST).seq(2));
+}
+
+/// The peer's FIN within the wait: TIME-WAIT as usual, and the FIN-WAIT-2
+/// timer goes with the state (no RST later).
+#[test]
+fn orphan_in_fin_wait_2_closes_normally_on_the_peers_fin() {
+    let mut h = orphan_in_fin_wait_2(conf());
+    h.advance(secs(59));
+    h.inject(seg(FIN | ACK).seq(1).ack(2));
+    h.expect(out(ACK).seq(2).ack(2));
+    assert_eq!(h.ep.time_wait_count(), 1);
+    h.advance(secs(5));
+    h.expect_none();
+}
+
+/// Only an orphan is timed: after `shutdown` the application can still
+/// read and decides how long to wait. A later `close` starts the wait.
+#[test]
+fn fin_wait_2_after_shutdown_waits_until_close() {
+    let mut h = Harness::fin_wait_2(conf());
+    h.advance(secs(600));
+    h.expect_none();
+    assert_eq!(h.state(), State::FinWait2);
+    assert_eq!(h.info().unwrap().timer, None);
+    h.close().unwrap();
+    let t0 = h.now;
+    assert_eq!(
+        h.info().unwrap().timer,
+        Some((Timer::FinWait2, t0 + secs(60)))
+    );
+    h.advance(secs(60));
+    h.expect(out(RST).seq(2));
+    assert_eq!(h.ep.connection_count(), 0);
+}
+
+/// `fin_wait2_timeout: None` waits for the peer's FIN forever, as RFC 9293
+/// itself does; the wait is configurable.
+#[test]
+fn fin_wait_2_timeout_is_configurable() {
+    let mut cfg = conf();
+    cfg.fin_wait2_timeout = None;
+    let mut h = orphan_in_fin_wait_2(cfg);
+    h.advance(secs(3600));
+    h.expect_none();
+    assert_eq!(h.state(), State::FinWait2);
+    let mut cfg = conf();
+    cfg.fin_wait2_timeout = Some(secs(5));
+    let mut h = orphan_in_fin_wait_2(cfg);
+    h.advance(secs(5));
+    h.expect(out(RST).seq(2));
 }

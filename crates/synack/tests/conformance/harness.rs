@@ -225,6 +225,10 @@ impl Harness {
                 }
                 _ => {
                     self.now = target;
+                    // The endpoint's clock too, as a real driver keeps it
+                    // (synack-io calls handle_timeout before every
+                    // application call): calls that take no `now` read it.
+                    self.ep.handle_timeout(target);
                     return;
                 }
             }
