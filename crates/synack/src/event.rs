@@ -67,8 +67,9 @@ pub enum CloseReason {
     /// The open timed out after ICMP said the network was unreachable.
     NetworkUnreachable,
     /// The application had closed the connection, and the peer's FIN did
-    /// not come within `Config::fin_wait2_timeout` of our FIN being
-    /// acknowledged: the connection was reset and freed.
+    /// not come within `Config::fin_wait2_timeout` of the later of our
+    /// FIN's acknowledgment and the `close`: the connection was reset and
+    /// freed.
     FinWait2Timeout,
 }
 
