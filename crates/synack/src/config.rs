@@ -78,6 +78,11 @@ pub struct Config {
     /// forever. `None` waits forever. A connection only shut down keeps
     /// waiting: its application can still read, and decides.
     pub fin_wait2_timeout: Option<Duration>,
+    /// Keep-alive for new connections (RFC 9293 3.8.4): off by default
+    /// (MUST-25); `Some(Keepalive::RFC)` for RFC
+    /// 9293's two hours, `Some(Keepalive::NAT)` to keep NAT mappings.
+    /// `Endpoint::set_keepalive` changes one connection.
+    pub keepalive: Option<crate::keepalive::Keepalive>,
     /// SYN retransmissions before connect gives up with `TimedOut`. RFC
     /// 9293 MUST-23 wants a SYN retried for at least 3 minutes: the default
     /// 7 sends SYNs at 0, 1, 3, ... 127 s and gives up at 247 s.
@@ -141,6 +146,7 @@ impl Default for Config {
             tlp_max_ack_delay: Duration::from_millis(200),
             msl: Duration::from_secs(30),
             fin_wait2_timeout: Some(Duration::from_secs(60)),
+            keepalive: None,
             syn_retries: 7,
             synack_retries: 5,
             max_retransmits: 15,

@@ -141,6 +141,8 @@ pub struct Counters {
     /// TIME-WAIT entries evicted before 2 x MSL because the table was full
     /// (Linux: TCPTimeWaitOverflow).
     pub time_wait_overflow: u64,
+    /// Keep-alive probes sent (RFC 9293 3.8.4).
+    pub keepalive_probes: u64,
     /// Recovery episodes started with SACK (TCPSACKRecovery).
     pub sack_recovery: u64,
     /// Recovery episodes started without SACK, on duplicate ACKs
@@ -205,6 +207,7 @@ impl Counters {
             ("SyncookiesFailed", self.syncookies_failed),
             ("TimeWaits", self.time_waits),
             ("TCPTimeWaitOverflow", self.time_wait_overflow),
+            ("TCPKeepAliveProbes", self.keepalive_probes),
             ("TCPSACKRecovery", self.sack_recovery),
             ("TCPRenoRecovery", self.reno_recovery),
             ("TCPLossProbes", self.loss_probes),

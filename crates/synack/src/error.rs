@@ -33,6 +33,8 @@ pub enum Error {
     InvalidAddress,
     /// A configured limit was reached.
     LimitReached,
+    /// A setting out of its range (the call's docs give the range).
+    InvalidArgument,
 }
 
 impl fmt::Display for Error {
@@ -50,6 +52,7 @@ impl fmt::Display for Error {
             Error::AddrNotAvailable => "no local port available",
             Error::InvalidAddress => "invalid address",
             Error::LimitReached => "configured limit reached",
+            Error::InvalidArgument => "invalid argument",
         };
         f.write_str(s)
     }
@@ -71,6 +74,7 @@ impl From<Error> for io::Error {
             Error::AddrNotAvailable => io::ErrorKind::AddrNotAvailable,
             Error::InvalidAddress => io::ErrorKind::InvalidInput,
             Error::LimitReached => io::ErrorKind::OutOfMemory,
+            Error::InvalidArgument => io::ErrorKind::InvalidInput,
         };
         io::Error::new(kind, e)
     }

@@ -71,6 +71,9 @@ pub enum CloseReason {
     /// FIN's acknowledgment and the `close`: the connection was reset and
     /// freed.
     FinWait2Timeout,
+    /// Keep-alive probes went unanswered (`Keepalive`): the peer is
+    /// gone, and the connection was reset.
+    KeepaliveTimeout,
 }
 
 /// A soft error: the connection lives on, but something is amiss.

@@ -20,6 +20,8 @@
 //! RFC 6298 estimator, Karn's rule and backoff, R1/R2 and the user timeout,
 //! a bounded wait in FIN-WAIT-2 for a connection the application has
 //! closed (`Config::fin_wait2_timeout`, as Linux's `tcp_fin_timeout`),
+//! keep-alive (RFC 9293 3.8.4: off by default, per connection, with
+//! [`Keepalive`]'s idle time, interval and probe count),
 //! and the MSS, window-scale, timestamp and SACK options.
 //!
 //! Loss recovery: SACK on by default (RFC 2018) with D-SACK (RFC 2883),
@@ -68,6 +70,7 @@ mod event;
 mod icmp;
 mod info;
 pub mod isn;
+mod keepalive;
 mod listener;
 pub mod ports;
 pub mod rtt;
@@ -89,6 +92,7 @@ pub use event::{
 };
 pub use icmp::{IcmpError, IcmpErrorKind};
 pub use info::ConnInfo;
+pub use keepalive::Keepalive;
 pub use secret::Secret;
 pub use seq::SeqNum;
 pub use state::State;

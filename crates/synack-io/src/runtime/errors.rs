@@ -22,6 +22,10 @@ pub(crate) fn close_error(reason: CloseReason) -> io::Error {
             io::ErrorKind::TimedOut,
             "timed out waiting for the peer to close",
         ),
+        CloseReason::KeepaliveTimeout => (
+            io::ErrorKind::TimedOut,
+            "the peer stopped answering keep-alive probes",
+        ),
         _ => (io::ErrorKind::Other, "connection failed"),
     };
     io::Error::new(kind, msg)

@@ -204,6 +204,19 @@ impl Endpoint {
             .ok_or(Error::NotConnected)
     }
 
+    /// Turns keep-alive on for this connection with these settings, or off
+    /// (`None`), like `SO_KEEPALIVE` with `TCP_KEEPIDLE`, `TCP_KEEPINTVL`
+    /// and `TCP_KEEPCNT` (RFC 9293 MUST-24, API-09). The idle time starts
+    /// now. New connections take `Config::keepalive`.
+    pub fn set_keepalive(
+        &mut self,
+        c: ConnId,
+        keepalive: Option<crate::Keepalive>,
+    ) -> Result<(), Error> {
+        self.call(c, |tcb, ctx| tcb.set_keepalive(ctx, keepalive))
+            .ok_or(Error::NotConnected)
+    }
+
     /// Chooses the connection's congestion-control algorithm (like Linux's
     /// `TCP_CONGESTION`); new connections take `Config::congestion_control`.
     pub fn set_congestion_control(

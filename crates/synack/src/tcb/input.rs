@@ -176,6 +176,7 @@ impl Tcb {
             self.on_unacceptable(ctx, seg, seg_len);
             return;
         }
+        self.keepalive_heard(ctx.now);
 
         // RFC 7323 4.3: remember the newest timestamp of a segment that does
         // not start beyond what we have acknowledged.

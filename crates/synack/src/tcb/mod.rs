@@ -9,6 +9,7 @@ mod buffers;
 mod calls;
 mod icmp;
 mod input;
+mod keepalive;
 mod loss;
 mod output;
 mod rack;
@@ -168,6 +169,8 @@ pub(crate) struct Tcb {
     pub(crate) loss: Option<Box<Loss>>,
 
     pub(crate) timers: Timers,
+    /// Keep-alive settings and progress (`keepalive.rs`).
+    pub(crate) keepalive: keepalive::KeepaliveSlot,
     /// The earliest entry this TCB has in the endpoint's timer heap.
     pub(crate) armed: Instant,
     /// When new data was last sent (RFC 5681 4.1's idle restart).
@@ -235,6 +238,7 @@ impl Tcb {
             reo,
             loss,
             timers,
+            keepalive,
             armed,
             last_send,
             challenge_start,
@@ -281,6 +285,7 @@ impl Tcb {
         *reo = Reordering::default();
         debug_assert!(loss.is_none(), "the loss state goes back with the TCB");
         *timers = Timers::default();
+        *keepalive = keepalive::KeepaliveSlot::new(cfg.keepalive);
         *armed = Instant::NEVER;
         *last_send = Instant::NEVER;
         *challenge_start = Instant::ZERO;
@@ -339,6 +344,7 @@ impl Tcb {
             reo: Reordering::default(),
             loss: None,
             timers: Timers::default(),
+            keepalive: keepalive::KeepaliveSlot::default(),
             armed: Instant::NEVER,
             last_send: Instant::NEVER,
             challenge_start: Instant::ZERO,
@@ -451,6 +457,9 @@ impl Tcb {
             ctx.counters.curr_estab += 1;
         }
         self.state = to;
+        if to == State::Established {
+            self.keepalive_start(ctx.now);
+        }
         if ctx.cfg.trace_states {
             self.trace_state(ctx, from, to);
         }
@@ -660,6 +669,6 @@ mod tests {
     #[test]
     fn tcb_stays_small() {
         let size = core::mem::size_of::<Tcb>();
-        assert!(size <= 432, "Tcb grew to {size} bytes");
+        assert!(size <= 448, "Tcb grew to {size} bytes");
     }
 }

@@ -135,9 +135,10 @@ impl Tcb {
                 Timer::Reorder => self.reorder_due(ctx),
                 Timer::Persist => self.persist_due(ctx),
                 Timer::FinWait2 => self.fin_wait2_expired(ctx),
-                // Not armed by anything yet (delayed ACKs and keep-alives
-                // arrive with a later change).
-                Timer::DelayedAck | Timer::Keepalive => {}
+                Timer::Keepalive => self.keepalive_due(ctx),
+                // Not armed by anything yet (delayed ACKs arrive with a
+                // later change).
+                Timer::DelayedAck => {}
             }
             if self.state == State::Closed {
                 return;

@@ -13,6 +13,7 @@ mod congestion;
 mod handshake;
 mod hardening;
 mod icmp;
+mod keepalive;
 mod receiving;
 mod recovery;
 mod retransmission;
