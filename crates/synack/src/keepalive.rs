@@ -28,6 +28,14 @@ impl Keepalive {
     /// The most probes.
     pub const MAX_PROBES: u8 = 127;
 
+    /// Keep-alive off, as a connection stores it (no valid setting has a
+    /// zero idle time).
+    pub(crate) const OFF: Keepalive = Keepalive {
+        idle_s: 0,
+        interval_s: 0,
+        probes: 0,
+    };
+
     /// RFC 9293's (and Linux's) defaults: probing starts after two hours
     /// idle (MUST-28's floor), every 75 s, and 9 unanswered probes end the
     /// connection (2 h 11 min 15 s for a dead peer).

@@ -12,13 +12,12 @@ use core::time::Duration;
 use synack_wire::SackBlocks;
 
 /// A connection's keep-alive settings and progress, 12 bytes in the TCB
-/// (the settings unpacked: an `Option<Keepalive>` would take 8 of them).
-#[derive(Clone, Copy, Debug, Default)]
+/// (an `Option<Keepalive>` would take 8 for the settings alone, so "off"
+/// is a zero idle time instead).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct KeepaliveSlot {
-    /// Seconds of silence before probing; 0 when keep-alive is off.
-    idle_s: u16,
-    interval_s: u16,
-    probes: u8,
+    /// The settings; `Keepalive::OFF` when keep-alive is off.
+    cfg: Keepalive,
     /// Probes sent since the peer was last heard.
     sent: u8,
     /// When the peer was last heard, in the engine's milliseconds (kept
@@ -28,31 +27,21 @@ pub(crate) struct KeepaliveSlot {
 
 impl KeepaliveSlot {
     pub(crate) fn new(cfg: Option<Keepalive>) -> Self {
-        let mut s = KeepaliveSlot::default();
-        s.set(cfg);
-        s
-    }
-
-    fn set(&mut self, cfg: Option<Keepalive>) {
-        let k = cfg.map(|k| {
-            (
-                k.idle().as_secs() as u16,
-                k.interval().as_secs() as u16,
-                k.probes(),
-            )
-        });
-        (self.idle_s, self.interval_s, self.probes) = k.unwrap_or((0, 0, 0));
+        KeepaliveSlot {
+            cfg: cfg.unwrap_or(Keepalive::OFF),
+            sent: 0,
+            heard_ms: 0,
+        }
     }
 
     fn get(&self) -> Option<Keepalive> {
-        (self.idle_s > 0).then(|| {
-            Keepalive::new(
-                Duration::from_secs(u64::from(self.idle_s)),
-                Duration::from_secs(u64::from(self.interval_s)),
-                self.probes,
-            )
-            .expect("stored from a valid Keepalive")
-        })
+        (self.cfg != Keepalive::OFF).then_some(self.cfg)
+    }
+}
+
+impl Default for KeepaliveSlot {
+    fn default() -> Self {
+        KeepaliveSlot::new(None)
     }
 }
 
@@ -65,7 +54,7 @@ impl Tcb {
     /// starts again.
     #[inline]
     pub(crate) fn keepalive_heard(&mut self, now: Instant) {
-        if self.keepalive.idle_s > 0 {
+        if self.keepalive.cfg != Keepalive::OFF {
             self.keepalive.heard_ms = ms(now);
             self.keepalive.sent = 0;
         }
@@ -86,7 +75,7 @@ impl Tcb {
 
     /// SO_KEEPALIVE and its TCP_KEEP* settings, per connection (API-09).
     pub(crate) fn set_keepalive(&mut self, ctx: &Ctx<'_>, k: Option<Keepalive>) {
-        self.keepalive.set(k);
+        self.keepalive.cfg = k.unwrap_or(Keepalive::OFF);
         self.keepalive_start(ctx.now);
     }
 

@@ -10,6 +10,18 @@ fn short() -> Keepalive {
     Keepalive::new(secs(10), secs(2), 3).unwrap()
 }
 
+/// Nothing until 1 ms before `at`, then exactly one probe at `at`:
+/// `<SEQ=SND.NXT-1><ACK=RCV.NXT>` with no data (SND.NXT is ISS+1 here, so
+/// the probe's relative SEQ is 0; `ack` is RCV.NXT relative to IRS).
+fn expect_probe_at(h: &mut Harness, at: synack::Instant, ack: i64) {
+    h.advance_to(at - millis(1));
+    h.expect_none();
+    h.advance_to(at);
+    let p = h.expect(out(ACK).seq(0).ack(ack).len(0));
+    assert_eq!(p.at, at);
+    h.expect_none();
+}
+
 fn keepalive_conf() -> Config {
     let mut cfg = conf();
     cfg.keepalive = Some(short());
@@ -39,22 +51,13 @@ fn tm_05_probe_after_the_idle_time_and_its_answer_restarts_it() {
         h.info().unwrap().timer,
         Some((Timer::Keepalive, t0 + secs(10)))
     );
-    h.advance(secs(10) - millis(1));
-    h.expect_none();
-    h.advance(millis(1));
-    let p = h.expect(out(ACK).seq(0).ack(1).len(0));
-    assert_eq!(p.at, t0 + secs(10));
-    h.expect_none();
+    expect_probe_at(&mut h, t0 + secs(10), 1);
     assert_eq!(h.ep.counters().keepalive_probes, 1);
     // The peer answers as RFC 9293 3.10.7.4 has it: an ACK at RCV.NXT.
     h.inject(seg(ACK).seq(1).ack(1));
     h.expect_none();
     let answered = h.now;
-    h.advance(secs(10) - millis(1));
-    h.expect_none();
-    h.advance(millis(1));
-    let p = h.expect(out(ACK).seq(0).ack(1).len(0));
-    assert_eq!(p.at, answered + secs(10));
+    expect_probe_at(&mut h, answered + secs(10), 1);
     assert_eq!(h.state(), State::Established);
 }
 
@@ -67,11 +70,7 @@ fn tm_05_received_data_postpones_the_probe() {
     h.inject(seg(ACK | PSH).seq(1).ack(1).len(5));
     h.expect(out(ACK).seq(1).ack(6));
     let heard = h.now;
-    h.advance(secs(10) - millis(1));
-    h.expect_none();
-    h.advance(millis(1));
-    let p = h.expect(out(ACK).seq(0).ack(6).len(0));
-    assert_eq!(p.at, heard + secs(10));
+    expect_probe_at(&mut h, heard + secs(10), 6);
 }
 
 /// TM-06 (MUST-29): one lost probe ACK does not end the connection; after
