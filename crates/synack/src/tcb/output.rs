@@ -5,7 +5,7 @@
 //! FIN; and ACKs, with SACK blocks while data is held out of order.
 
 use super::loss::RecoveryState;
-use super::scoreboard::{FIN, PROBE};
+use super::scoreboard::{FIN, PROBE, SACKED};
 use super::{Ctx, Flags, Tcb};
 use crate::cc::{rfc5681_initial_window, rfc6928_initial_window};
 use crate::config::InitialWindow;
@@ -482,7 +482,7 @@ impl Tcb {
     }
 
     /// A tail loss probe is due (RFC 8985 7.3): one new segment if the
-    /// peer's window takes one, else the last segment sent again.
+    /// peer's window takes one, else the highest unSACKed segment again.
     #[cold]
     fn loss_probe(
         &mut self,
@@ -521,7 +521,12 @@ impl Tcb {
             }
         } else {
             let loss = self.loss.as_deref_mut()?;
-            let last = loss.board.len().checked_sub(1)?;
+            // The highest segment the receiver has not SACKed (in fast
+            // recovery some above it may have been; in the open state
+            // none has, and this is the last segment sent).
+            let last = (0..loss.board.len())
+                .rev()
+                .find(|&i| !loss.board.at(i).has(SACKED))?;
             let rec = loss.board.at(last);
             let fin = u32::from(rec.has(FIN));
             let i = if rec.len > room + fin {

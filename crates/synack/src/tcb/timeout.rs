@@ -93,17 +93,35 @@ impl Tcb {
     /// SACKed, no probe outstanding. PTO = 2 SRTT, plus the peer's
     /// worst-case delayed ACK when a single segment is in flight; 1 s
     /// without an RTT sample.
+    ///
+    /// With `Config::recovery_tail_probe` a probe may also be armed in
+    /// fast recovery once nothing marked lost is left to resend: see
+    /// there for why this departs from 7.2.
     fn probe_timeout_us(&self, ctx: &Ctx<'_>) -> Option<u64> {
         if !ctx.cfg.tail_loss_probe || !self.flags.has(Flags::SACK_OK) {
             return None;
         }
         let l = self.loss.as_ref()?;
-        if l.state != RecoveryState::Open || l.tlp.end.is_some() || l.board.sacked > 0 {
+        if l.tlp.end.is_some() {
             return None;
         }
+        let in_recovery = match l.state {
+            RecoveryState::Open if l.board.sacked == 0 => false,
+            // Every lost segment has been resent and what is left in
+            // flight is waiting for one ACK: the clock that fast recovery
+            // needs may be gone.
+            RecoveryState::Recovery
+                if ctx.cfg.recovery_tail_probe && l.board.lost <= l.board.retrans =>
+            {
+                true
+            }
+            _ => return None,
+        };
         let pto = match self.rtt.srtt_us() {
             None => 1_000_000,
-            Some(srtt) if self.in_flight() <= u32::from(self.snd_mss) => {
+            // A receiver acknowledges a segment that fills a hole at once
+            // (RFC 5681 4.2), so in recovery no delayed ACK is waited for.
+            Some(srtt) if !in_recovery && self.in_flight() <= u32::from(self.snd_mss) => {
                 let delack =
                     u64::try_from(ctx.cfg.tlp_max_ack_delay.as_micros()).unwrap_or(u64::MAX);
                 (2 * u64::from(srtt)).saturating_add(delack)

@@ -301,7 +301,11 @@ fn lr_11_probe_timeout_capped_at_rto() {
 /// is acknowledged no timer runs and nothing more is ever sent.
 #[test]
 fn lr_12_one_of_reorder_probe_and_retransmission_timers_at_a_time() {
-    let mut h = sack_peer(newreno());
+    // RFC 8985's own timers: no probe during recovery (the default's
+    // departure from that is checked below).
+    let mut cfg = newreno();
+    cfg.recovery_tail_probe = false;
+    let mut h = sack_peer(cfg);
     let t0 = h.now;
     write(&mut h, 0, 5, 5);
     assert_eq!(timer(&h).map(|t| t.0), Some(Timer::LossProbe));
@@ -451,4 +455,105 @@ fn lr_11_probe_floor_on_a_sub_millisecond_path() {
     assert_eq!(timer(&h), Some((Timer::LossProbe, t0 + millis(1))));
     h.advance(millis(1));
     assert_eq!(sent(&mut h), [3]);
+}
+
+// ---- the probe in fast recovery (Config::recovery_tail_probe) -------------
+
+/// The end of an episode whose last ACK is lost: twelve segments written,
+/// ten sent; segment 0 is lost and the duplicate ACK SACKing 1-3 starts
+/// recovery: its retransmission goes, and PRR's share lets segment 10
+/// out with it. The receiver then has everything up to segment 10 and
+/// answers with one cumulative ACK, which is lost.
+fn recovery_whose_last_ack_is_lost(cfg: Config) -> (Harness, Instant, u32) {
+    let mut h = sack_peer(cfg);
+    write(&mut h, 0, 12, 10);
+    h.advance(RTT);
+    sack_ack(&mut h, at(0), &[segs(1, 4)]);
+    assert_eq!(sent(&mut h), [0, 10]);
+    let i = h.info().unwrap();
+    assert_eq!(i.recovery, RecoveryState::Recovery);
+    let now = h.now;
+    (h, now, i.ssthresh)
+}
+
+/// LR-11, LR-12 and the default's departure from RFC 8985 7.2: in fast
+/// recovery, once every segment marked lost has been resent, a probe is
+/// armed for 2·SRTT after the last ACK, as outside recovery. When it
+/// expires one new segment goes (segment 11), whatever PRR's window says;
+/// its ACK covers everything and ends the episode with no timeout and no
+/// second reduction. One timer at a time throughout.
+#[test]
+fn lr_11_probe_in_recovery_replaces_the_timeout_when_the_last_ack_is_lost() {
+    let (mut h, t, ssthresh) = recovery_whose_last_ack_is_lost(newreno());
+    assert_eq!(timer(&h), Some((Timer::LossProbe, t + 2 * RTT)));
+    h.advance(2 * RTT - us(1));
+    h.expect_none();
+    h.advance(us(1));
+    let s = h.next();
+    assert_eq!((index(&s), s.at), (11, t + 2 * RTT));
+    h.expect_none();
+    assert_eq!(timer(&h), Some((Timer::Retransmit, t + 2 * RTT + secs(1))));
+    h.advance(RTT);
+    ack(&mut h, at(12));
+    let i = h.info().unwrap();
+    assert_eq!(i.recovery, RecoveryState::Open);
+    assert_eq!(i.ssthresh, ssthresh, "no second reduction");
+    let c = h.ep.counters();
+    assert_eq!((c.loss_probes, c.timeouts, c.sack_recovery), (1, 0, 1));
+}
+
+/// The same episode with `recovery_tail_probe` off (RFC 8985 exactly):
+/// no probe timer during recovery, and the lost ACK costs the 1 s RTO.
+#[test]
+fn lr_12_without_the_recovery_probe_only_the_timeout_is_left() {
+    let mut cfg = newreno();
+    cfg.recovery_tail_probe = false;
+    let (mut h, t, _) = recovery_whose_last_ack_is_lost(cfg);
+    assert_eq!(timer(&h), Some((Timer::Retransmit, t + secs(1))));
+    h.advance(secs(1) - us(1));
+    h.expect_none();
+    h.advance(us(1));
+    assert_eq!(sent(&mut h), [0]);
+    assert_eq!(h.ep.counters().timeouts, 1);
+}
+
+/// With nothing new to send, the probe in recovery resends the highest
+/// segment the receiver has not SACKed: ten segments, all written, 0
+/// lost and 1-3 SACKed; only the retransmission goes (there is nothing
+/// new for PRR's share), the last ACK is lost, and the probe is segment 9.
+#[test]
+fn lr_11_probe_in_recovery_resends_the_highest_unsacked_segment() {
+    let mut h = sack_peer(newreno());
+    write(&mut h, 0, 10, 10);
+    h.advance(RTT);
+    sack_ack(&mut h, at(0), &[segs(1, 4)]);
+    assert_eq!(sent(&mut h), [0]);
+    let t = h.now;
+    assert_eq!(timer(&h), Some((Timer::LossProbe, t + 2 * RTT)));
+    h.advance(2 * RTT);
+    let s = h.next();
+    assert_eq!((index(&s), s.at), (9, t + 2 * RTT));
+    h.expect_none();
+    assert_eq!(h.ep.counters().loss_probes, 1);
+    h.advance(RTT);
+    ack(&mut h, at(10));
+    assert_eq!(h.info().unwrap().recovery, RecoveryState::Open);
+}
+
+/// While a segment marked lost still waits to be resent (PRR holds it),
+/// recovery has its own work and no probe is armed: ten segments, 0 and
+/// 1 lost, three duplicate ACKs SACK 2, 3 and 4 one by one. The third
+/// starts recovery, and PRR's share of the one segment it delivered lets
+/// only segment 0 go.
+#[test]
+fn lr_11_no_probe_in_recovery_while_lost_data_waits() {
+    let mut h = sack_peer(newreno());
+    write(&mut h, 0, 10, 10);
+    h.advance(RTT);
+    for k in 3..=5 {
+        sack_ack(&mut h, at(0), &[segs(2, k)]);
+    }
+    assert_eq!(sent(&mut h), [0]);
+    assert_eq!(h.info().unwrap().recovery, RecoveryState::Recovery);
+    assert_eq!(timer(&h).map(|t| t.0), Some(Timer::Retransmit));
 }
