@@ -86,6 +86,24 @@ pub struct Config {
     /// The peer's worst-case delayed ACK added to the probe timeout when
     /// one segment is in flight (RFC 8985 7.2's WCDelAckT).
     pub tlp_max_ack_delay: Duration,
+    /// How long the receiver may wait before acknowledging in-order data
+    /// (RFC 9293 3.8.6.3, RFC 5681 4.2): 40 ms by default, as Linux's
+    /// minimum. Whatever is set, the engine waits less than 500 ms
+    /// (MUST-40: 499 ms at most). `None` acknowledges every segment, or
+    /// batch of segments, at once. Out-of-order data, a filled hole, a FIN,
+    /// window updates and a connection's first 16 data segments are
+    /// acknowledged at once either way, and at least every second
+    /// full-sized segment is (SHLD-19).
+    pub delayed_ack: Option<Duration>,
+    /// The most full-sized segments one ACK covers when they are processed
+    /// together (between two transmits): past it an ACK goes in the middle
+    /// of the batch. 16 by default; 2 (the least) acknowledges every
+    /// second segment even within a batch. Unbounded aggregation
+    /// (MUST-58) suits a sender that counts every byte acknowledged, as
+    /// Linux's does, but a sender growing by at most two segments per ACK
+    /// (RFC 3465's L = 2) crawls behind stretch ACKs, and one lost stretch
+    /// ACK hides the whole batch.
+    pub max_ack_stretch: u16,
     /// Maximum segment lifetime; TIME-WAIT lasts twice this (RFC 9293 3.4.2).
     pub msl: Duration,
     /// How long a connection the application has closed (`close`, not
@@ -163,6 +181,8 @@ impl Default for Config {
             tail_loss_probe: true,
             recovery_tail_probe: true,
             tlp_max_ack_delay: Duration::from_millis(200),
+            delayed_ack: Some(Duration::from_millis(40)),
+            max_ack_stretch: 16,
             msl: Duration::from_secs(30),
             fin_wait2_timeout: Some(Duration::from_secs(60)),
             keepalive: None,

@@ -217,6 +217,24 @@ impl Endpoint {
             .ok_or(Error::NotConnected)
     }
 
+    /// Acknowledges every data segment of this connection at once (`true`)
+    /// or follows the delayed-ACK policy (`false`, the default; see
+    /// `Config::delayed_ack`). Like Linux's `TCP_QUICKACK`, except that
+    /// the choice lasts until changed. Turning it on sends an ACK still
+    /// owed.
+    pub fn set_quick_ack(&mut self, c: ConnId, on: bool) -> Result<(), Error> {
+        self.call(c, |tcb, _| tcb.set_quick_ack(on))
+            .ok_or(Error::NotConnected)
+    }
+
+    /// Whether `set_quick_ack(c, true)` is in effect.
+    pub fn quick_ack(&self, c: ConnId) -> Result<bool, Error> {
+        self.conns
+            .get(c)
+            .map(|t| t.quick_ack())
+            .ok_or(Error::NotConnected)
+    }
+
     /// Chooses the connection's congestion-control algorithm (like Linux's
     /// `TCP_CONGESTION`); new connections take `Config::congestion_control`.
     pub fn set_congestion_control(

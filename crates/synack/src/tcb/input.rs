@@ -642,10 +642,13 @@ impl Tcb {
             self.rcv_nxt = self.rcv_nxt.add(accepted as u32);
             self.notify_readable(ctx);
         }
-        if payload.len() > accepted {
+        let refused = payload.len() > accepted;
+        if refused {
             ctx.counters.drop(DropReason::ReceiveBufferFull);
         }
-        self.flags.set(Flags::ACK_NOW);
+        // A segment that fills a hole is acknowledged at once (RFC 5681
+        // 4.2), as is one the buffer could not take whole.
+        self.data_received(ctx, accepted as u32, refused || !self.ooo.is_empty());
         let mut fin = fin && accepted == payload.len();
         if accepted == payload.len() && !fin && !self.ooo.is_empty() {
             // The gap may have filled: take what was held behind it.
@@ -658,7 +661,9 @@ impl Tcb {
             fin = held_fin;
         }
         if fin {
+            // A FIN is acknowledged at once: the peer's close waits on it.
             self.rcv_nxt = self.rcv_nxt.add(1);
+            self.flags.set(Flags::ACK_NOW);
             self.flags.set(Flags::FIN_RECEIVED);
             self.notify_readable(ctx);
             match self.state {

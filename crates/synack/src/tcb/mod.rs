@@ -7,6 +7,7 @@
 
 mod buffers;
 mod calls;
+mod delayed_ack;
 mod icmp;
 mod input;
 mod keepalive;
@@ -171,6 +172,8 @@ pub(crate) struct Tcb {
     pub(crate) timers: Timers,
     /// Keep-alive settings and progress (`keepalive.rs`).
     pub(crate) keepalive: keepalive::KeepaliveSlot,
+    /// What the receiver owes in ACKs (`delayed_ack.rs`).
+    pub(crate) acks: delayed_ack::AckPolicy,
     /// The earliest entry this TCB has in the endpoint's timer heap.
     pub(crate) armed: Instant,
     /// When new data was last sent (RFC 5681 4.1's idle restart).
@@ -239,6 +242,7 @@ impl Tcb {
             loss,
             timers,
             keepalive,
+            acks,
             armed,
             last_send,
             challenge_start,
@@ -286,6 +290,7 @@ impl Tcb {
         debug_assert!(loss.is_none(), "the loss state goes back with the TCB");
         *timers = Timers::default();
         *keepalive = keepalive::KeepaliveSlot::new(cfg.keepalive);
+        *acks = delayed_ack::AckPolicy::new();
         *armed = Instant::NEVER;
         *last_send = Instant::NEVER;
         *challenge_start = Instant::ZERO;
@@ -345,6 +350,7 @@ impl Tcb {
             loss: None,
             timers: Timers::default(),
             keepalive: keepalive::KeepaliveSlot::default(),
+            acks: delayed_ack::AckPolicy::default(),
             armed: Instant::NEVER,
             last_send: Instant::NEVER,
             challenge_start: Instant::ZERO,
@@ -669,6 +675,6 @@ mod tests {
     #[test]
     fn tcb_stays_small() {
         let size = core::mem::size_of::<Tcb>();
-        assert!(size <= 448, "Tcb grew to {size} bytes");
+        assert!(size <= 456, "Tcb grew to {size} bytes");
     }
 }

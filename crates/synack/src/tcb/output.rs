@@ -56,6 +56,7 @@ impl Tcb {
         };
         if let Some(s) = &seg {
             self.flags.clear(Flags::ACK_NOW);
+            self.ack_sent();
             if !s.header.options.sack.is_empty() {
                 self.dsack_sent(ctx);
             }
@@ -638,6 +639,7 @@ impl Tcb {
             return;
         }
         self.flags.clear(Flags::ACK_NOW);
+        self.ack_sent();
         if !h.options.sack.is_empty() {
             self.dsack_sent(ctx);
         }

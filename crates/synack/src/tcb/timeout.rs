@@ -154,9 +154,7 @@ impl Tcb {
                 Timer::Persist => self.persist_due(ctx),
                 Timer::FinWait2 => self.fin_wait2_expired(ctx),
                 Timer::Keepalive => self.keepalive_due(ctx),
-                // Not armed by anything yet (delayed ACKs arrive with a
-                // later change).
-                Timer::DelayedAck => {}
+                Timer::DelayedAck => self.delayed_ack_due(),
             }
             if self.state == State::Closed {
                 return;

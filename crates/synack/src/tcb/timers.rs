@@ -20,10 +20,9 @@ pub enum Timer {
     Reorder,
     /// Zero-window probing (RFC 9293 3.8.6.1).
     Persist,
-    /// A delayed ACK (RFC 9293 3.8.6.3); not armed yet (delayed ACKs
-    /// come with a later change).
+    /// A delayed ACK (RFC 9293 3.8.6.3, `Config::delayed_ack`).
     DelayedAck,
-    /// Keep-alive probing (RFC 9293 3.8.4); not armed yet.
+    /// Keep-alive probing (RFC 9293 3.8.4, `Config::keepalive`).
     Keepalive,
     /// 2 x MSL in TIME-WAIT (RFC 9293 3.10.7.4).
     TimeWait,

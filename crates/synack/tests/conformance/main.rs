@@ -10,6 +10,7 @@ mod script;
 mod attacks;
 mod close;
 mod congestion;
+mod delayed_ack;
 mod handshake;
 mod hardening;
 mod icmp;

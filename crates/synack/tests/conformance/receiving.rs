@@ -2,12 +2,18 @@
 //! receiver-side SWS avoidance (DT-06) and the zero receive window (DT-10).
 
 use crate::harness::*;
+use synack::Config;
 
 /// A passive connection with a receive buffer of `buffer` bytes that the
 /// peer fills completely in 1000-byte segments (from `stream`); the last
 /// ACK advertises window 0.
 fn full_receiver(buffer: usize, stream: &[u8]) -> Harness {
-    let mut h = Harness::new(small_window(buffer));
+    full_receiver_with(small_window(buffer), buffer, stream)
+}
+
+/// The same with `cfg` (whose receive buffer is `buffer`).
+fn full_receiver_with(cfg: Config, buffer: usize, stream: &[u8]) -> Harness {
+    let mut h = Harness::new(cfg);
     h.enter_syn_received();
     h.enter_established_passive();
     let mut off = 0;
@@ -53,7 +59,11 @@ fn read_one(h: &mut Harness, stream: &[u8], read: &mut usize) {
 #[test]
 fn dt_06_receiver_sws_right_edge_moves_in_mss_steps() {
     let stream = bytes(40_000);
-    let mut h = full_receiver(8000, &stream);
+    // Every segment acknowledged at once, so that the peer (this loop,
+    // which never lets time pass) learns each window as it goes.
+    let mut cfg = small_window(8000);
+    cfg.delayed_ack = None;
+    let mut h = full_receiver_with(cfg, 8000, &stream);
     let mut read = 0;
     for _ in 0..1459 {
         read_one(&mut h, &stream, &mut read);
