@@ -56,6 +56,12 @@ drop_reasons! {
     RstIgnored => "DropRstIgnored",
     /// A SYN in a synchronized state (RFC 5961 4.2).
     SynInSynchronized => "DropSynInSynchronized",
+    /// PAWS (RFC 7323 5.3 R1): a segment whose timestamp is older than
+    /// TS.Recent, answered with an ACK (Linux counts it as PAWSEstab).
+    Paws => "DropPaws",
+    /// A non-RST segment without the Timestamps option on a connection
+    /// that negotiated it (RFC 7323 3.2).
+    MissingTimestamp => "DropMissingTimestamp",
     /// ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] (RFC 5961 5.2).
     AckOutOfRange => "DropAckOutOfRange",
     /// A segment without ACK in a state that needs one.

@@ -108,6 +108,14 @@ pub enum Event {
         /// The connection.
         conn: ConnId,
     },
+    /// The peer's urgent pointer arrived with no urgent data pending, or
+    /// advanced (RFC 9293 MUST-32). The urgent data is in the stream;
+    /// `Endpoint::urgent_pending` says how much of what is left to read
+    /// is urgent.
+    Urgent {
+        /// The connection.
+        conn: ConnId,
+    },
     /// Send-buffer space became free.
     Writable {
         /// The connection.

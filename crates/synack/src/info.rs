@@ -58,6 +58,9 @@ pub struct ConnInfo {
     pub wscale: Option<(u8, u8)>,
     /// Timestamps in use.
     pub timestamps: bool,
+    /// TS.Recent, the peer's timestamp we echo (RFC 7323 4.3), when
+    /// timestamps are in use.
+    pub ts_recent: Option<u32>,
     /// SACK permitted.
     pub sack: bool,
     /// The connection's next timer and when it fires, if one is armed:

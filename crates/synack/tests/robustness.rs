@@ -36,6 +36,9 @@ enum Step {
         flags: u8,
         window: u16,
         len: usize,
+        /// TSval relative to the connection's TS.Recent, on a connection
+        /// that negotiated timestamps (negative: an old duplicate for PAWS).
+        dts: i32,
     },
     Connect(u16),
     Send(usize),
@@ -75,8 +78,9 @@ fn step() -> impl Strategy<Value = Step> {
             ],
             any::<u16>(),
             prop_oneof![Just(0usize), 1usize..100, 1400usize..1500],
+            prop_oneof![4 => 0i32..5, 1 => -5i32..0],
         )
-            .prop_map(|(pick, dseq, dack, flags, window, len)| Step::Targeted { pick, dseq, dack, flags, window, len }),
+            .prop_map(|(pick, dseq, dack, flags, window, len, dts)| Step::Targeted { pick, dseq, dack, flags, window, len, dts }),
         1 => (40000u16..40004).prop_map(Step::Connect),
         1 => (0usize..5000).prop_map(Step::Send),
         1 => Just(Step::Recv),
@@ -96,6 +100,7 @@ fn targeted(ep: &Endpoint, s: &Step) -> Option<Vec<u8>> {
         flags,
         window,
         len,
+        dts,
     } = *s
     else {
         return None;
@@ -113,7 +118,14 @@ fn targeted(ep: &Endpoint, s: &Step) -> Option<Vec<u8>> {
         flags: TcpFlags(flags),
         window,
         urgent_ptr: 0,
-        options: TcpOptions::default(),
+        // A peer that negotiated timestamps sends them on every segment.
+        options: TcpOptions {
+            timestamps: info.ts_recent.map(|r| Timestamps {
+                tsval: r.wrapping_add(dts as u32),
+                tsecr: 0,
+            }),
+            ..TcpOptions::default()
+        },
     };
     build(&tcp, len)
 }

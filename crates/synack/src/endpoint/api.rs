@@ -217,6 +217,29 @@ impl Endpoint {
             .ok_or(Error::NotConnected)
     }
 
+    /// SEND with the URGENT flag (RFC 9293 3.9.1.2, DT-12): queues `data`
+    /// like `send`, and marks everything queued up to its last accepted
+    /// octet as urgent, so the segments before it carry URG and the
+    /// urgent pointer. The data stays in the stream (the peer reads it
+    /// inline). Like `send`, takes what fits and returns how much.
+    pub fn send_urgent(&mut self, c: ConnId, data: &[u8]) -> Result<usize, Error> {
+        self.call(c, |tcb, ctx| {
+            let n = tcb.send(ctx, data)?;
+            tcb.mark_urgent();
+            Ok(n)
+        })
+        .ok_or(Error::NotConnected)?
+    }
+
+    /// How many of the octets this connection's application has yet to
+    /// read are urgent: the next `n` reads' worth ends at the peer's
+    /// urgent pointer (RFC 9293 MUST-33). `None` when no urgent data is
+    /// pending.
+    pub fn urgent_pending(&mut self, c: ConnId) -> Result<Option<usize>, Error> {
+        self.call(c, |tcb, _| tcb.urgent_pending())
+            .ok_or(Error::NotConnected)
+    }
+
     /// Acknowledges every data segment of this connection at once (`true`)
     /// or follows the delayed-ACK policy (`false`, the default; see
     /// `Config::delayed_ack`). Like Linux's `TCP_QUICKACK`, except that
@@ -314,6 +337,7 @@ impl Endpoint {
                 .has(Flags::WS_OK)
                 .then_some((t.snd_shift, t.rcv_shift)),
             timestamps: t.flags.has(Flags::TS_OK),
+            ts_recent: t.flags.has(Flags::TS_OK).then_some(t.ts_recent),
             sack: t.flags.has(Flags::SACK_OK),
             timer: t.timers.next(),
             recovery: t.recovery_state(),

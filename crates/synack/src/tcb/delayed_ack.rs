@@ -104,9 +104,11 @@ impl Tcb {
         }
     }
 
-    /// A segment carrying our ACK went out: nothing is owed any more.
+    /// A segment carrying our ACK went out: nothing is owed any more, and
+    /// it is Last.ACK.sent (RFC 7323 4.3).
     #[inline]
     pub(crate) fn ack_sent(&mut self) {
+        self.last_ack_sent = self.rcv_nxt;
         self.acks.unacked = 0;
         self.timers.stop(Timer::DelayedAck);
     }

@@ -89,7 +89,7 @@ impl Tcb {
         if let Some(ts) = seg.options.timestamps
             && self.flags.has(Flags::TS_OK)
         {
-            self.ts_recent = ts.tsval;
+            self.set_ts_recent(ts.tsval, ctx.now);
         }
         if f.ack() {
             // Our SYN is acknowledged exactly (ISS + 1): ESTABLISHED (CE-06).
@@ -164,6 +164,11 @@ impl Tcb {
             return;
         }
 
+        // RFC 7323 5.3 R1 (PAWS) and 3.2, before the sequence number test.
+        if !self.timestamps_acceptable(ctx, seg) {
+            return;
+        }
+
         // First: sequence number (SA-01, SA-02). A RST is judged by its
         // sequence number alone (RFC 5961 3.2): any payload it carries is
         // not text (SHLD-2), and a zero window must not hide it (MUST-66).
@@ -178,14 +183,14 @@ impl Tcb {
         }
         self.keepalive_heard(ctx.now);
 
-        // RFC 7323 4.3: remember the newest timestamp of a segment that does
-        // not start beyond what we have acknowledged.
+        // RFC 7323 5.3 R3: remember the newest timestamp of a segment that
+        // does not start beyond what we last acknowledged.
         if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps)
             && !f.rst()
-            && orig_seq.le(self.rcv_nxt)
-            && ts.tsval.wrapping_sub(self.ts_recent) as i32 >= 0
+            && orig_seq.le(self.last_ack_sent)
+            && (ts.tsval.wrapping_sub(self.ts_recent) as i32 >= 0 || self.ts_recent_stale(ctx.now))
         {
-            self.ts_recent = ts.tsval;
+            self.set_ts_recent(ts.tsval, ctx.now);
         }
 
         // Second: RST (RFC 5961 3.2; SA-04).
@@ -227,7 +232,8 @@ impl Tcb {
             let dup_end = orig_seq.add(seg.payload.len() as u32).min(seq);
             self.note_duplicate(orig_seq, dup_end);
         }
-        // Sixth: URG is not supported yet; seventh and eighth: text and FIN.
+        // Sixth: URG (urgent.rs); seventh and eighth: text and FIN.
+        self.urgent_received(ctx, seg);
         self.process_text(ctx, seq, payload, fin);
     }
 
@@ -466,6 +472,7 @@ impl Tcb {
         }
         self.snd_buf.consume(data_acked as usize);
         self.snd_una = ack;
+        self.urgent_acked();
         self.retries = 0;
         self.flags.clear(Flags::SOFT_ERROR_REPORTED);
         self.retransmitting_since = Instant::NEVER;

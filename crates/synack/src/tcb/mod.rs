@@ -13,6 +13,7 @@ mod input;
 mod keepalive;
 mod loss;
 mod output;
+mod paws;
 mod rack;
 mod reassembly;
 mod recovery;
@@ -20,6 +21,7 @@ mod sack;
 mod scoreboard;
 mod timeout;
 mod timers;
+mod urgent;
 
 use crate::cc::Cc;
 use crate::config::Config;
@@ -82,7 +84,13 @@ impl Flags {
     pub(crate) const APP_CLOSED: u32 = 1 << 15;
     /// The tail-loss-probe timer fired: the next transmit sends the probe.
     pub(crate) const TLP_DUE: u32 = 1 << 16;
-    const COUNT: usize = 17;
+    /// Urgent data is queued or unacknowledged: segments before SND.UP
+    /// carry URG (`urgent.rs`).
+    pub(crate) const URG_SEND: u32 = 1 << 17;
+    /// The peer's urgent pointer is ahead of what the application has
+    /// read, and the application was told.
+    pub(crate) const URG_RECV: u32 = 1 << 18;
+    const COUNT: usize = 19;
 
     /// The byte of flag `f` (one of the constants above, a single bit).
     #[inline(always)]
@@ -145,6 +153,19 @@ pub(crate) struct Tcb {
     pub(crate) syn_retries: u8,
     pub(crate) challenge_count: u16,
     pub(crate) ts_recent: u32,
+    /// When TS.Recent was last set, in whole seconds of the engine's clock
+    /// (RFC 7323 5.5: it is invalid after 24 days).
+    pub(crate) ts_recent_secs: u32,
+    /// The acknowledgment number of the last segment we sent: TS.Recent
+    /// is taken only from a segment that starts at or before it (RFC 7323
+    /// 4.3). With delayed ACKs it lags RCV.NXT.
+    pub(crate) last_ack_sent: SeqNum,
+    /// SND.UP: the sequence number after the urgent data we send, while
+    /// `URG_SEND` is set.
+    pub(crate) snd_up: SeqNum,
+    /// RCV.UP: the sequence number after the peer's urgent data, while
+    /// `URG_RECV` is set.
+    pub(crate) rcv_up: SeqNum,
     pub(crate) ts_offset: u32,
     pub(crate) retransmits_total: u32,
     /// The last ICMP soft error seen while opening (0 none, 1 network
@@ -229,6 +250,10 @@ impl Tcb {
             syn_retries,
             challenge_count,
             ts_recent,
+            ts_recent_secs,
+            last_ack_sent,
+            snd_up,
+            rcv_up,
             ts_offset: t_ts_offset,
             retransmits_total,
             soft_error,
@@ -274,6 +299,10 @@ impl Tcb {
         *syn_retries = 0;
         *challenge_count = 0;
         *ts_recent = 0;
+        *ts_recent_secs = 0;
+        *last_ack_sent = SeqNum(0);
+        *snd_up = SeqNum(0);
+        *rcv_up = SeqNum(0);
         *t_ts_offset = ts_offset;
         *retransmits_total = 0;
         *soft_error = 0;
@@ -337,6 +366,10 @@ impl Tcb {
             syn_retries: 0,
             challenge_count: 0,
             ts_recent: 0,
+            ts_recent_secs: 0,
+            last_ack_sent: SeqNum(0),
+            snd_up: SeqNum(0),
+            rcv_up: SeqNum(0),
             ts_offset: 0,
             retransmits_total: 0,
             soft_error: 0,
@@ -387,7 +420,7 @@ impl Tcb {
         self.rcv_adv = self.rcv_nxt;
         self.negotiate(opts, cfg);
         if let Some(ts) = opts.timestamps {
-            self.ts_recent = ts.tsval;
+            self.set_ts_recent(ts.tsval, now);
         }
         self.snd_wnd = u32::from(syn_window);
         self.max_snd_wnd = self.snd_wnd;
@@ -675,6 +708,6 @@ mod tests {
     #[test]
     fn tcb_stays_small() {
         let size = core::mem::size_of::<Tcb>();
-        assert!(size <= 456, "Tcb grew to {size} bytes");
+        assert!(size <= 472, "Tcb grew to {size} bytes");
     }
 }

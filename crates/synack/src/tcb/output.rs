@@ -667,6 +667,7 @@ impl Tcb {
         window: u16,
         options: TcpOptions,
     ) -> TcpHeader {
+        let (flags, urgent_ptr) = super::urgent::with_urgent(flags, self.urgent_field(seq));
         TcpHeader {
             src_port: self.tuple.local_port,
             dst_port: self.tuple.remote_port,
@@ -674,7 +675,7 @@ impl Tcb {
             ack: ack.0,
             flags,
             window,
-            urgent_ptr: 0,
+            urgent_ptr,
             options,
         }
     }

@@ -78,6 +78,13 @@ pub struct Peer {
     pub irs: u32,
     pub iss: Option<u32>,
     pub conn: Option<ConnId>,
+    /// The TSval of this peer's SYN, once it sent one with timestamps:
+    /// later segments built without a Timestamps option get one, as a
+    /// peer that negotiated them sends on every segment (RFC 7323 3.2),
+    /// with the peer's clock running in milliseconds of virtual time.
+    pub ts_base: Option<(u32, Instant)>,
+    /// The newest TSval the engine sent this peer (its TSecr to echo).
+    pub ts_echo: u32,
 }
 
 /// The harness.
@@ -120,6 +127,8 @@ impl Harness {
                 irs: IRS,
                 iss: None,
                 conn: None,
+                ts_base: None,
+                ts_echo: 0,
             }],
             cur: 0,
             listener: None,
@@ -153,6 +162,8 @@ impl Harness {
             irs,
             iss: None,
             conn: None,
+            ts_base: None,
+            ts_echo: 0,
         });
         self.cur = self.peers.len() - 1;
         self.cur
@@ -245,6 +256,12 @@ impl Harness {
 
     /// Injects one segment from the current peer and collects the output.
     pub fn inject(&mut self, s: In) {
+        if s.flags.syn()
+            && let Some(ts) = s.options.timestamps
+        {
+            let now = self.now;
+            self.peer_mut().ts_base = Some((ts.tsval, now));
+        }
         let pkt = self.build(&s);
         self.inject_raw(&pkt);
     }
@@ -268,6 +285,19 @@ impl Harness {
             Some(Num::Rel(o)) => self.iss().wrapping_add(o as u32),
             Some(Num::Abs(a)) => a,
         };
+        let mut options = s.options;
+        if let Some((base, at)) = p.ts_base
+            && options.timestamps.is_none()
+            && s.raw_options.is_none()
+            && !s.no_ts
+            && !s.flags.syn()
+        {
+            let ms = self.now.saturating_since(at).as_millis() as u32;
+            options.timestamps = Some(Timestamps {
+                tsval: base.wrapping_add(ms),
+                tsecr: p.ts_echo,
+            });
+        }
         let hdr = TcpHeader {
             src_port: src.port(),
             dst_port: dst.port(),
@@ -276,7 +306,7 @@ impl Harness {
             flags: s.flags,
             window: s.window,
             urgent_ptr: s.urgent,
-            options: s.options,
+            options,
         };
         let ip = IpHeader {
             src: src.ip(),
@@ -343,6 +373,9 @@ impl Harness {
                 p.iss = Some(seg.seq);
             }
             base = (p.iss.unwrap_or(0), p.irs);
+            if let Some(ts) = seg.options.timestamps {
+                p.ts_echo = ts.tsval;
+            }
         }
         Seg {
             at: self.now,
@@ -355,6 +388,7 @@ impl Harness {
             rack: seg.ack.wrapping_sub(base.1),
             flags: seg.flags,
             window: seg.window,
+            urgent: seg.urgent_ptr,
             options: seg.options,
             payload: seg.payload.to_vec(),
             raw: pkt.to_vec(),

@@ -40,6 +40,8 @@ pub struct In {
     pub(crate) src: Option<SocketAddr>,
     pub(crate) dst: Option<SocketAddr>,
     pub(crate) bad_checksum: bool,
+    /// No Timestamps option even on a connection that negotiated them.
+    pub(crate) no_ts: bool,
 }
 
 /// A segment with these flags, SEQ = IRS + 0, no ACK number, window 65535.
@@ -58,6 +60,7 @@ pub fn seg(flags: TcpFlags) -> In {
         src: None,
         dst: None,
         bad_checksum: false,
+        no_ts: false,
     }
 }
 
@@ -154,6 +157,12 @@ impl In {
         self.bad_checksum = true;
         self
     }
+    /// Leaves the Timestamps option out on a connection that negotiated
+    /// it (the harness adds one otherwise).
+    pub fn no_ts(mut self) -> Self {
+        self.no_ts = true;
+        self
+    }
 }
 
 /// One captured datagram, decoded.
@@ -172,6 +181,8 @@ pub struct Seg {
     pub rack: u32,
     pub flags: TcpFlags,
     pub window: u16,
+    /// The urgent pointer field (meaningful with URG).
+    pub urgent: u16,
     pub options: TcpOptions,
     pub payload: Vec<u8>,
     pub raw: Vec<u8>,
