@@ -71,6 +71,27 @@ impl TcpStream {
         self.conn.stack.set_user_timeout(self.conn.id, timeout)
     }
 
+    /// Sends `data` as urgent data (like `send` with `MSG_OOB`, though all
+    /// of it is urgent and it stays in the stream: a peer reading with
+    /// `SO_OOBINLINE` sees it in order). Takes what fits in the send
+    /// buffer and returns how much; `WouldBlock` when nothing does.
+    pub fn send_urgent(&self, data: &[u8]) -> io::Result<usize> {
+        self.conn.stack.send_urgent(self.conn.id, data)
+    }
+
+    /// How many of the bytes not yet read are urgent data (they end at the
+    /// peer's urgent pointer, like `SIOCATMARK` counted in bytes); `None`
+    /// when the peer has sent none that is still unread.
+    pub fn urgent_pending(&self) -> io::Result<Option<usize>> {
+        self.conn.stack.urgent_pending(self.conn.id)
+    }
+
+    /// Acknowledges every segment at once (`true`, like a lasting
+    /// `TCP_QUICKACK`) or delays ACKs as the stack's configuration says.
+    pub fn set_quick_ack(&self, on: bool) -> io::Result<()> {
+        self.conn.stack.set_quick_ack(self.conn.id, on)
+    }
+
     /// A snapshot of the connection: state, sequence numbers, RTT, window.
     pub fn info(&self) -> io::Result<ConnInfo> {
         self.conn.info()

@@ -214,6 +214,23 @@ impl Stack {
         })
     }
 
+    /// Queues urgent data (MSG_OOB's sending side; the data stays in the
+    /// stream). `WouldBlock` when the send buffer is full.
+    pub(crate) fn send_urgent(&self, c: ConnId, data: &[u8]) -> io::Result<usize> {
+        self.shared
+            .with(|g| g.ep.send_urgent(c, data).map_err(|e| after_close(g, c, e)))
+    }
+
+    pub(crate) fn urgent_pending(&self, c: ConnId) -> io::Result<Option<usize>> {
+        self.shared
+            .with(|g| g.ep.urgent_pending(c).map_err(|e| after_close(g, c, e)))
+    }
+
+    pub(crate) fn set_quick_ack(&self, c: ConnId, on: bool) -> io::Result<()> {
+        self.shared
+            .with(|g| g.ep.set_quick_ack(c, on).map_err(|e| after_close(g, c, e)))
+    }
+
     pub(crate) fn conn_info(&self, c: ConnId) -> io::Result<ConnInfo> {
         self.shared.with(|g| match g.ep.info(c) {
             Some(i) => Ok(i),
