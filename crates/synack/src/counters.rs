@@ -156,6 +156,8 @@ pub struct Counters {
     pub reno_recovery: u64,
     /// Tail loss probes sent (TCPLossProbes).
     pub loss_probes: u64,
+    /// Zero-window probes sent by the persist timer (TCPWinProbe).
+    pub window_probes: u64,
     /// Losses repaired by a tail loss probe alone (TCPLossProbeRecovery).
     pub loss_probe_recovery: u64,
     /// Segments retransmitted in fast recovery (TCPFastRetrans).
@@ -217,6 +219,7 @@ impl Counters {
             ("TCPSACKRecovery", self.sack_recovery),
             ("TCPRenoRecovery", self.reno_recovery),
             ("TCPLossProbes", self.loss_probes),
+            ("TCPWinProbe", self.window_probes),
             ("TCPLossProbeRecovery", self.loss_probe_recovery),
             ("TCPFastRetrans", self.fast_retrans),
             ("TCPTimeouts", self.timeouts),

@@ -555,6 +555,7 @@ impl Tcb {
             let now_us = Self::clock_us(ctx.now);
             let loss = self.loss.as_deref_mut()?;
             loss.board.touch(0, now_us);
+            ctx.counters.window_probes += 1;
             let window = self.advertise_window(ctx);
             return Some(OutSegment {
                 header: self.header(self.snd_una, self.rcv_nxt, TcpFlags::ACK, window, options),
@@ -568,6 +569,7 @@ impl Tcb {
         }
         let seq = self.snd_nxt;
         self.sent_new(ctx, seq, 1, PROBE);
+        ctx.counters.window_probes += 1;
         let window = self.advertise_window(ctx);
         Some(OutSegment {
             header: self.header(seq, self.rcv_nxt, TcpFlags::ACK, window, options),

@@ -394,6 +394,11 @@ fn dt_09_zero_window_probes_back_off_and_never_abort() {
     assert_eq!(&gaps[..8], &[2, 4, 8, 16, 32, 64, 120, 120]);
     assert!(gaps.iter().all(|&g| g <= 120), "capped: {gaps:?}");
     assert!(at.len() > 30);
+    assert_eq!(
+        h.ep.counters().window_probes,
+        at.len() as u64,
+        "TCPWinProbe counts every probe"
+    );
     assert!(
         !h.take_events()
             .iter()
