@@ -270,13 +270,14 @@ impl Ladder {
             Fate::Duplicated => d.push_str("  DUP (the link delivers an extra copy)"),
             Fate::Lost => d.push_str("  LOST"),
             Fate::Corrupted => d.push_str("  CORRUPT (one bit flipped on the link)"),
+            Fate::Marked => d.push_str("  CE (marked by the queue: congestion experienced)"),
             other => {
                 let _ = write!(d, "  {}", fate_name(other).to_uppercase());
             }
         }
         let lost = !matches!(
             ev.fate,
-            Fate::Delivered | Fate::Duplicated | Fate::Corrupted
+            Fate::Delivered | Fate::Duplicated | Fate::Corrupted | Fate::Marked
         );
         let arrow = arrow(&tcp.flags.to_string(), from_side, lost);
         let (lp, rp) = match from_side {

@@ -31,6 +31,19 @@ pub enum InitialWindow {
     Rfc5681,
 }
 
+/// Whether connections use ECN (RFC 3168), as Linux's `tcp_ecn`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EcnMode {
+    /// Never (`tcp_ecn = 0`).
+    Off,
+    /// When the peer's SYN asks for it (`tcp_ecn = 2`, Linux's default).
+    #[default]
+    Accept,
+    /// Ask in our SYNs too (`tcp_ecn = 1`).
+    Request,
+}
+
 /// Endpoint-wide settings. Build one from `Config::default()` and set the
 /// fields you need (the type grows, so it cannot be written as a literal).
 #[derive(Clone, Debug)]
@@ -86,6 +99,9 @@ pub struct Config {
     /// The peer's worst-case delayed ACK added to the probe timeout when
     /// one segment is in flight (RFC 8985 7.2's WCDelAckT).
     pub tlp_max_ack_delay: Duration,
+    /// ECN (RFC 3168): accepted when a peer asks by default; `Request`
+    /// asks in our SYNs too.
+    pub ecn: EcnMode,
     /// How long the receiver may wait before acknowledging in-order data
     /// (RFC 9293 3.8.6.3, RFC 5681 4.2): 40 ms by default, as Linux's
     /// minimum. Whatever is set, the engine waits less than 500 ms
@@ -181,6 +197,7 @@ impl Default for Config {
             tail_loss_probe: true,
             recovery_tail_probe: true,
             tlp_max_ack_delay: Duration::from_millis(200),
+            ecn: EcnMode::Accept,
             delayed_ack: Some(Duration::from_millis(40)),
             max_ack_stretch: 16,
             msl: Duration::from_secs(30),

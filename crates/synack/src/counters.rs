@@ -158,6 +158,11 @@ pub struct Counters {
     pub loss_probes: u64,
     /// Zero-window probes sent by the persist timer (TCPWinProbe).
     pub window_probes: u64,
+    /// cwnd reductions for an ECN-Echo (RFC 3168).
+    pub ecn_reductions: u64,
+    /// Segments that arrived marked Congestion Experienced on an ECN
+    /// connection.
+    pub ecn_ce_received: u64,
     /// Losses repaired by a tail loss probe alone (TCPLossProbeRecovery).
     pub loss_probe_recovery: u64,
     /// Segments retransmitted in fast recovery (TCPFastRetrans).
@@ -220,6 +225,8 @@ impl Counters {
             ("TCPRenoRecovery", self.reno_recovery),
             ("TCPLossProbes", self.loss_probes),
             ("TCPWinProbe", self.window_probes),
+            ("TCPECNReductions", self.ecn_reductions),
+            ("TCPECNCeReceived", self.ecn_ce_received),
             ("TCPLossProbeRecovery", self.loss_probe_recovery),
             ("TCPFastRetrans", self.fast_retrans),
             ("TCPTimeouts", self.timeouts),

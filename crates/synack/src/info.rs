@@ -63,6 +63,8 @@ pub struct ConnInfo {
     pub ts_recent: Option<u32>,
     /// SACK permitted.
     pub sack: bool,
+    /// ECN negotiated (RFC 3168).
+    pub ecn: bool,
     /// The connection's next timer and when it fires, if one is armed:
     /// what `ss -o` shows as `timer:(...)`.
     pub timer: Option<(Timer, Instant)>,

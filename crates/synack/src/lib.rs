@@ -83,7 +83,7 @@ mod tuple_map;
 
 pub mod sim;
 
-pub use config::{Config, InitialWindow, SynCookieMode};
+pub use config::{Config, EcnMode, InitialWindow, SynCookieMode};
 pub use counters::{Counters, DropReason};
 pub use endpoint::Endpoint;
 pub use error::Error;

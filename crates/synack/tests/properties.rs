@@ -1,9 +1,11 @@
 //! Whole-stack properties on the simulated network (DESIGN.md depth 3):
 //! over 1,000 seeds a connection opens, carries data each way, and closes
 //! through links that lose packets at random and in bursts, lose ACKs, lose
-//! the tail of a transfer, reorder, duplicate and corrupt them; every byte
-//! arrives once and in order, and both sides end CLOSED (the active closer
-//! after TIME-WAIT). A failure names its seed. A second property checks
+//! the tail of a transfer, reorder, duplicate and corrupt them, and queue
+//! them at a bottleneck that marks CE; with delayed ACKs (the default),
+//! ECN and keep-alive on for half the seeds each, every byte arrives once
+//! and in order, and both sides end CLOSED (the active closer after
+//! TIME-WAIT). A failure names its seed. A second property checks
 //! that reordering alone (segments held back past three others) costs
 //! almost no spurious retransmission.
 
@@ -82,6 +84,13 @@ struct Scenario {
     to_client: LinkConfig,
     client_bytes: usize,
     server_bytes: usize,
+    /// ECN asked for by both ends (half the seeds); the links of a third
+    /// of the seeds are 20 Mbit/s bottlenecks that mark CE past 8 KB of
+    /// queue.
+    ecn: bool,
+    /// Keep-alive on both ends (half the seeds): 3 s idle, 1 s between
+    /// probes, 5 probes.
+    keepalive: bool,
 }
 
 fn scenario(seed: u64) -> Scenario {
@@ -108,6 +117,14 @@ fn scenario(seed: u64) -> Scenario {
         let enter_bad = bad_share * leave_bad / (1.0 - bad_share);
         link = link.with_burst(GilbertElliott::new(enter_bad, leave_bad, 0.0, loss_bad));
     }
+    if rng.below(3) == 0 {
+        link = link
+            .with_bandwidth(20_000_000)
+            .with_queue_limit(200)
+            .with_ecn_marking(8_000);
+    }
+    let ecn = rng.below(2) == 0;
+    let keepalive = rng.below(2) == 0;
     let ack_loss = rng.below(4) as f64 / 100.0; // 0-3 % more on the way back
     let back = link.with_loss((loss + ack_loss).min(1.0));
     let (client_bytes, server_bytes) = if rng.below(4) == 0 {
@@ -123,14 +140,25 @@ fn scenario(seed: u64) -> Scenario {
         to_client: back,
         client_bytes,
         server_bytes,
+        ecn,
+        keepalive,
     }
 }
 
 fn run_seed(seed: u64) -> Result<Outcome, String> {
     // The default MSL (30 s): TIME-WAIT must outlast the peer's backed-off
     // FIN retransmissions, which a toy MSL would not.
-    let cfg = Config::default();
+    let mut cfg = Config::default();
     let sc = scenario(seed);
+    if sc.ecn {
+        cfg.ecn = synack::EcnMode::Request;
+    }
+    if sc.keepalive {
+        cfg.keepalive = Some(
+            synack::Keepalive::new(Duration::from_secs(3), Duration::from_secs(1), 5)
+                .expect("keep-alive settings"),
+        );
+    }
     let mut p = Pair::new(seed, cfg, sc.to_server);
     p.net
         .set_link(p.server, p.client, sc.to_client)
@@ -249,11 +277,40 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
             ));
         }
     }
+    let marked = p.net.stats().count(synack::sim::Fate::Marked);
+    let c = p.client().counters().clone();
+    let sv = p.server().counters().clone();
+    EXERCISED.add(
+        marked,
+        c.ecn_reductions + sv.ecn_reductions,
+        c.keepalive_probes + sv.keepalive_probes,
+    );
     match (client.error, server.error) {
         (None, None) => Ok(Outcome::Clean),
         (c, s) => Ok(Outcome::Error(format!("client {c:?}, server {s:?}"))),
     }
 }
+
+/// What the seeds exercised, added up: CE marks by the bottlenecks, ECN
+/// reductions by the senders, keep-alive probes.
+struct Exercised([std::sync::atomic::AtomicU64; 3]);
+
+impl Exercised {
+    fn add(&self, marks: u64, reductions: u64, probes: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0[0].fetch_add(marks, Relaxed);
+        self.0[1].fetch_add(reductions, Relaxed);
+        self.0[2].fetch_add(probes, Relaxed);
+    }
+
+    fn get(&self) -> [u64; 3] {
+        self.0
+            .each_ref()
+            .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+static EXERCISED: Exercised = Exercised([const { std::sync::atomic::AtomicU64::new(0) }; 3]);
 
 /// How a seed that kept the property ended.
 enum Outcome {
@@ -305,6 +362,16 @@ fn transfer_both_ways_over_1000_impaired_seeds() {
         "{} of {count} seeds ended in a reported error",
         errors.len()
     );
+    let [marks, reductions, probes] = EXERCISED.get();
+    println!(
+        "the bottlenecks marked {marks} packets CE, senders reduced {reductions} times for ECN, keep-alive sent {probes} probes"
+    );
+    if count >= 100 {
+        assert!(
+            marks > 0 && reductions > 0,
+            "ECN went unexercised: {marks} marks, {reductions} reductions"
+        );
+    }
     assert!(
         errors.len() as u64 * 200 <= count,
         "{} of {count} seeds ended in an error:\n{}",

@@ -68,6 +68,7 @@ pub fn traffic(ctx: &Ctx<'_>, w: &World, hosts: &[NodeId]) {
         Fate::Lost,
         Fate::Duplicated,
         Fate::Corrupted,
+        Fate::Marked,
         Fate::NoRoute,
         Fate::QueueFull,
         Fate::TooBig,

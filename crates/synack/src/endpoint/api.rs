@@ -338,6 +338,7 @@ impl Endpoint {
                 .then_some((t.snd_shift, t.rcv_shift)),
             timestamps: t.flags.has(Flags::TS_OK),
             ts_recent: t.flags.has(Flags::TS_OK).then_some(t.ts_recent),
+            ecn: t.flags.has(Flags::ECN_OK),
             sack: t.flags.has(Flags::SACK_OK),
             timer: t.timers.next(),
             recovery: t.recovery_state(),

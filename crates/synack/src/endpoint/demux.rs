@@ -93,7 +93,8 @@ impl Endpoint {
             None => Key::new(ip.dst, ip.src, seg.dst_port, seg.src_port),
         };
         if let Some(&id) = self.tuples.get(&key) {
-            self.segment_for_conn(now, id, seg);
+            let ce = ip.tos & 0b11 == crate::tcb::CE;
+            self.segment_for_conn(now, id, seg, ce);
             return;
         }
         let tuple = FourTuple {
@@ -128,8 +129,12 @@ impl Endpoint {
             .map(ListenerId)
     }
 
-    fn segment_for_conn(&mut self, now: Instant, id: ConnId, seg: &TcpSegment<'_>) {
+    fn segment_for_conn(&mut self, now: Instant, id: ConnId, seg: &TcpSegment<'_>, ce: bool) {
         self.with_tcb(id, now, |tcb, ctx, listeners| {
+            if ce {
+                // Congestion Experienced on the way (RFC 3168 6.1.3).
+                tcb.ce_received(ctx);
+            }
             // A half-open child completes only if its listener can queue
             // it; otherwise the ACK is dropped and the peer will send it
             // again.
@@ -243,6 +248,7 @@ impl Endpoint {
         }
         let id = self.insert_tcb(tuple, iss, ts_offset, OpenKind::Passive, |t, cfg| {
             t.open_passive(cfg, l, SeqNum(seg.seq), seg.window, &seg.options, now);
+            t.ecn_syn_received(cfg.ecn, seg.flags);
         });
         self.counters.passive_opens += 1;
         self.child_created(l, id, tuple);
@@ -381,7 +387,7 @@ impl Endpoint {
         });
         self.child_created(l, id, tuple);
         // Now an ordinary SYN-RECEIVED child receives the ACK.
-        self.segment_for_conn(now, id, seg);
+        self.segment_for_conn(now, id, seg, false);
         true
     }
 

@@ -79,7 +79,8 @@ impl Endpoint {
                 self.after(id, prev);
                 continue;
             };
-            let ip = ip_header(&tcb.tuple, cfg.ttl, ip_id.wrapping_add(1));
+            let tos = if seg.ect { crate::tcb::ECT0 } else { 0 };
+            let ip = ip_header(&tcb.tuple, cfg.ttl, tos, ip_id.wrapping_add(1));
             let payload = tcb.snd_buf.slice(seg.data_offset, seg.data_len);
             let Ok(written) = emit_ip_tcp(&ip, &seg.header, payload, buf) else {
                 // Cannot happen: the buffer holds one MTU and every segment
@@ -135,7 +136,7 @@ impl Endpoint {
             urgent_ptr: 0,
             options: c.options,
         };
-        let ip = ip_header(&s.tuple, self.cfg.ttl, self.ip_id.wrapping_add(1));
+        let ip = ip_header(&s.tuple, self.cfg.ttl, 0, self.ip_id.wrapping_add(1));
         let n = emit_ip_tcp(&ip, &tcp, &[], buf).ok()?;
         self.ip_id = self.ip_id.wrapping_add(1);
         if flags.rst() {
@@ -146,13 +147,13 @@ impl Endpoint {
     }
 }
 
-fn ip_header(t: &FourTuple, ttl: u8, ident: u16) -> IpHeader {
+fn ip_header(t: &FourTuple, ttl: u8, tos: u8, ident: u16) -> IpHeader {
     IpHeader {
         src: t.local_ip,
         dst: t.remote_ip,
         protocol: PROTO_TCP,
         ttl,
-        tos: 0,
+        tos,
         ident,
         dont_fragment: true,
         flow_label: 0,

@@ -61,6 +61,13 @@ pub struct LinkConfig {
     /// damaged packet is still delivered: catching it is the receiver's
     /// checksum's job.
     pub corrupt: f64,
+    /// ECN marking (RFC 3168 5, as a RED or CoDel queue configured to
+    /// mark does, reduced to a threshold): a packet that finds at least
+    /// this many bytes waiting in the FIFO is marked Congestion
+    /// Experienced if it is ECN-capable (ECT), instead of travelling
+    /// unmarked. Tail drop when the FIFO is full still applies. `None`
+    /// marks nothing. Meaningless without `bandwidth_bps`.
+    pub ecn_mark_bytes: Option<usize>,
 }
 
 impl Default for LinkConfig {
@@ -80,6 +87,7 @@ impl Default for LinkConfig {
             reorder: 0.0,
             reorder_delay: delay,
             corrupt: 0.0,
+            ecn_mark_bytes: None,
         }
     }
 }
@@ -109,6 +117,13 @@ impl LinkConfig {
     /// Sets the bandwidth in bits per second.
     pub fn with_bandwidth(mut self, bps: u64) -> LinkConfig {
         self.bandwidth_bps = Some(bps);
+        self
+    }
+
+    /// Marks ECN-capable packets CE once `bytes` wait in the FIFO (see
+    /// [`ecn_mark_bytes`](Self::ecn_mark_bytes)).
+    pub fn with_ecn_marking(mut self, bytes: usize) -> LinkConfig {
+        self.ecn_mark_bytes = Some(bytes);
         self
     }
 
@@ -331,6 +346,18 @@ pub(crate) struct LinkQueue {
 }
 
 impl LinkQueue {
+    /// Bytes waiting in (or leaving) the FIFO at `now`.
+    pub(crate) fn backlog(&mut self, now: Instant) -> usize {
+        while let Some(&(t, n)) = self.leaving.front() {
+            if t > now {
+                break;
+            }
+            self.leaving.pop_front();
+            self.bytes -= n;
+        }
+        self.bytes
+    }
+
     /// Queues a `len`-byte packet offered at `now`; returns the instant its
     /// last bit is on the wire, or `None` when the FIFO is full.
     pub(crate) fn enqueue(

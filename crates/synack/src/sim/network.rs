@@ -492,6 +492,7 @@ impl<N: Node> Network<N> {
             return;
         }
         let dir = self.dirs.entry((from, to)).or_default();
+        let backlog = dir.queue.backlog(now);
         let Some(on_wire) = dir.queue.enqueue(now, packet.len(), &cfg) else {
             self.report(from, Some(to), None, packet, Fate::QueueFull);
             return;
@@ -509,7 +510,12 @@ impl<N: Node> Network<N> {
             return;
         }
         let mut bytes = packet.to_vec();
-        let fate = if self.rng.chance(cfg.corrupt) {
+        let mark = cfg.bandwidth_bps.is_some()
+            && cfg.ecn_mark_bytes.is_some_and(|t| backlog >= t)
+            && mark_ce(&mut bytes);
+        let fate = if mark {
+            Fate::Marked
+        } else if self.rng.chance(cfg.corrupt) {
             // Routing already happened, so a flip in the destination
             // address still reaches the intended receiver, which must
             // notice through its checksum.
@@ -620,5 +626,44 @@ impl<N: Node> Index<NodeId> for Network<N> {
 impl<N: Node> IndexMut<NodeId> for Network<N> {
     fn index_mut(&mut self, id: NodeId) -> &mut N {
         &mut self.nodes[id].node
+    }
+}
+
+/// Sets an ECN-capable datagram's ECN field to CE (RFC 3168 5), keeping
+/// the IPv4 header checksum right; returns whether it did (Not-ECT and
+/// CE packets, and anything that is not IP, are left alone).
+fn mark_ce(d: &mut [u8]) -> bool {
+    match d.first().map(|b| b >> 4) {
+        Some(4) if d.len() >= 20 => {
+            if !matches!(d[1] & 0b11, 0b01 | 0b10) {
+                return false;
+            }
+            d[1] |= 0b11;
+            let ihl = usize::from(d[0] & 0x0f) * 4;
+            if ihl < 20 || d.len() < ihl {
+                return false;
+            }
+            d[10] = 0;
+            d[11] = 0;
+            let mut sum = 0u32;
+            for w in d[..ihl].chunks(2) {
+                sum += u32::from(u16::from_be_bytes([w[0], w[1]]));
+            }
+            while sum > 0xffff {
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            d[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+            true
+        }
+        Some(6) if d.len() >= 40 => {
+            // The traffic class straddles bytes 0 and 1; its low two bits
+            // (the ECN field) are bits 4 and 5 of byte 1.
+            if !matches!((d[1] >> 4) & 0b11, 0b01 | 0b10) {
+                return false;
+            }
+            d[1] |= 0b0011_0000;
+            true
+        }
+        _ => false,
     }
 }

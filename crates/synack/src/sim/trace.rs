@@ -15,6 +15,9 @@ pub enum Fate {
     Lost,
     /// On its way with one bit flipped.
     Corrupted,
+    /// On its way, marked Congestion Experienced by a queue past the
+    /// link's ECN threshold (RFC 3168 5).
+    Marked,
     /// An extra copy of a packet (reported in addition to the original).
     Duplicated,
     /// Longer than the link's MTU; dropped.
@@ -35,6 +38,7 @@ impl Fate {
             Fate::Delivered => "delivered",
             Fate::Lost => "lost",
             Fate::Corrupted => "corrupted",
+            Fate::Marked => "ce-marked",
             Fate::Duplicated => "duplicated",
             Fate::TooBig => "too big",
             Fate::QueueFull => "queue full",
@@ -99,6 +103,8 @@ pub struct NetStats {
     pub corrupted: u64,
     /// [`Fate::Duplicated`].
     pub duplicated: u64,
+    /// [`Fate::Marked`].
+    pub marked: u64,
     /// [`Fate::TooBig`].
     pub too_big: u64,
     /// [`Fate::QueueFull`].
@@ -127,6 +133,7 @@ impl NetStats {
             Fate::Lost => self.lost,
             Fate::Corrupted => self.corrupted,
             Fate::Duplicated => self.duplicated,
+            Fate::Marked => self.marked,
             Fate::TooBig => self.too_big,
             Fate::QueueFull => self.queue_full,
             Fate::NoRoute => self.no_route,
@@ -140,6 +147,7 @@ impl NetStats {
             Fate::Lost => &mut self.lost,
             Fate::Corrupted => &mut self.corrupted,
             Fate::Duplicated => &mut self.duplicated,
+            Fate::Marked => &mut self.marked,
             Fate::TooBig => &mut self.too_big,
             Fate::QueueFull => &mut self.queue_full,
             Fate::NoRoute => &mut self.no_route,
@@ -169,6 +177,8 @@ pub struct FateCounts {
     pub corrupted: u64,
     /// [`Fate::Duplicated`].
     pub duplicated: u64,
+    /// [`Fate::Marked`].
+    pub marked: u64,
     /// [`Fate::TooBig`].
     pub too_big: u64,
     /// [`Fate::QueueFull`].
@@ -184,6 +194,7 @@ impl FateCounts {
             Fate::Lost => self.lost,
             Fate::Corrupted => self.corrupted,
             Fate::Duplicated => self.duplicated,
+            Fate::Marked => self.marked,
             Fate::TooBig => self.too_big,
             Fate::QueueFull => self.queue_full,
             Fate::NoRoute | Fate::Malformed => 0,
@@ -202,6 +213,7 @@ impl FateCounts {
             Fate::Lost => &mut self.lost,
             Fate::Corrupted => &mut self.corrupted,
             Fate::Duplicated => &mut self.duplicated,
+            Fate::Marked => &mut self.marked,
             Fate::TooBig => &mut self.too_big,
             Fate::QueueFull => &mut self.queue_full,
             Fate::NoRoute | Fate::Malformed => return,

@@ -92,6 +92,7 @@ impl Tcb {
             self.set_ts_recent(ts.tsval, ctx.now);
         }
         if f.ack() {
+            self.ecn_syn_ack_received(ctx.cfg.ecn, f);
             // Our SYN is acknowledged exactly (ISS + 1): ESTABLISHED (CE-06).
             self.snd_una = ack;
             if self.snd_nxt.lt(ack) {
@@ -224,6 +225,7 @@ impl Tcb {
         if !self.on_ack(ctx, seg, ack) {
             return;
         }
+        self.cwr_received(f);
 
         // Trim what we already have (SA-14); a SYN cannot reach here.
         let (seq, payload, fin) = self.trim_received(orig_seq, seg.payload, f.fin());
@@ -422,6 +424,7 @@ impl Tcb {
         if advanced || info.sample_xmit.is_some() {
             info.rtt = self.rtt_sample(ctx, seg, advanced, info.sample_xmit);
         }
+        self.ece_received(ctx, seg.flags);
         self.recovery_ack(ctx, seg, &info);
         self.release_loss(ctx);
         // A NewReno episode restarts the retransmission timer on its first

@@ -21,6 +21,9 @@ pub enum RecoveryState {
     Recovery,
     /// Recovery after a retransmission timeout.
     Loss,
+    /// cwnd was reduced for an ECN-Echo (RFC 3168 6.1.2) and the window
+    /// of data it covered is not yet acknowledged.
+    Cwr,
 }
 
 impl RecoveryState {
@@ -31,6 +34,7 @@ impl RecoveryState {
             RecoveryState::Disorder => "disorder",
             RecoveryState::Recovery => "recovery",
             RecoveryState::Loss => "loss",
+            RecoveryState::Cwr => "cwr",
         }
     }
 }

@@ -8,6 +8,8 @@
 mod buffers;
 mod calls;
 mod delayed_ack;
+mod ecn;
+pub(crate) use ecn::{CE, ECT0};
 mod icmp;
 mod input;
 mod keepalive;
@@ -90,7 +92,13 @@ impl Flags {
     /// The peer's urgent pointer is ahead of what the application has
     /// read, and the application was told.
     pub(crate) const URG_RECV: u32 = 1 << 18;
-    const COUNT: usize = 19;
+    /// ECN negotiated (RFC 3168; `ecn.rs`).
+    pub(crate) const ECN_OK: u32 = 1 << 19;
+    /// A CE mark arrived: ECE on every segment until the peer's CWR.
+    pub(crate) const ECE_PENDING: u32 = 1 << 20;
+    /// cwnd was reduced for an ECE: CWR on the next new data.
+    pub(crate) const CWR_PENDING: u32 = 1 << 21;
+    const COUNT: usize = 22;
 
     /// The byte of flag `f` (one of the constants above, a single bit).
     #[inline(always)]

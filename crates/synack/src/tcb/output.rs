@@ -24,6 +24,8 @@ pub(crate) struct OutSegment {
     pub(crate) data_offset: usize,
     pub(crate) data_len: usize,
     pub(crate) retransmission: bool,
+    /// Sent ECT(0) (new data on an ECN connection, RFC 3168 6.1.2).
+    pub(crate) ect: bool,
 }
 
 /// Bytes the timestamp option takes in every segment once negotiated.
@@ -150,13 +152,14 @@ impl Tcb {
             TcpFlags::SYN | TcpFlags::ACK
         } else {
             TcpFlags::SYN
-        };
+        } | self.ecn_syn_flags(cfg.ecn, with_ack);
         let ack = if with_ack { self.rcv_nxt } else { SeqNum(0) };
         Some(OutSegment {
             header: self.header(self.iss, ack, flags, window, options),
             data_offset: 0,
             data_len: 0,
             retransmission,
+            ect: false,
         })
     }
 
@@ -320,6 +323,7 @@ impl Tcb {
             data_offset: rec.start.since(snd_una) as usize,
             data_len: data_len as usize,
             retransmission: true,
+            ect: false,
         }
     }
 
@@ -392,6 +396,9 @@ impl Tcb {
         if with_fin {
             flags |= TcpFlags::FIN;
         }
+        if len > 0 {
+            flags |= self.take_cwr();
+        }
         let seq_len = len as u32 + u32::from(with_fin);
         self.sent_new(ctx, seq, seq_len, if with_fin { FIN } else { 0 });
         let window = self.advertise_window(ctx);
@@ -401,6 +408,7 @@ impl Tcb {
             data_offset: offset,
             data_len: len,
             retransmission: false,
+            ect: len > 0 && self.ect(),
         })
     }
 
@@ -412,7 +420,9 @@ impl Tcb {
         let l = self.loss_mut(ctx);
         l.board.push(seq, len, now_us, flags);
         match l.state {
-            RecoveryState::Recovery => l.prr.out = l.prr.out.saturating_add(len),
+            RecoveryState::Recovery | RecoveryState::Cwr => {
+                l.prr.out = l.prr.out.saturating_add(len)
+            }
             RecoveryState::Disorder => l.limited_out = l.limited_out.saturating_add(len),
             _ => {}
         }
@@ -508,7 +518,7 @@ impl Tcb {
             // delays ACKs for in-order data (Linux does, up to 40 ms and
             // more) acknowledges pushed data as soon as its application
             // reads it.
-            let flags = TcpFlags::ACK | TcpFlags::PSH;
+            let flags = TcpFlags::ACK | TcpFlags::PSH | self.take_cwr();
             self.sent_new(ctx, seq, len, 0);
             let window = self.advertise_window(ctx);
             if let Some(l) = self.loss.as_deref_mut() {
@@ -519,6 +529,7 @@ impl Tcb {
                 data_offset: offset,
                 data_len: len as usize,
                 retransmission: false,
+                ect: self.ect(),
             }
         } else {
             let loss = self.loss.as_deref_mut()?;
@@ -562,6 +573,7 @@ impl Tcb {
                 data_offset: 0,
                 data_len: 1,
                 retransmission: true,
+                ect: false,
             });
         }
         if self.unsent() == 0 || self.snd_nxt != self.snd_una {
@@ -576,6 +588,7 @@ impl Tcb {
             data_offset: 0,
             data_len: 1,
             retransmission: false,
+            ect: false,
         })
     }
 
@@ -618,6 +631,7 @@ impl Tcb {
             data_offset: 0,
             data_len: 0,
             retransmission: false,
+            ect: false,
         })
     }
 
@@ -669,7 +683,11 @@ impl Tcb {
         window: u16,
         options: TcpOptions,
     ) -> TcpHeader {
-        let (flags, urgent_ptr) = super::urgent::with_urgent(flags, self.urgent_field(seq));
+        let (mut flags, urgent_ptr) = super::urgent::with_urgent(flags, self.urgent_field(seq));
+        if self.flags.has(Flags::ECE_PENDING) {
+            // RFC 3168 6.1.3: every segment echoes until the peer's CWR.
+            flags |= TcpFlags::ECE;
+        }
         TcpHeader {
             src_port: self.tuple.local_port,
             dst_port: self.tuple.remote_port,

@@ -43,7 +43,9 @@ impl Tcb {
     /// the congestion controller's otherwise.
     pub(crate) fn send_cwnd(&self) -> u32 {
         match &self.loss {
-            Some(l) if l.state == RecoveryState::Recovery => l.prr.cwnd,
+            Some(l) if matches!(l.state, RecoveryState::Recovery | RecoveryState::Cwr) => {
+                l.prr.cwnd
+            }
             _ => self.cc.cwnd(),
         }
     }
@@ -172,8 +174,8 @@ impl Tcb {
             l.round_end = snd_nxt;
         }
         // After a timeout (Loss) the window grows by slow start; only fast
-        // recovery holds it (PRR paces the sender there).
-        let in_recovery = l.state == RecoveryState::Recovery;
+        // recovery and an ECN reduction hold it (PRR paces the sender).
+        let in_recovery = matches!(l.state, RecoveryState::Recovery | RecoveryState::Cwr);
         let in_flight = self.in_flight();
         // The window grows only on ACKs of new data (RFC 5681 3.1): a
         // duplicate ACK or a SACK alone proves delivery past a hole, not
@@ -421,8 +423,10 @@ impl Tcb {
         let Some(l) = self.loss.as_deref_mut() else {
             return false;
         };
-        if !matches!(l.state, RecoveryState::Recovery | RecoveryState::Loss)
-            || snd_una.lt(l.recover)
+        if !matches!(
+            l.state,
+            RecoveryState::Recovery | RecoveryState::Loss | RecoveryState::Cwr
+        ) || snd_una.lt(l.recover)
         {
             return false;
         }
@@ -433,7 +437,7 @@ impl Tcb {
         l.partial_seen = false;
         l.reduced_again = false;
         l.limited_out = 0;
-        if was == RecoveryState::Recovery {
+        if matches!(was, RecoveryState::Recovery | RecoveryState::Cwr) {
             self.cc.on_recovery_end(ctx.now);
         }
         self.reo.on_recovery_end();
@@ -457,11 +461,18 @@ impl Tcb {
         let Some(l) = self.loss.as_deref_mut() else {
             return false;
         };
-        if !matches!(l.state, RecoveryState::Open | RecoveryState::Disorder) {
+        // A loss in a window already reduced for ECN (RFC 3168 6.1.2: one
+        // response per window) starts recovery without a second reduction.
+        let reduced = l.state == RecoveryState::Cwr;
+        if !matches!(
+            l.state,
+            RecoveryState::Open | RecoveryState::Disorder | RecoveryState::Cwr
+        ) {
             return false;
         }
+        // An ECN reduction is never undone, so neither is this episode.
         l.undo = Undo {
-            marker: Some(snd_una),
+            marker: (!reduced).then_some(snd_una),
             ..Undo::default()
         };
         if sack_ok {
@@ -469,8 +480,30 @@ impl Tcb {
         } else {
             ctx.counters.reno_recovery += 1;
         }
-        self.start_reduction(ctx, prior_in_flight, prior_flight, false);
+        if reduced {
+            self.start_reduction_after_ecn(ctx, prior_in_flight);
+        } else {
+            self.start_reduction(ctx, prior_in_flight, prior_flight, false);
+        }
         true
+    }
+
+    /// Fast recovery in a window whose reduction an ECN-Echo made: the
+    /// episode and PRR as usual, ssthresh as the ECN response left it.
+    fn start_reduction_after_ecn(&mut self, _ctx: &mut Ctx<'_>, prior_in_flight: u32) {
+        let snd_nxt = self.snd_nxt;
+        let Some(l) = self.loss.as_deref_mut() else {
+            return;
+        };
+        l.limited_out = 0;
+        l.state = RecoveryState::Recovery;
+        l.recover = snd_nxt;
+        l.rescue_rxt = None;
+        l.partial_seen = false;
+        l.prr = Prr {
+            recover_fs: prior_in_flight.max(1),
+            ..Prr::default()
+        };
     }
 
     /// A retransmission was lost (RACK found it): the loss of a
@@ -540,8 +573,11 @@ impl Tcb {
     /// PRR (RFC 6937 3): in recovery, send in proportion to what was
     /// delivered while the flight is above ssthresh, then slow start back
     /// up to it (PRR-SSRB).
-    fn prr_update(&mut self, delivered: u32, force: bool) {
-        if self.recovery_state() != RecoveryState::Recovery {
+    pub(crate) fn prr_update(&mut self, delivered: u32, force: bool) {
+        if !matches!(
+            self.recovery_state(),
+            RecoveryState::Recovery | RecoveryState::Cwr
+        ) {
             return;
         }
         let mss = u32::from(self.snd_mss);

@@ -11,6 +11,7 @@ mod attacks;
 mod close;
 mod congestion;
 mod delayed_ack;
+mod ecn;
 mod handshake;
 mod hardening;
 mod icmp;

@@ -15,6 +15,8 @@ pub const FIN: TcpFlags = TcpFlags::FIN;
 pub const RST: TcpFlags = TcpFlags::RST;
 pub const PSH: TcpFlags = TcpFlags::PSH;
 pub const URG: TcpFlags = TcpFlags::URG;
+pub const ECE: TcpFlags = TcpFlags::ECE;
+pub const CWR: TcpFlags = TcpFlags::CWR;
 pub const NONE: TcpFlags = TcpFlags::NONE;
 
 /// A sequence or acknowledgment number as a script writes it.
@@ -42,6 +44,9 @@ pub struct In {
     pub(crate) bad_checksum: bool,
     /// No Timestamps option even on a connection that negotiated them.
     pub(crate) no_ts: bool,
+    /// The IP header's TOS / traffic class byte (its low two bits are the
+    /// ECN field).
+    pub(crate) tos: u8,
 }
 
 /// A segment with these flags, SEQ = IRS + 0, no ACK number, window 65535.
@@ -61,6 +66,7 @@ pub fn seg(flags: TcpFlags) -> In {
         dst: None,
         bad_checksum: false,
         no_ts: false,
+        tos: 0,
     }
 }
 
@@ -157,6 +163,11 @@ impl In {
         self.bad_checksum = true;
         self
     }
+    /// Marked Congestion Experienced on the way (RFC 3168: ECN field 11).
+    pub fn ce(mut self) -> Self {
+        self.tos = 0b11;
+        self
+    }
     /// Leaves the Timestamps option out on a connection that negotiated
     /// it (the harness adds one otherwise).
     pub fn no_ts(mut self) -> Self {
@@ -183,6 +194,8 @@ pub struct Seg {
     pub window: u16,
     /// The urgent pointer field (meaningful with URG).
     pub urgent: u16,
+    /// The IP header's ECN field (0 Not-ECT, 2 ECT(0), 3 CE).
+    pub ecn: u8,
     pub options: TcpOptions,
     pub payload: Vec<u8>,
     pub raw: Vec<u8>,
