@@ -41,6 +41,7 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     ("ping", "iputils-ping"),
     ("curl", "curl"),
     ("iptables", "iptables"),
+    ("ip6tables", "iptables"),
 ];
 
 /// Set to anything but `0` or the empty string, this environment variable

@@ -99,6 +99,16 @@ pub struct Config {
     /// The peer's worst-case delayed ACK added to the probe timeout when
     /// one segment is in flight (RFC 8985 7.2's WCDelAckT).
     pub tlp_max_ack_delay: Duration,
+    /// Black-hole detection for path MTU discovery (RFC 4821 7.2, RFC
+    /// 2923 2.1): at R1 (`soft_retransmits` consecutive retransmission
+    /// timeouts, 3 by default) with no ICMP error, the path MTU falls to 1,064 bytes (IPv4; an MSS of
+    /// 1,024) or 1,280 (IPv6), so a connection through a router whose
+    /// "fragmentation needed" errors are filtered still completes. On by
+    /// default (Linux's `tcp_mtu_probing` is off by default, macOS's
+    /// black-hole detection on); it costs a path that loses three
+    /// retransmissions in a row its larger segments for the rest of the
+    /// connection.
+    pub pmtu_blackhole_detection: bool,
     /// ECN (RFC 3168): accepted when a peer asks by default; `Request`
     /// asks in our SYNs too.
     pub ecn: EcnMode,
@@ -198,6 +208,7 @@ impl Default for Config {
             recovery_tail_probe: true,
             tlp_max_ack_delay: Duration::from_millis(200),
             ecn: EcnMode::Accept,
+            pmtu_blackhole_detection: true,
             delayed_ack: Some(Duration::from_millis(40)),
             max_ack_stretch: 16,
             msl: Duration::from_secs(30),

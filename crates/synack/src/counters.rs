@@ -158,6 +158,9 @@ pub struct Counters {
     pub loss_probes: u64,
     /// Zero-window probes sent by the persist timer (TCPWinProbe).
     pub window_probes: u64,
+    /// Path MTUs lowered because full-sized segments kept timing out with
+    /// no ICMP error (a black hole, RFC 4821 7.2).
+    pub pmtu_blackholes: u64,
     /// cwnd reductions for an ECN-Echo (RFC 3168).
     pub ecn_reductions: u64,
     /// Segments that arrived marked Congestion Experienced on an ECN
@@ -226,6 +229,7 @@ impl Counters {
             ("TCPLossProbes", self.loss_probes),
             ("TCPWinProbe", self.window_probes),
             ("TCPECNReductions", self.ecn_reductions),
+            ("TCPMTUBlackholes", self.pmtu_blackholes),
             ("TCPECNCeReceived", self.ecn_ce_received),
             ("TCPLossProbeRecovery", self.loss_probe_recovery),
             ("TCPFastRetrans", self.fast_retrans),

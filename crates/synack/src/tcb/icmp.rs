@@ -44,6 +44,28 @@ impl Tcb {
         }
     }
 
+    /// A black hole (RFC 4821 section 7.2, RFC 2923 2.1): full-sized
+    /// segments time out again and again while no ICMP error says why,
+    /// as when a router on the path has a smaller MTU and its errors are
+    /// filtered. At R1 (`Config::soft_retransmits` consecutive timeouts,
+    /// where RFC 9293 3.8.3 has TCP tell IP to check the path), if the data
+    /// was sent larger than the fallback, the path MTU falls to 1,064 bytes over
+    /// IPv4 (an MSS of 1,024, Linux's `tcp_base_mss`) or IPv6's 1,280
+    /// minimum, and what is in flight goes again at that size. The MSS
+    /// stays there (no probing back up). Called with the timeout's count.
+    pub(crate) fn blackhole_check(&mut self, ctx: &mut Ctx<'_>) {
+        if !ctx.cfg.pmtu_blackhole_detection || self.retries != ctx.cfg.soft_retransmits {
+            return;
+        }
+        let ipv6 = self.tuple.is_ipv6();
+        let fallback = if ipv6 { 1280 } else { 1024 + 40 };
+        let before = self.snd_mss;
+        self.lower_mtu(fallback, ctx);
+        if self.snd_mss < before {
+            ctx.counters.pmtu_blackholes += 1;
+        }
+    }
+
     /// Path MTU discovery (RFC 1191, RFC 8201): a smaller MTU lowers the
     /// effective MSS and resends what was lost at the new size (IP-05,
     /// IP-06). An MTU of 0 (an old router) is ignored rather than guessed.

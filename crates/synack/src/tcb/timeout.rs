@@ -214,6 +214,7 @@ impl Tcb {
         ctx.counters.timeouts += 1;
         // Saturating: with an infinite R2 the count may pass 255.
         self.retries = self.retries.saturating_add(1);
+        self.blackhole_check(ctx);
         self.backoff();
         self.timers
             .set(Timer::Retransmit, self.retransmit_deadline(ctx));

@@ -131,3 +131,46 @@ fn ip_06_packet_too_big_lowers_the_mss_not_below_1280() {
     assert_eq!(a.raw.len(), 1280, "a full segment fills the minimum MTU");
     assert!(b.raw.len() < 1280);
 }
+
+/// IP-07 (RFC 4821 7.2, RFC 2923 2.1): a black hole. A full-sized
+/// segment times out three times in a row (R1, `soft_retransmits`) and no
+/// ICMP error ever comes: the path MTU falls to 1,064 bytes, so the third
+/// retransmission carries 1,024 bytes and the rest follows; the path
+/// takes it and the transfer goes on at the new size. Counted as
+/// TCPMTUBlackholes. With detection off the segment keeps its size.
+#[test]
+fn ip_07_black_hole_falls_back_to_a_smaller_mss() {
+    for detect in [true, false] {
+        let mut cfg = conf();
+        cfg.pmtu_blackhole_detection = detect;
+        let mut h = Harness::active_established(cfg);
+        h.set_nodelay();
+        h.send(&bytes(1460)).unwrap();
+        h.expect(out(ACK | PSH).seq(1).ack(1).len(1460));
+        // Timeouts at 1, 3 and 7 s (RTO 1 s doubling): the first two resend
+        // the whole segment.
+        for _ in 0..2 {
+            let (_, at) = h.info().unwrap().timer.unwrap();
+            h.advance_to(at);
+            let r = h.next();
+            assert_eq!((r.rseq, r.payload.len()), (1, 1460));
+        }
+        let (_, at) = h.info().unwrap().timer.unwrap();
+        h.advance_to(at);
+        if detect {
+            assert_eq!(h.info().unwrap().mss, 1024);
+            let r = h.next();
+            assert_eq!((r.rseq, r.payload.len()), (1, 1024));
+            assert_eq!(h.ep.counters().pmtu_blackholes, 1);
+            // The small segment gets through; the rest follows at 1,024.
+            h.inject(seg(ACK).seq(1).ack(1025));
+            let r = h.next();
+            assert_eq!((r.rseq, r.payload.len()), (1025, 436));
+        } else {
+            assert_eq!(h.info().unwrap().mss, 1460);
+            let r = h.next();
+            assert_eq!((r.rseq, r.payload.len()), (1, 1460));
+            assert_eq!(h.ep.counters().pmtu_blackholes, 0);
+        }
+    }
+}
