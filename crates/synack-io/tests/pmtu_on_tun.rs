@@ -13,7 +13,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use synack_io::device::{Device, Tun};
 use synack_io::net::TcpStream;
 use synack_io::{Stack, StackConfig};
@@ -49,11 +49,9 @@ fn kernel_sink(ns: &Netns, addr: &'static str, salt: u8) -> std::thread::JoinHan
 struct Sent {
     verdict: Vec<u8>,
     mss_after: u16,
-    took: Duration,
 }
 
 async fn send_to(stack: &Stack, to: SocketAddr, salt: u8) -> Sent {
-    let start = Instant::now();
     let mut s = TcpStream::connect(stack, to).await.expect("connect");
     s.write_all(&data(salt)).await.expect("synack write");
     let mss_after = s.info().unwrap().mss;
@@ -63,11 +61,7 @@ async fn send_to(stack: &Stack, to: SocketAddr, salt: u8) -> Sent {
         .await
         .expect("the kernel's verdict within 60 s")
         .expect("synack read");
-    Sent {
-        verdict,
-        mss_after,
-        took: start.elapsed(),
-    }
+    Sent { verdict, mss_after }
 }
 
 #[test]
