@@ -23,6 +23,21 @@ pub(crate) struct QueuedControl {
     pub(crate) seg: ControlSegment,
     pub(crate) window: u16,
     pub(crate) options: TcpOptions,
+    /// The connection's IP parameters (API-08), `IpParams::DEFAULT` for
+    /// segments that belong to none.
+    pub(crate) ip: IpParams,
+}
+
+/// Per-connection IP header fields (RFC 9293 MUST-48, MUST-49; API-08):
+/// the TTL or hop limit (0: `Config::ttl`) and the Diffserv code point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IpParams {
+    pub(crate) ttl: u8,
+    pub(crate) dscp: u8,
+}
+
+impl IpParams {
+    pub(crate) const DEFAULT: IpParams = IpParams { ttl: 0, dscp: 0 };
 }
 
 /// The bounded queue.
@@ -45,6 +60,20 @@ impl ControlQueue {
         self.push_full(seg, 0, TcpOptions::default(), counters);
     }
 
+    /// Queues a segment of a connection with its IP parameters.
+    pub(crate) fn push_ip(&mut self, seg: ControlSegment, ip: IpParams, counters: &mut Counters) {
+        if self.queue.len() >= self.cap {
+            counters.drop(DropReason::ControlQueueFull);
+            return;
+        }
+        self.queue.push_back(QueuedControl {
+            seg,
+            window: 0,
+            options: TcpOptions::default(),
+            ip,
+        });
+    }
+
     /// Queues a segment with a window and options.
     pub(crate) fn push_full(
         &mut self,
@@ -61,6 +90,7 @@ impl ControlQueue {
             seg,
             window,
             options,
+            ip: IpParams::DEFAULT,
         });
     }
 
@@ -70,6 +100,7 @@ impl ControlQueue {
         &mut self,
         tuple: FourTuple,
         h: &TcpHeader,
+        ip: IpParams,
         counters: &mut Counters,
     ) -> bool {
         if self.queue.len() >= self.cap {
@@ -85,6 +116,7 @@ impl ControlQueue {
             },
             window: h.window,
             options: h.options,
+            ip,
         });
         true
     }

@@ -240,6 +240,67 @@ impl Endpoint {
             .ok_or(Error::NotConnected)
     }
 
+    /// Turns this connection's asynchronous error reports on (the
+    /// default) or off (RFC 9293 MUST-47, SHLD-20; API-07): with them off
+    /// no `Event::SoftError` is raised for ICMP soft errors or for
+    /// excessive retransmission (R1). Hard errors still close the
+    /// connection with their reason.
+    pub fn set_error_reports(&mut self, c: ConnId, on: bool) -> Result<(), Error> {
+        self.call(c, |tcb, _| {
+            if on {
+                tcb.flags.clear(Flags::REPORTS_OFF);
+            } else {
+                tcb.flags.set(Flags::REPORTS_OFF);
+            }
+        })
+        .ok_or(Error::NotConnected)
+    }
+
+    /// The TTL (IPv4) or hop limit (IPv6) of this connection's segments
+    /// (RFC 9293 MUST-49; API-08), 1 to 255; new connections use
+    /// `Config::ttl`. Takes effect from the next segment.
+    pub fn set_ttl(&mut self, c: ConnId, ttl: u8) -> Result<(), Error> {
+        if ttl == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        self.call(c, |tcb, _| tcb.ip.ttl = ttl)
+            .ok_or(Error::NotConnected)
+    }
+
+    /// The TTL or hop limit this connection sends with.
+    pub fn ttl(&self, c: ConnId) -> Result<u8, Error> {
+        self.conns
+            .get(c)
+            .map(|t| {
+                if t.ip.ttl != 0 {
+                    t.ip.ttl
+                } else {
+                    self.cfg.ttl
+                }
+            })
+            .ok_or(Error::NotConnected)
+    }
+
+    /// The Diffserv code point (RFC 2474; 0 to 63, e.g. 46 for EF) of this
+    /// connection's segments (RFC 9293 MUST-48, SHLD-21; API-08): set at
+    /// any time, used from the next segment, in the upper six bits of the
+    /// IPv4 TOS or IPv6 traffic class byte (ECN keeps the lower two).
+    pub fn set_dscp(&mut self, c: ConnId, dscp: u8) -> Result<(), Error> {
+        if dscp > 63 {
+            return Err(Error::InvalidArgument);
+        }
+        self.call(c, |tcb, _| tcb.ip.dscp = dscp)
+            .ok_or(Error::NotConnected)
+    }
+
+    /// The Diffserv code point this connection sends with.
+    pub fn dscp(&self, c: ConnId) -> Result<u8, Error> {
+        self.conns
+            .get(c)
+            .map(|t| t.ip.dscp)
+            .ok_or(Error::NotConnected)
+    }
+
     /// Acknowledges every data segment of this connection at once (`true`)
     /// or follows the delayed-ACK policy (`false`, the default; see
     /// `Config::delayed_ack`). Like Linux's `TCP_QUICKACK`, except that

@@ -79,8 +79,10 @@ impl Endpoint {
                 self.after(id, prev);
                 continue;
             };
-            let tos = if seg.ect { crate::tcb::ECT0 } else { 0 };
-            let ip = ip_header(&tcb.tuple, cfg.ttl, tos, ip_id.wrapping_add(1));
+            let ecn = if seg.ect { crate::tcb::ECT0 } else { 0 };
+            let ttl = if tcb.ip.ttl != 0 { tcb.ip.ttl } else { cfg.ttl };
+            let tos = (tcb.ip.dscp << 2) | ecn;
+            let ip = ip_header(&tcb.tuple, ttl, tos, ip_id.wrapping_add(1));
             let payload = tcb.snd_buf.slice(seg.data_offset, seg.data_len);
             let Ok(written) = emit_ip_tcp(&ip, &seg.header, payload, buf) else {
                 // Cannot happen: the buffer holds one MTU and every segment
@@ -136,7 +138,12 @@ impl Endpoint {
             urgent_ptr: 0,
             options: c.options,
         };
-        let ip = ip_header(&s.tuple, self.cfg.ttl, 0, self.ip_id.wrapping_add(1));
+        let ttl = if c.ip.ttl != 0 {
+            c.ip.ttl
+        } else {
+            self.cfg.ttl
+        };
+        let ip = ip_header(&s.tuple, ttl, c.ip.dscp << 2, self.ip_id.wrapping_add(1));
         let n = emit_ip_tcp(&ip, &tcp, &[], buf).ok()?;
         self.ip_id = self.ip_id.wrapping_add(1);
         if flags.rst() {

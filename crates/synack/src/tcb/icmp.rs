@@ -34,7 +34,7 @@ impl Tcb {
                         _ => self.soft_error,
                     };
                 }
-                if self.flags.has(Flags::VISIBLE) {
+                if self.flags.has(Flags::VISIBLE) && !self.flags.has(Flags::REPORTS_OFF) {
                     ctx.events.push_back(Event::SoftError {
                         conn: self.id,
                         error: SoftError::Icmp(kind),

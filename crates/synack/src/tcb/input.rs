@@ -551,7 +551,8 @@ impl Tcb {
                 self.rtt.sample(r, &ctx.cfg.rtt);
             }
         } else {
-            let r = ctx.now.saturating_since(self.rtt_start);
+            let us = (ctx.now.micros() as u32).wrapping_sub(self.rtt_start_us);
+            let r = Duration::from_micros(u64::from(us));
             self.rtt.sample(r, &ctx.cfg.rtt);
         }
     }
@@ -595,7 +596,7 @@ impl Tcb {
             ack: None,
             flags: TcpFlags::RST,
         };
-        ctx.control.push(rst, ctx.counters);
+        ctx.control.push_ip(rst, self.ip, ctx.counters);
     }
 
     /// Steps 7 and 8: in-order text into the receive buffer, then the FIN.

@@ -126,6 +126,7 @@ impl Tcb {
         h.seq = self.snd_nxt.0.wrapping_sub(1);
         // No SACK blocks: a D-SACK owed goes with the next real ACK.
         h.options.sack = SackBlocks::new();
-        ctx.control.push_header(self.tuple, &h, ctx.counters);
+        ctx.control
+            .push_header(self.tuple, &h, self.ip, ctx.counters);
     }
 }

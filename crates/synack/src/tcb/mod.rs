@@ -98,7 +98,9 @@ impl Flags {
     pub(crate) const ECE_PENDING: u32 = 1 << 20;
     /// cwnd was reduced for an ECE: CWR on the next new data.
     pub(crate) const CWR_PENDING: u32 = 1 << 21;
-    const COUNT: usize = 22;
+    /// The application turned asynchronous error reports off (API-07).
+    pub(crate) const REPORTS_OFF: u32 = 1 << 22;
+    const COUNT: usize = 23;
 
     /// The byte of flag `f` (one of the constants above, a single bit).
     #[inline(always)]
@@ -174,6 +176,9 @@ pub(crate) struct Tcb {
     /// RCV.UP: the sequence number after the peer's urgent data, while
     /// `URG_RECV` is set.
     pub(crate) rcv_up: SeqNum,
+    /// TTL / hop limit and Diffserv code point of this connection's
+    /// segments (API-08).
+    pub(crate) ip: crate::control::IpParams,
     pub(crate) ts_offset: u32,
     pub(crate) retransmits_total: u32,
     /// The last ICMP soft error seen while opening (0 none, 1 network
@@ -190,8 +195,10 @@ pub(crate) struct Tcb {
     /// at 4 GB/s), kept past the loss state for `ConnInfo`, as `tcp_info`
     /// keeps it.
     pub(crate) delivery_rate: u32,
-    /// When the SYN (or SYN-ACK) was first sent, to time the handshake.
-    pub(crate) rtt_start: Instant,
+    /// When the SYN (or SYN-ACK) was first sent, to time the handshake: the
+    /// engine clock's microseconds, modulo 2^32 (a handshake is timed
+    /// only when it takes less than an hour).
+    pub(crate) rtt_start_us: u32,
     pub(crate) cc: Cc,
     /// Reordering seen on this connection (RACK, RFC 8985 6.2).
     pub(crate) reo: Reordering,
@@ -207,7 +214,9 @@ pub(crate) struct Tcb {
     pub(crate) armed: Instant,
     /// When new data was last sent (RFC 5681 4.1's idle restart).
     pub(crate) last_send: Instant,
-    pub(crate) challenge_start: Instant,
+    /// When the current challenge-ACK interval began (RFC 5961 7): the
+    /// engine clock's milliseconds, modulo 2^32.
+    pub(crate) challenge_start_ms: u32,
     /// When the segment now being retransmitted first timed out.
     pub(crate) retransmitting_since: Instant,
 
@@ -262,6 +271,7 @@ impl Tcb {
             last_ack_sent,
             snd_up,
             rcv_up,
+            ip,
             ts_offset: t_ts_offset,
             retransmits_total,
             soft_error,
@@ -269,7 +279,7 @@ impl Tcb {
             rtt,
             min_rtt_us,
             delivery_rate,
-            rtt_start,
+            rtt_start_us,
             cc,
             reo,
             loss,
@@ -278,7 +288,7 @@ impl Tcb {
             acks,
             armed,
             last_send,
-            challenge_start,
+            challenge_start_ms,
             retransmitting_since,
             snd_buf,
             rcv_buf,
@@ -311,6 +321,7 @@ impl Tcb {
         *last_ack_sent = SeqNum(0);
         *snd_up = SeqNum(0);
         *rcv_up = SeqNum(0);
+        *ip = crate::control::IpParams::DEFAULT;
         *t_ts_offset = ts_offset;
         *retransmits_total = 0;
         *soft_error = 0;
@@ -320,7 +331,7 @@ impl Tcb {
         *rtt = RttEstimator::new(&cfg.rtt);
         *min_rtt_us = 0;
         *delivery_rate = 0;
-        *rtt_start = Instant::ZERO;
+        *rtt_start_us = 0;
         // Initialised once the handshake has settled the MSS.
         *cc = Cc::new(&cfg.congestion_control);
         *reo = Reordering::default();
@@ -330,7 +341,7 @@ impl Tcb {
         *acks = delayed_ack::AckPolicy::new();
         *armed = Instant::NEVER;
         *last_send = Instant::NEVER;
-        *challenge_start = Instant::ZERO;
+        *challenge_start_ms = 0;
         *retransmitting_since = Instant::NEVER;
         debug_assert!(snd_buf.capacity() == 0 && rcv_buf.capacity() == 0);
         // Emptied, with its storage kept for the slot's next connections.
@@ -378,6 +389,7 @@ impl Tcb {
             last_ack_sent: SeqNum(0),
             snd_up: SeqNum(0),
             rcv_up: SeqNum(0),
+            ip: crate::control::IpParams::DEFAULT,
             ts_offset: 0,
             retransmits_total: 0,
             soft_error: 0,
@@ -385,7 +397,7 @@ impl Tcb {
             rtt: RttEstimator::new(&cfg.rtt),
             min_rtt_us: 0,
             delivery_rate: 0,
-            rtt_start: Instant::ZERO,
+            rtt_start_us: 0,
             cc: Cc::new(&cfg.congestion_control),
             reo: Reordering::default(),
             loss: None,
@@ -394,7 +406,7 @@ impl Tcb {
             acks: delayed_ack::AckPolicy::default(),
             armed: Instant::NEVER,
             last_send: Instant::NEVER,
-            challenge_start: Instant::ZERO,
+            challenge_start_ms: 0,
             retransmitting_since: Instant::NEVER,
             snd_buf: SendBuffer::default(),
             rcv_buf: RecvBuffer::default(),
@@ -434,7 +446,7 @@ impl Tcb {
         self.max_snd_wnd = self.snd_wnd;
         self.snd_wl1 = syn_seq;
         self.snd_wl2 = self.iss;
-        self.rtt_start = now;
+        self.rtt_start_us = now.micros() as u32;
     }
 
     /// A listener answered the SYN statelessly (a SYN cookie, RFC 4987
@@ -628,7 +640,7 @@ impl Tcb {
             ack: None,
             flags: TcpFlags::RST,
         };
-        ctx.control.push(seg, ctx.counters);
+        ctx.control.push_ip(seg, self.ip, ctx.counters);
     }
 
     /// The receive window still open to the peer: RCV.WND as last
@@ -658,9 +670,11 @@ impl Tcb {
     /// Sends an ACK unless the per-connection challenge-ACK budget is spent
     /// (RFC 5961 section 7; per connection, never global: CVE-2016-5696).
     pub(crate) fn challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
-        let interval = ctx.cfg.challenge_ack_interval;
-        if ctx.now.saturating_since(self.challenge_start) >= interval {
-            self.challenge_start = ctx.now;
+        let interval =
+            u32::try_from(ctx.cfg.challenge_ack_interval.as_millis()).unwrap_or(u32::MAX);
+        let now_ms = ctx.now.millis() as u32;
+        if now_ms.wrapping_sub(self.challenge_start_ms) >= interval {
+            self.challenge_start_ms = now_ms;
             self.challenge_count = 0;
         }
         if self.challenge_count >= ctx.cfg.challenge_ack_limit {

@@ -142,7 +142,7 @@ impl Tcb {
             self.rcv_adv = self.rcv_nxt.add(u32::from(window));
         }
         if !retransmission {
-            self.rtt_start = ctx.now;
+            self.rtt_start_us = ctx.now.micros() as u32;
         }
         if !self.timers.is_set(super::Timer::Retransmit) {
             self.timers
@@ -649,7 +649,10 @@ impl Tcb {
     /// them, or reading their SACK blocks, sees every one.
     pub(crate) fn ack_immediately(&mut self, ctx: &mut Ctx<'_>) {
         let h = self.ack_header(ctx);
-        if !ctx.control.push_header(self.tuple, &h, ctx.counters) {
+        if !ctx
+            .control
+            .push_header(self.tuple, &h, self.ip, ctx.counters)
+        {
             // No room: fall back to the ACK the next transmit builds.
             self.flags.set(Flags::ACK_NOW);
             return;

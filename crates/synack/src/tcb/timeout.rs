@@ -248,6 +248,7 @@ impl Tcb {
         if self.retries.saturating_add(1) >= ctx.cfg.soft_retransmits
             && !self.flags.has(Flags::SOFT_ERROR_REPORTED)
             && self.flags.has(Flags::VISIBLE)
+            && !self.flags.has(Flags::REPORTS_OFF)
         {
             self.flags.set(Flags::SOFT_ERROR_REPORTED);
             ctx.events.push_back(Event::SoftError {

@@ -174,3 +174,35 @@ fn ip_07_black_hole_falls_back_to_a_smaller_mss() {
         }
     }
 }
+
+/// API-07 (MUST-47, SHLD-20): asynchronous error reports can be turned
+/// off per connection. With them off, a net-unreachable error and three
+/// timeouts (R1) raise no `SoftError`, and the connection lives on; on
+/// again, the next error is reported.
+#[test]
+fn api_07_error_reports_can_be_turned_off() {
+    let mut h = Harness::active_established(conf());
+    let c = h.conn();
+    h.ep.set_error_reports(c, false).unwrap();
+    h.send(&bytes(100)).unwrap();
+    h.expect(out(ACK | PSH).seq(1).ack(1).len(100));
+    h.take_events();
+    icmp(&mut h, 1, IcmpErrorKind::NetUnreachable);
+    for _ in 0..3 {
+        let (_, at) = h.info().unwrap().timer.unwrap();
+        h.advance_to(at);
+    }
+    assert!(
+        !h.take_events()
+            .iter()
+            .any(|e| matches!(e, Event::SoftError { .. })),
+        "no report while reports are off"
+    );
+    assert_eq!(h.state(), State::Established);
+    h.ep.set_error_reports(c, true).unwrap();
+    icmp(&mut h, 1, IcmpErrorKind::HostUnreachable);
+    assert!(h.take_events().contains(&Event::SoftError {
+        conn: c,
+        error: SoftError::Icmp(IcmpErrorKind::HostUnreachable)
+    }));
+}

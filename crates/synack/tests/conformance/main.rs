@@ -7,6 +7,7 @@ mod checker;
 mod harness;
 mod script;
 
+mod api;
 mod attacks;
 mod close;
 mod congestion;

@@ -1,0 +1,106 @@
+//! The user interface rows that no other file names (RFC 9293 3.9.1,
+//! 3.10): CLOSE and ABORT per state (API-04, API-05) and the per-
+//! connection IP parameters (API-08).
+
+use crate::harness::*;
+use synack::{CloseReason, Error, Event, State};
+
+/// API-04: CLOSE in ESTABLISHED sends one FIN after the queued data; a
+/// second CLOSE in FIN-WAIT-1 sends no second FIN; CLOSE in CLOSE-WAIT
+/// sends the FIN and moves to LAST-ACK.
+#[test]
+fn api_04_close_per_state() {
+    let mut h = Harness::passive_established(conf());
+    h.send(b"queued").unwrap();
+    h.expect(out(ACK | PSH).seq(1).len(6));
+    h.close().unwrap();
+    h.expect(out(ACK | FIN).seq(7).len(0));
+    assert_eq!(h.state(), State::FinWait1);
+    let _ = h.close();
+    h.expect_none();
+    h.advance(secs(10));
+    // Retransmissions may carry the data and the FIN together; the FIN
+    // itself is always the one at sequence number 7.
+    let fin_at = |s: &Seg| s.rseq + s.payload.len() as u32;
+    assert!(
+        h.log.iter().filter(|s| s.has(FIN)).all(|s| fin_at(s) == 7),
+        "one FIN, at one sequence number (retransmitted only)"
+    );
+
+    let mut h = Harness::close_wait(conf());
+    h.close().unwrap();
+    h.expect(out(ACK | FIN).seq(1).ack(2));
+    assert_eq!(h.state(), State::LastAck);
+}
+
+/// API-04: CLOSE in SYN-SENT deletes the connection: nothing is sent.
+#[test]
+fn api_04_close_in_syn_sent_deletes() {
+    let mut h = Harness::active_syn_sent(conf());
+    let c = h.conn();
+    h.close().unwrap();
+    h.advance(secs(10));
+    assert!(
+        h.drain().iter().all(|s| !s.has(FIN)),
+        "no FIN from SYN-SENT"
+    );
+    assert!(h.ep.info(c).is_none() || h.state() == State::Closed);
+}
+
+/// API-05: ABORT in ESTABLISHED sends a RST and ends the connection with
+/// `Aborted`; a read after it fails.
+#[test]
+fn api_05_abort_resets() {
+    let mut h = Harness::passive_established(conf());
+    let c = h.conn();
+    h.take_events();
+    h.abort();
+    h.expect(out(RST).seq(1));
+    assert!(h.take_events().contains(&Event::Closed {
+        conn: c,
+        reason: CloseReason::Aborted
+    }));
+    let mut b = [0u8; 4];
+    assert!(h.recv(&mut b).is_err());
+}
+
+/// API-05: ABORT in SYN-SENT sends nothing (no RST for a connection the
+/// peer never saw).
+#[test]
+fn api_05_abort_in_syn_sent_sends_nothing() {
+    let mut h = Harness::active_syn_sent(conf());
+    h.abort();
+    h.expect_none();
+}
+
+/// API-08 (MUST-48, MUST-49, SHLD-21): a connection's DSCP and TTL are
+/// set per connection and carried by every segment it sends, data and
+/// ACKs and RST alike; changed mid-connection, later segments use the new
+/// value. Out-of-range values are refused.
+#[test]
+fn api_08_dscp_and_ttl_per_connection() {
+    let mut h = Harness::passive_established(conf());
+    let c = h.conn();
+    assert_eq!(h.ep.ttl(c), Ok(64));
+    h.ep.set_dscp(c, 46).unwrap();
+    h.ep.set_ttl(c, 5).unwrap();
+    // The harness checks every datagram's TTL against this.
+    h.cfg.ttl = 5;
+    assert_eq!((h.ep.dscp(c), h.ep.ttl(c)), (Ok(46), Ok(5)));
+    assert_eq!(h.ep.set_dscp(c, 64), Err(Error::InvalidArgument));
+    assert_eq!(h.ep.set_ttl(c, 0), Err(Error::InvalidArgument));
+    h.send(b"data").unwrap();
+    let d = h.expect(out(ACK | PSH).len(4));
+    h.inject(seg(ACK).seq(1).ack(5).len(10));
+    // Out of order: the duplicate ACK goes through the control queue.
+    h.inject(seg(ACK).seq(100).ack(5).len(10));
+    let a = h.drain();
+    for s in std::iter::once(&d).chain(a.iter()) {
+        let tos = s.raw[1];
+        assert_eq!((tos >> 2, s.ttl), (46, 5), "{}", describe(s));
+    }
+    h.ep.set_dscp(c, 10).unwrap();
+    h.abort();
+    let r = h.expect(out(RST));
+    assert_eq!((r.raw[1] >> 2, r.ttl), (10, 5));
+}
