@@ -36,23 +36,35 @@
 //! and CUBIC (RFC 9438, the default) with HyStart++ (RFC 9406); an initial
 //! window of 10 segments (RFC 6928, or RFC 5681's by [`InitialWindow`]) and
 //! the restart after idle. [`ConnInfo`] and [`Counters`] show it as Linux's
-//! `tcp_info` and `netstat` counters do ([`RecoveryState`]).
+//! `tcp_info` and `netstat` counters do ([`RecoveryState`]). A tail loss
+//! probe also goes in fast recovery once every lost segment has been
+//! resent (`Config::recovery_tail_probe`, a deliberate departure from RFC
+//! 8985 7.2 explained there).
+//!
+//! The rest of the TCB: delayed ACKs (every second full-sized segment, a
+//! 40 ms timer, at once for out-of-order data, filled holes, FINs, window
+//! updates and the first 16 segments, one ACK per batch up to
+//! `Config::max_ack_stretch`; per-connection quick ACKs); PAWS and the
+//! RFC 7323 timestamp rules; urgent data kept inline
+//! ([`Endpoint::send_urgent`], [`Event::Urgent`],
+//! [`Endpoint::urgent_pending`]); ECN (RFC 3168, [`EcnMode`]); path MTU
+//! discovery from ICMP and black-hole detection at R1; per-connection TTL,
+//! DSCP and error reports.
 //!
 //! # Checklist rows left to later work
 //!
-//! Rows of `RFC-CHECKLIST.md` in the groups this crate covers (WF, CE, SM,
-//! SA) that are not implemented yet, and why:
+//! Rows of `RFC-CHECKLIST.md` in the groups this crate covers that are not
+//! implemented, and why:
 //!
 //! - WF-17 / CE-17 (TCP Fast Open) and WF-18 (User Timeout option): optional
 //!   extensions, not started.
-//! - CE-18 (ECN negotiation): arrives with congestion-control work.
-//! - SA-10 .. SA-13 (PAWS and timestamp freshness): timestamps are sent,
-//!   echoed and used for RTT, but PAWS rejection is not applied yet.
-//! - The urgent mechanism (DT-12, in another group) is not implemented; URG
-//!   is ignored on receipt.
-//!
-//! Rows of the other groups (DT, RT, CC, LR, TM, API, IP) belong to later
-//! issues unless a test names them.
+//! - IP-07 asks for packetization-layer PMTU probing (RFC 4821); synack
+//!   falls back to a smaller MSS after repeated timeouts instead and never
+//!   probes back up.
+//! - API-08's IPv4 source routing (MUST-51..53) is not implemented: source
+//!   routes are filtered on practically every path; the received DSCP
+//!   (MAY-9) is not exposed.
+//! - API-10 (FLUSH, optional) is not implemented.
 
 #![forbid(unsafe_code)]
 

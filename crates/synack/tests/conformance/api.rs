@@ -104,3 +104,87 @@ fn api_08_dscp_and_ttl_per_connection() {
     let r = h.expect(out(RST));
     assert_eq!((r.raw[1] >> 2, r.ttl), (10, 5));
 }
+
+/// API-01 (RFC 9293 3.10.1, MUST-43): an active OPEN needs a remote
+/// socket (unspecified address or port 0: refused, no SYN), and a second
+/// OPEN of the same connection says it already exists.
+#[test]
+fn api_01_open_errors() {
+    let mut h = Harness::new(conf());
+    h.active_layout();
+    let local = h.peer().engine;
+    let now = h.now;
+    for bad in ["0.0.0.0:80", "198.18.0.1:0"] {
+        assert!(
+            h.ep.connect(now, local, bad.parse().unwrap()).is_err(),
+            "{bad}"
+        );
+    }
+    h.pump();
+    h.expect_none();
+    h.connect().unwrap();
+    h.expect(out(SYN).seq(0));
+    let remote = h.peer().peer;
+    assert!(
+        h.ep.connect(now, local, remote).is_err(),
+        "connection already exists"
+    );
+    h.expect_none();
+}
+
+/// API-02 (RFC 9293 3.10.2): SEND in SYN-SENT is queued and goes once the
+/// connection is established; SEND after CLOSE is refused.
+#[test]
+fn api_02_send_queued_before_established_and_refused_after_close() {
+    let mut h = Harness::active_syn_sent(conf());
+    assert_eq!(h.send(b"early"), Ok(5));
+    h.expect_none();
+    h.inject(seg(SYN | ACK).seq(0).ack(1).mss(1460));
+    let d = h.drain();
+    assert!(
+        d.iter().any(|s| s.payload == b"early" && s.rseq == 1),
+        "the queued data follows the handshake"
+    );
+    h.close().unwrap();
+    assert_eq!(h.send(b"late"), Err(Error::BrokenPipe));
+}
+
+/// API-03 (RFC 9293 3.10.3): RECEIVE before data would block; after the
+/// peer's data and FIN it returns the data, then the end of the stream.
+#[test]
+fn api_03_receive_returns_data_then_closing() {
+    let mut h = Harness::passive_established(conf());
+    let mut b = [0u8; 16];
+    assert_eq!(h.recv(&mut b), Err(Error::WouldBlock));
+    h.inject(seg(ACK | FIN | PSH).seq(1).ack(1).data(b"last words"));
+    h.expect(out(ACK).ack(12));
+    assert_eq!(h.state(), State::CloseWait);
+    assert_eq!(h.recv(&mut b), Ok(10));
+    assert_eq!(&b[..10], b"last words");
+    assert_eq!(h.recv(&mut b), Ok(0), "the closing indication");
+}
+
+/// API-06 (RFC 9293 3.10.6): STATUS is `info` (state, both sockets,
+/// windows, queues, timer), `urgent_pending` and `dscp`; it agrees with
+/// what the script did.
+#[test]
+fn api_06_status_agrees_with_the_connection() {
+    let mut h = Harness::passive_established(conf());
+    let c = h.conn();
+    h.inject(seg(ACK | URG).seq(1).ack(1).urgent(3).data(b"abcdef"));
+    h.expect(out(ACK).ack(7));
+    h.send(b"xyz").unwrap();
+    h.expect(out(ACK | PSH).len(3));
+    let i = h.ep.info(c).unwrap();
+    assert_eq!(i.state, State::Established);
+    assert_eq!((i.local, i.remote), (h.peer().engine, h.peer().peer));
+    assert_eq!((i.recv_queue, i.send_queue), (6, 3));
+    assert_eq!(i.snd_wnd, 65535);
+    assert!(i.rcv_wnd > 0);
+    assert!(
+        i.timer.is_some(),
+        "the retransmission timer for the 3 bytes"
+    );
+    assert_eq!(h.ep.urgent_pending(c), Ok(Some(3)));
+    assert_eq!(h.ep.dscp(c), Ok(0));
+}

@@ -182,3 +182,31 @@ fn dt_10_window_update_when_application_reads() {
     rest.drain(..2540);
     assert_eq!(rest, &stream[4000..5460]);
 }
+
+/// DT-13 (RFC 7323 2.3): with window scaling, SND.WND is the peer's
+/// SEG.WND shifted by its scale (100 << 10 = 102,400 bytes usable), and
+/// the window we advertise is RCV.WND shifted right by ours, never
+/// rounded down past what we offered.
+#[test]
+fn dt_13_scaled_windows_both_ways() {
+    let mut cfg = conf();
+    cfg.recv_buffer = 1 << 20;
+    let mut h = Harness::new(cfg);
+    h.peer_syn_opts.window_scale = Some(10);
+    h.enter_syn_received();
+    h.inject(seg(ACK).seq(1).ack(1).win(100));
+    h.take_events();
+    h.accept().unwrap();
+    let i = h.info().unwrap();
+    assert_eq!(i.snd_wnd, 102_400);
+    let (_, ours) = i.wscale.expect("window scaling");
+    assert!(ours >= 4, "1 MiB needs a shift");
+    h.inject(seg(ACK).seq(1).ack(1).win(100).len(1000));
+    let a = h.expect(out(ACK).ack(1001));
+    let advertised = u32::from(a.window) << ours;
+    let free = (1u32 << 20) - 1000;
+    assert!(
+        advertised >= free && advertised < free + (1 << ours),
+        "advertised {advertised} for {free} free"
+    );
+}

@@ -513,3 +513,68 @@ fn dt_11_small_write_not_held() {
     let s = h.expect(out(ACK | PSH).seq(1).len(1));
     assert_eq!(s.at, t0);
 }
+
+/// DT-02 (RFC 9293 3.8, RFC 5681 2): what is in flight never exceeds the
+/// peer's window: with a window of 3,000 bytes and 20,000 to send, every
+/// point of an ACK-clocked transfer keeps SND.NXT - SND.UNA <= 3,000; and
+/// at the start the flight is cwnd-limited (three segments, `iw3`).
+#[test]
+fn dt_02_flight_within_the_peer_window_and_cwnd() {
+    let mut h = established_with_peer_window(3000);
+    h.send(&bytes(20_000)).unwrap();
+    let mut acked = 1i64;
+    let mut rounds = 0;
+    loop {
+        let sent = h.drain();
+        let i = h.info().unwrap();
+        let flight = i.snd_nxt.0.wrapping_sub(i.snd_una.0);
+        assert!(flight <= 3000, "in flight {flight} > the window");
+        let Some(last) = sent.last() else {
+            break;
+        };
+        acked = i64::from(last.rseq) + last.payload.len() as i64;
+        h.inject(seg(ACK).seq(1).ack(acked).win(3000));
+        rounds += 1;
+        assert!(rounds < 100);
+    }
+    assert_eq!(acked, 20_001, "everything sent in the end");
+    // A wide window: now cwnd is the limit, three segments at first, and
+    // each ACK lets out no more than cwnd allows.
+    let mut h = established_with_peer_window(65535);
+    h.send(&bytes(40_000)).unwrap();
+    for _ in 0..4 {
+        let sent = h.drain();
+        let i = h.info().unwrap();
+        let flight = i.snd_nxt.0.wrapping_sub(i.snd_una.0);
+        assert!(flight <= i.cwnd, "in flight {flight} > cwnd {}", i.cwnd);
+        assert!(
+            flight + 1460 > i.cwnd,
+            "cwnd-limited: {flight} of {}",
+            i.cwnd
+        );
+        let last = sent.last().expect("sent");
+        let una = i64::from(last.rseq) + last.payload.len() as i64;
+        h.inject(seg(ACK).seq(1).ack(una).win(65535));
+    }
+}
+
+/// TM-08 (RFC 9293 3.8.6.2.1): the SWS override. Data held back because
+/// the usable window is small is never held past the moment nothing is
+/// left in flight: then it goes at once, well inside the 0.1-1.0 s the
+/// RFC allows the override timer (no timer is needed, as no ACK would
+/// come to release it).
+#[test]
+fn tm_08_sws_override_sends_held_data_when_the_flight_is_acknowledged() {
+    let mut h = established_with_peer_window(2000);
+    h.send(&bytes(1460 + 540)).unwrap();
+    h.expect(out(ACK).seq(1).len(1460));
+    // 540 left of the window: held while the first segment is in flight.
+    h.expect_none();
+    h.advance(millis(50));
+    h.expect_none();
+    // The flight is acknowledged without opening the window: the held
+    // 540 bytes go now, not at a timer.
+    h.inject(seg(ACK).seq(1).ack(1461).win(540));
+    let s = h.expect(out(ACK | PSH).seq(1461).len(540));
+    assert_eq!(s.at, h.now);
+}
