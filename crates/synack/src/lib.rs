@@ -49,7 +49,7 @@
 //! ([`Endpoint::send_urgent`], [`Event::Urgent`],
 //! [`Endpoint::urgent_pending`]); ECN (RFC 3168, [`EcnMode`]); path MTU
 //! discovery from ICMP and black-hole detection at R1; per-connection TTL,
-//! DSCP and error reports.
+//! DSCP and error reports; FLUSH ([`Endpoint::flush`]).
 //!
 //! # Checklist rows left to later work
 //!
@@ -64,7 +64,6 @@
 //! - API-08's IPv4 source routing (MUST-51..53) is not implemented: source
 //!   routes are filtered on practically every path; the received DSCP
 //!   (MAY-9) is not exposed.
-//! - API-10 (FLUSH, optional) is not implemented.
 
 #![forbid(unsafe_code)]
 

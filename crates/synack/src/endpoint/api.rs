@@ -240,6 +240,14 @@ impl Endpoint {
             .ok_or(Error::NotConnected)
     }
 
+    /// FLUSH (RFC 9293 MAY-14; API-10): drops the data queued and not yet
+    /// sent, keeps what is in flight, and returns how many bytes were
+    /// dropped. Later sends continue the stream from what was sent.
+    pub fn flush(&mut self, c: ConnId) -> Result<usize, Error> {
+        self.call(c, |tcb, ctx| tcb.flush(ctx))
+            .ok_or(Error::NotConnected)
+    }
+
     /// Turns this connection's asynchronous error reports on (the
     /// default) or off (RFC 9293 MUST-47, SHLD-20; API-07): with them off
     /// no `Event::SoftError` is raised for ICMP soft errors or for

@@ -134,6 +134,12 @@ impl SendBuffer {
         self.0.consume(n);
     }
 
+    /// Keeps the first `keep` bytes and drops the rest (FLUSH).
+    pub(crate) fn truncate(&mut self, keep: usize) {
+        let head = self.0.head;
+        self.0.data.truncate(head + keep);
+    }
+
     /// `len` bytes starting `offset` bytes after SND.UNA.
     pub(crate) fn slice(&self, offset: usize, len: usize) -> &[u8] {
         let live = self.0.as_slice();

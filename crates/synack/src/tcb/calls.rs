@@ -7,6 +7,7 @@ use super::{Ctx, Flags, Tcb};
 use crate::cc::{Algorithm, Cc};
 use crate::error::Error;
 use crate::event::Event;
+use crate::state::State;
 use core::time::Duration;
 
 impl Tcb {
@@ -29,6 +30,35 @@ impl Tcb {
             self.rearm(ctx, false);
         }
         Ok(n)
+    }
+
+    /// FLUSH (RFC 9293 MAY-14, API-10): drops the queued data not yet
+    /// sent. What is in flight stays (the peer may have it, and its
+    /// sequence numbers are spoken for); the next SEND continues from
+    /// SND.NXT, so sequence numbers stay consistent. Before the connection
+    /// is established nothing has been sent and everything goes. Returns
+    /// the bytes dropped.
+    pub(crate) fn flush(&mut self, ctx: &mut Ctx<'_>) -> usize {
+        let len = self.snd_buf.len();
+        let keep = if self.state.is_synchronized() && self.state != State::SynReceived {
+            (self.snd_nxt.since(self.snd_una) as usize).min(len)
+        } else {
+            0
+        };
+        if keep == len {
+            return 0;
+        }
+        self.snd_buf.truncate(keep);
+        // Urgent data dropped with it leaves the pointer at the new end.
+        let end = self.snd_una.add(keep as u32);
+        if self.flags.has(Flags::URG_SEND) && self.snd_up.gt(end) {
+            self.snd_up = end;
+        }
+        if self.flags.has(Flags::WRITE_BLOCKED) {
+            self.flags.clear(Flags::WRITE_BLOCKED);
+            ctx.events.push_back(Event::Writable { conn: self.id });
+        }
+        len - keep
     }
 
     /// RECEIVE (RFC 9293 3.10.3): copies out buffered data. `Ok(0)` is the

@@ -188,3 +188,31 @@ fn api_06_status_agrees_with_the_connection() {
     assert_eq!(h.ep.urgent_pending(c), Ok(Some(3)));
     assert_eq!(h.ep.dscp(c), Ok(0));
 }
+
+/// API-10 (MAY-14): FLUSH drops the queued data right of the send window
+/// and keeps what is in flight. With a peer window of 1,000 bytes and
+/// 5,000 queued, 1,000 go and FLUSH drops the other 4,000; when the
+/// window opens nothing of them appears, and the next SEND continues at
+/// sequence number 1,001.
+#[test]
+fn api_10_flush_drops_unsent_data_and_keeps_synchronization() {
+    let mut h = Harness::new(conf());
+    h.listen();
+    h.inject(seg(SYN).seq(0).mss(1460).win(1000));
+    h.expect(out(SYN | ACK).seq(0).ack(1));
+    h.inject(seg(ACK).seq(1).ack(1).win(1000));
+    h.take_events();
+    h.accept().unwrap();
+    let c = h.conn();
+    h.send(&bytes(5000)).unwrap();
+    h.expect(out(ACK).seq(1).len(1000));
+    h.expect_none();
+    assert_eq!(h.ep.flush(c), Ok(4000));
+    assert_eq!(h.info().unwrap().send_queue, 1000);
+    h.inject(seg(ACK).seq(1).ack(1001).win(65535));
+    h.expect_none();
+    assert_eq!(h.info().unwrap().send_queue, 0);
+    h.send(b"after").unwrap();
+    let s = h.expect(out(ACK | PSH).seq(1001).len(5));
+    assert_eq!(s.payload, b"after");
+}

@@ -206,3 +206,24 @@ fn api_07_error_reports_can_be_turned_off() {
         error: SoftError::Icmp(IcmpErrorKind::HostUnreachable)
     }));
 }
+
+/// IP-09 (RFC 9293 3.7.5, RFC 2675): a peer MSS of 65,535 means "as large
+/// as the path allows": on a 9,000-byte jumbo link, segments are sized by
+/// the MTU (8,960 bytes of payload over IPv4), never past it.
+#[test]
+fn ip_09_mss_65535_is_bounded_by_the_mtu() {
+    let mut cfg = conf();
+    cfg.mtu = 9000;
+    let mut h = Harness::new(cfg);
+    h.listen();
+    h.inject(seg(SYN).seq(0).mss(65535));
+    h.expect(out(SYN | ACK).seq(0).ack(1));
+    h.inject(seg(ACK).seq(1).ack(1));
+    h.take_events();
+    h.accept().unwrap();
+    assert_eq!(h.info().unwrap().mss, 8960);
+    h.send(&bytes(20_000)).unwrap();
+    let s = h.next();
+    assert_eq!(s.payload.len(), 8960);
+    assert!(s.raw.len() <= 9000);
+}
