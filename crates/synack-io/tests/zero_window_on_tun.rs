@@ -73,9 +73,19 @@ fn zero_window_both_ways_with_the_kernel() {
             // 1: the write completes only once the kernel reads again.
             s.write_all(&stream(0)).await.expect("synack write");
             s.flush().await.unwrap();
-            // 2: let the kernel fill synack's window, then read it all.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let full = s.info().unwrap();
+            // 2: let the kernel fill synack's window (its phase 1 ends
+            // when it has read everything, some seconds from now), keep
+            // it closed for the pause, then read it all.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            let mut full = s.info().unwrap();
+            while full.recv_queue < 200_000 || full.rcv_wnd > 0 {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "synack's window never closed: {full:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                full = s.info().unwrap();
+            }
             tokio::time::sleep(PAUSE).await;
             let mut got = Vec::with_capacity(TOTAL);
             s.read_to_end(&mut got).await.expect("synack read");

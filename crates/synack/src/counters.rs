@@ -156,6 +156,8 @@ pub struct Counters {
     pub reno_recovery: u64,
     /// Tail loss probes sent (TCPLossProbes).
     pub loss_probes: u64,
+    /// ACKs the delayed-ACK timer sent (DelayedACKs).
+    pub delayed_acks: u64,
     /// Zero-window probes sent by the persist timer (TCPWinProbe).
     pub window_probes: u64,
     /// Path MTUs lowered because full-sized segments kept timing out with
@@ -228,6 +230,7 @@ impl Counters {
             ("TCPRenoRecovery", self.reno_recovery),
             ("TCPLossProbes", self.loss_probes),
             ("TCPWinProbe", self.window_probes),
+            ("DelayedACKs", self.delayed_acks),
             ("TCPECNReductions", self.ecn_reductions),
             ("TCPMTUBlackholes", self.pmtu_blackholes),
             ("TCPECNCeReceived", self.ecn_ce_received),

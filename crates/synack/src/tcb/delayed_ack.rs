@@ -114,9 +114,10 @@ impl Tcb {
     }
 
     /// The delayed-ACK timer fired.
-    pub(crate) fn delayed_ack_due(&mut self) {
+    pub(crate) fn delayed_ack_due(&mut self, ctx: &mut Ctx<'_>) {
         if self.acks.unacked > 0 {
             self.flags.set(Flags::ACK_NOW);
+            ctx.counters.delayed_acks += 1;
         }
     }
 

@@ -154,7 +154,7 @@ impl Tcb {
                 Timer::Persist => self.persist_due(ctx),
                 Timer::FinWait2 => self.fin_wait2_expired(ctx),
                 Timer::Keepalive => self.keepalive_due(ctx),
-                Timer::DelayedAck => self.delayed_ack_due(),
+                Timer::DelayedAck => self.delayed_ack_due(ctx),
             }
             if self.state == State::Closed {
                 return;

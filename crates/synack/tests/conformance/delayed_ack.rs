@@ -67,6 +67,7 @@ fn tm_02_lone_segment_acknowledged_when_the_timer_fires() {
     assert_eq!(a.at, t + millis(40));
     h.expect_none();
     assert_eq!(timer(&h), None);
+    assert_eq!(h.ep.counters().delayed_acks, 1, "DelayedACKs");
 }
 
 /// TM-02 (MUST-40): whatever is configured, the delay stays under
