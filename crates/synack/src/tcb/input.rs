@@ -658,8 +658,11 @@ impl Tcb {
             ctx.counters.drop(DropReason::ReceiveBufferFull);
         }
         // A segment that fills a hole is acknowledged at once (RFC 5681
-        // 4.2), as is one the buffer could not take whole.
-        self.data_received(ctx, accepted as u32, refused || !self.ooo.is_empty());
+        // 4.2), as is one the buffer could not take whole; one that ends
+        // with the FIN is acknowledged at once below.
+        if !(fin && !refused) {
+            self.data_received(ctx, accepted as u32, refused || !self.ooo.is_empty());
+        }
         let mut fin = fin && accepted == payload.len();
         if accepted == payload.len() && !fin && !self.ooo.is_empty() {
             // The gap may have filled: take what was held behind it.

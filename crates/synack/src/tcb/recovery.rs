@@ -56,6 +56,7 @@ impl Tcb {
     }
 
     /// The loss state, taken from the pool on the first segment sent.
+    #[inline]
     pub(crate) fn loss_mut(&mut self, ctx: &mut Ctx<'_>) -> &mut Loss {
         let (snd_una, now) = (self.snd_una, ctx.now);
         self.loss.get_or_insert_with(|| {

@@ -97,6 +97,7 @@ impl Tcb {
     /// With `Config::recovery_tail_probe` a probe may also be armed in
     /// fast recovery once nothing marked lost is left to resend: see
     /// there for why this departs from 7.2.
+    #[inline]
     fn probe_timeout_us(&self, ctx: &Ctx<'_>) -> Option<u64> {
         if !ctx.cfg.tail_loss_probe || !self.flags.has(Flags::SACK_OK) {
             return None;
