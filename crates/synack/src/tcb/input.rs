@@ -660,7 +660,7 @@ impl Tcb {
         // A segment that fills a hole is acknowledged at once (RFC 5681
         // 4.2), as is one the buffer could not take whole; one that ends
         // with the FIN is acknowledged at once below.
-        if !(fin && !refused) {
+        if !fin || refused {
             self.data_received(ctx, accepted as u32, refused || !self.ooo.is_empty());
         }
         let mut fin = fin && accepted == payload.len();
