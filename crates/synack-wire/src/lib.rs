@@ -60,7 +60,9 @@ pub mod checksum;
 pub use error::WireError;
 pub use ip::{IpHeader, IpPacket, emit_ip_tcp, parse_ip, parse_ip_tcp};
 pub use ipv6::MAX_EXTENSION_HEADERS;
-pub use options::{MAX_OPTIONS_LEN, MAX_SACK_BLOCKS, SackBlocks, TcpOptions, Timestamps};
+pub use options::{
+    MAX_OPTIONS_LEN, MAX_SACK_BLOCKS, SackBlocks, TcpOptions, Timestamps, UserTimeout,
+};
 pub use tcp::{TcpFlags, TcpHeader, TcpQuote, TcpSegment};
 
 /// Length of an IPv4 header without options.

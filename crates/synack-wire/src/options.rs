@@ -16,11 +16,14 @@ pub(crate) const KIND_WS: u8 = 3;
 pub(crate) const KIND_SACK_PERMITTED: u8 = 4;
 pub(crate) const KIND_SACK: u8 = 5;
 pub(crate) const KIND_TIMESTAMPS: u8 = 8;
+/// TCP User Timeout (RFC 5482).
+pub(crate) const KIND_UTO: u8 = 28;
 
 const LEN_MSS: u8 = 4;
 const LEN_WS: u8 = 3;
 const LEN_SACK_PERMITTED: u8 = 2;
 const LEN_TIMESTAMPS: u8 = 10;
+const LEN_UTO: u8 = 4;
 
 /// Most SACK blocks one option can carry: 2 + 8 * 4 = 34 bytes, and a fifth
 /// would not fit in the 40 bytes of option space (RFC 2018 3).
@@ -128,6 +131,53 @@ pub struct TcpOptions {
     pub timestamps: Option<Timestamps>,
     /// SACK blocks (kind 5); empty when the option is absent.
     pub sack: SackBlocks,
+    /// User Timeout (kind 28, RFC 5482).
+    pub user_timeout: Option<UserTimeout>,
+}
+
+/// The User Timeout option's value (RFC 5482 section 2): 15 bits of
+/// seconds or, with the granularity bit, of minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserTimeout {
+    /// The granularity bit: `value` counts minutes, not seconds.
+    pub minutes: bool,
+    /// 0 to 32,767.
+    pub value: u16,
+}
+
+impl UserTimeout {
+    /// The option for a timeout of `secs` seconds: in seconds when it fits
+    /// 15 bits, else in minutes (rounded down, at most 32,767).
+    pub fn from_secs(secs: u64) -> UserTimeout {
+        if secs <= 0x7fff {
+            UserTimeout {
+                minutes: false,
+                value: secs as u16,
+            }
+        } else {
+            UserTimeout {
+                minutes: true,
+                value: (secs / 60).min(0x7fff) as u16,
+            }
+        }
+    }
+
+    /// The timeout in seconds.
+    pub fn secs(self) -> u64 {
+        u64::from(self.value) * if self.minutes { 60 } else { 1 }
+    }
+
+    fn to_wire(self) -> [u8; 2] {
+        (u16::from(self.minutes) << 15 | (self.value & 0x7fff)).to_be_bytes()
+    }
+
+    fn from_wire(b: [u8; 2]) -> UserTimeout {
+        let v = u16::from_be_bytes(b);
+        UserTimeout {
+            minutes: v & 0x8000 != 0,
+            value: v & 0x7fff,
+        }
+    }
 }
 
 impl TcpOptions {
@@ -151,6 +201,9 @@ impl TcpOptions {
         }
         if !self.sack.is_empty() {
             n += 4 + 8 * self.sack.len();
+        }
+        if self.user_timeout.is_some() {
+            n += 4;
         }
         n
     }
@@ -245,6 +298,7 @@ pub(crate) fn parse_fast(opts: &[u8]) -> Option<TcpOptions> {
                 tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
             }),
             sack: SackBlocks::new(),
+            user_timeout: None,
         });
     }
     None
@@ -320,6 +374,11 @@ pub(crate) fn parse_general(opts: &[u8]) -> Result<TcpOptions, WireError> {
                     tsval: u32::from_be_bytes([v0, v1, v2, v3]),
                     tsecr: u32::from_be_bytes([e0, e1, e2, e3]),
                 });
+            }
+            KIND_UTO => {
+                let b: [u8; LEN_UTO as usize - 2] =
+                    body.try_into().map_err(|_| WireError::BadOptionLength)?;
+                out.user_timeout = Some(UserTimeout::from_wire(b));
             }
             _ => {}
         }
@@ -470,7 +529,7 @@ impl Layout<'_> {
     /// Classifies `opts`.
     #[inline(always)]
     pub(crate) fn of(opts: &TcpOptions) -> Layout<'_> {
-        if !opts.sack.is_empty() {
+        if !opts.sack.is_empty() || opts.user_timeout.is_some() {
             return Layout::General(GeneralOptions(opts, opts.wire_len()));
         }
         match (
@@ -547,6 +606,10 @@ fn write_general(opts: &TcpOptions, out: &mut [u8]) -> Result<u64, WireError> {
             w.put(r.to_be_bytes())?;
         }
     }
+    if let Some(uto) = opts.user_timeout {
+        let [u0, u1] = uto.to_wire();
+        w.put([KIND_UTO, LEN_UTO, u0, u1])?;
+    }
     if w.pos != w.out.len() {
         return Err(WireError::BufferTooSmall);
     }
@@ -592,6 +655,27 @@ mod tests {
         buf
     }
 
+    /// WF-18 (RFC 5482 2): kind 28, length 4, the granularity bit and 15
+    /// bits; emitted only when set, read back as written; seconds when the
+    /// value fits, minutes beyond; a wrong length is rejected.
+    #[test]
+    fn wf18_user_timeout_option() {
+        assert!(!emit(&TcpOptions::default()).contains(&KIND_UTO));
+        let ten_minutes = UserTimeout::from_secs(600);
+        assert_eq!((ten_minutes.minutes, ten_minutes.value), (false, 600));
+        let day = UserTimeout::from_secs(86_400);
+        assert_eq!((day.minutes, day.value, day.secs()), (true, 1440, 86_400));
+        let o = TcpOptions {
+            mss: Some(1460),
+            user_timeout: Some(day),
+            ..TcpOptions::default()
+        };
+        let b = emit(&o);
+        assert_eq!(&b[4..], &[28, 4, 0x85, 0xa0]);
+        assert_eq!(parse(&b), Ok(o));
+        assert_eq!(parse(&[28, 3, 0, 1]), Err(WireError::BadOptionLength));
+    }
+
     #[test]
     fn linux_syn_layout() {
         let o = TcpOptions {
@@ -603,6 +687,7 @@ mod tests {
                 tsecr: 0,
             }),
             sack: SackBlocks::new(),
+            user_timeout: None,
         };
         // mss 1460,sackOK,TS val 16909060 ecr 0,nop,wscale 7
         assert_eq!(

@@ -561,6 +561,7 @@ mod tests {
                     tsecr: 0,
                 }),
                 sack: SackBlocks::new(),
+                user_timeout: None,
             },
         }
     }

@@ -14,7 +14,7 @@ use proptest::option;
 use proptest::prelude::*;
 use synack_wire::{
     IpHeader, PROTO_TCP, SackBlocks, TcpFlags, TcpHeader, TcpOptions, TcpSegment, Timestamps,
-    WireError, emit_ip_tcp, parse_ip, parse_ip_tcp,
+    UserTimeout, WireError, emit_ip_tcp, parse_ip, parse_ip_tcp,
 };
 
 fn addrs() -> impl Strategy<Value = (IpAddr, IpAddr)> {
@@ -35,14 +35,16 @@ fn tcp_options() -> impl Strategy<Value = TcpOptions> {
         any::<bool>(),
         option::of(any::<(u32, u32)>()),
         vec(any::<(u32, u32)>(), 0..=4),
+        option::of((any::<bool>(), 0u16..=0x7fff)),
     )
-        .prop_map(|(mss, ws, sack_permitted, ts, blocks)| {
+        .prop_map(|(mss, ws, sack_permitted, ts, blocks, uto)| {
             let mut o = TcpOptions {
                 mss,
                 window_scale: ws,
                 sack_permitted,
                 timestamps: ts.map(|(tsval, tsecr)| Timestamps { tsval, tsecr }),
                 sack: SackBlocks::new(),
+                user_timeout: uto.map(|(minutes, value)| UserTimeout { minutes, value }),
             };
             for (l, r) in blocks {
                 let extra = if o.sack.is_empty() { 12 } else { 8 };
@@ -185,6 +187,15 @@ fn reference_options(b: &[u8]) -> Result<TcpOptions, WireError> {
                 o.timestamps = Some(Timestamps {
                     tsval: be32(&body[..4]),
                     tsecr: be32(&body[4..]),
+                });
+            }
+            28 => {
+                // RFC 5482 2: the granularity bit, then 15 bits.
+                exact(4)?;
+                let v = u16::from_be_bytes([body[0], body[1]]);
+                o.user_timeout = Some(UserTimeout {
+                    minutes: v & 0x8000 != 0,
+                    value: v & 0x7fff,
                 });
             }
             _ => {}
@@ -404,8 +415,14 @@ proptest! {
         prop_assert!(!t.ns, "reserved bit set");
         prop_assert_eq!(t.window_size, tcp.window);
         prop_assert_eq!(t.urgent_pointer, tcp.urgent_ptr);
-        let elements: Vec<_> = t.options.elements_iter().collect::<Result<_, _>>().unwrap();
-        prop_assert_eq!(ep_options(&elements), tcp.options);
+        // etherparse does not know the User Timeout option (kind 28),
+        // which we emit last: it reads everything before it as we wrote
+        // it, and the reference walker reads all of it.
+        prop_assert_eq!(reference_options(t.options.as_slice()), Ok(tcp.options));
+        let elements: Vec<_> = t.options.elements_iter().map_while(Result::ok).collect();
+        let mut known = tcp.options;
+        known.user_timeout = None;
+        prop_assert_eq!(ep_options(&elements), known);
         prop_assert_eq!(h.payload.slice(), &payload[..]);
     }
 
@@ -590,6 +607,7 @@ fn wf07_linux_syn_bytes_match_etherparse_elements() {
             sack_permitted: true,
             timestamps: Some(Timestamps { tsval: 1, tsecr: 0 }),
             sack: SackBlocks::new(),
+            user_timeout: None,
         },
         ..Default::default()
     };

@@ -31,6 +31,51 @@ pub enum InitialWindow {
     Rfc5681,
 }
 
+/// The TCP User Timeout option (RFC 5482): what a connection advertises
+/// and the bounds within which it adopts its peer's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserTimeoutOption {
+    advertise: Duration,
+    lower: Duration,
+    upper: Duration,
+}
+
+impl UserTimeoutOption {
+    /// Advertise `advertise` (ADV_UTO) in the SYN and the first segment
+    /// after it, and run with USER_TIMEOUT = min(`upper`, max(ADV_UTO,
+    /// the peer's UTO, `lower`)) (RFC 5482 3). `lower` (L_LIMIT) must
+    /// exceed any RTO (RFC 5482 suggests 100 s) and not exceed `upper`
+    /// (U_LIMIT); the option carries at most 32,767 minutes. Otherwise
+    /// `Error::InvalidArgument`.
+    pub fn new(
+        advertise: Duration,
+        lower: Duration,
+        upper: Duration,
+    ) -> Result<UserTimeoutOption, crate::Error> {
+        let max = Duration::from_secs(0x7fff * 60);
+        if lower > upper || advertise > max || lower.is_zero() {
+            return Err(crate::Error::InvalidArgument);
+        }
+        Ok(UserTimeoutOption {
+            advertise,
+            lower,
+            upper,
+        })
+    }
+
+    /// ADV_UTO.
+    pub fn advertise(&self) -> Duration {
+        self.advertise
+    }
+
+    /// The user timeout to run with once the peer advertised `remote`
+    /// (or `None` before it has).
+    pub fn effective(&self, remote: Option<Duration>) -> Duration {
+        let base = self.advertise.max(remote.unwrap_or(Duration::ZERO));
+        base.max(self.lower).min(self.upper)
+    }
+}
+
 /// Whether connections use ECN (RFC 3168), as Linux's `tcp_ecn`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -99,6 +144,10 @@ pub struct Config {
     /// The peer's worst-case delayed ACK added to the probe timeout when
     /// one segment is in flight (RFC 8985 7.2's WCDelAckT).
     pub tlp_max_ack_delay: Duration,
+    /// The User Timeout option (RFC 5482, TM-09): off by default (no
+    /// option is sent, and a peer's is ignored). With it the connection
+    /// advertises its timeout and adopts the peer's within the bounds.
+    pub user_timeout_option: Option<UserTimeoutOption>,
     /// Black-hole detection for path MTU discovery (RFC 4821 7.2, RFC
     /// 2923 2.1): at R1 (`soft_retransmits` consecutive retransmission
     /// timeouts, 3 by default) with no ICMP error, the path MTU falls to 1,064 bytes (IPv4; an MSS of
@@ -209,6 +258,7 @@ impl Default for Config {
             tlp_max_ack_delay: Duration::from_millis(200),
             ecn: EcnMode::Accept,
             pmtu_blackhole_detection: true,
+            user_timeout_option: None,
             delayed_ack: Some(Duration::from_millis(40)),
             max_ack_stretch: 16,
             msl: Duration::from_secs(30),

@@ -65,6 +65,9 @@ pub struct ConnInfo {
     pub sack: bool,
     /// ECN negotiated (RFC 3168).
     pub ecn: bool,
+    /// The user timeout in force (R2 by time; RFC 9293 3.8.3), `None` for
+    /// none.
+    pub user_timeout: Option<core::time::Duration>,
     /// The connection's next timer and when it fires, if one is armed:
     /// what `ss -o` shows as `timer:(...)`.
     pub timer: Option<(Timer, Instant)>,

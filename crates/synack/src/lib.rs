@@ -49,15 +49,15 @@
 //! ([`Endpoint::send_urgent`], [`Event::Urgent`],
 //! [`Endpoint::urgent_pending`]); ECN (RFC 3168, [`EcnMode`]); path MTU
 //! discovery from ICMP and black-hole detection at R1; per-connection TTL,
-//! DSCP and error reports; FLUSH ([`Endpoint::flush`]).
+//! DSCP and error reports; FLUSH ([`Endpoint::flush`]); the User Timeout
+//! option (RFC 5482, [`UserTimeoutOption`], off by default).
 //!
 //! # Checklist rows left to later work
 //!
 //! Rows of `RFC-CHECKLIST.md` in the groups this crate covers that are not
 //! implemented, and why:
 //!
-//! - WF-17 / CE-17 (TCP Fast Open) and WF-18 (User Timeout option): optional
-//!   extensions, not started.
+//! - WF-17 / CE-17 (TCP Fast Open): an optional extension, not started.
 //! - IP-07 asks for packetization-layer PMTU probing (RFC 4821); synack
 //!   falls back to a smaller MSS after repeated timeouts instead and never
 //!   probes back up.
@@ -94,7 +94,7 @@ mod tuple_map;
 
 pub mod sim;
 
-pub use config::{Config, EcnMode, InitialWindow, SynCookieMode};
+pub use config::{Config, EcnMode, InitialWindow, SynCookieMode, UserTimeoutOption};
 pub use counters::{Counters, DropReason};
 pub use endpoint::Endpoint;
 pub use error::Error;

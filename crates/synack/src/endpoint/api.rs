@@ -408,6 +408,8 @@ impl Endpoint {
             timestamps: t.flags.has(Flags::TS_OK),
             ts_recent: t.flags.has(Flags::TS_OK).then_some(t.ts_recent),
             ecn: t.flags.has(Flags::ECN_OK),
+            user_timeout: (t.user_timeout_ms != u32::MAX)
+                .then(|| core::time::Duration::from_millis(u64::from(t.user_timeout_ms))),
             sack: t.flags.has(Flags::SACK_OK),
             timer: t.timers.next(),
             recovery: t.recovery_state(),

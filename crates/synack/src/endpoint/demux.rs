@@ -249,6 +249,7 @@ impl Endpoint {
         let id = self.insert_tcb(tuple, iss, ts_offset, OpenKind::Passive, |t, cfg| {
             t.open_passive(cfg, l, SeqNum(seg.seq), seg.window, &seg.options, now);
             t.ecn_syn_received(cfg.ecn, seg.flags);
+            t.uto_received(cfg, &seg.options);
         });
         self.counters.passive_opens += 1;
         self.child_created(l, id, tuple);

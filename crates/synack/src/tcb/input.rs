@@ -93,6 +93,7 @@ impl Tcb {
         }
         if f.ack() {
             self.ecn_syn_ack_received(ctx.cfg.ecn, f);
+            self.uto_received(ctx.cfg, &seg.options);
             // Our SYN is acknowledged exactly (ISS + 1): ESTABLISHED (CE-06).
             self.snd_una = ack;
             if self.snd_nxt.lt(ack) {
@@ -183,6 +184,9 @@ impl Tcb {
             return;
         }
         self.keepalive_heard(ctx.now);
+        if seg.options.user_timeout.is_some() {
+            self.uto_received(ctx.cfg, &seg.options);
+        }
 
         // RFC 7323 5.3 R3: remember the newest timestamp of a segment that
         // does not start beyond what we last acknowledged.

@@ -24,6 +24,7 @@ mod scoreboard;
 mod timeout;
 mod timers;
 mod urgent;
+mod uto;
 
 use crate::cc::Cc;
 use crate::config::Config;
@@ -100,7 +101,9 @@ impl Flags {
     pub(crate) const CWR_PENDING: u32 = 1 << 21;
     /// The application turned asynchronous error reports off (API-07).
     pub(crate) const REPORTS_OFF: u32 = 1 << 22;
-    const COUNT: usize = 23;
+    /// The User Timeout option went out in a non-SYN segment (`uto.rs`).
+    pub(crate) const UTO_SENT: u32 = 1 << 23;
+    const COUNT: usize = 24;
 
     /// The byte of flag `f` (one of the constants above, a single bit).
     #[inline(always)]
@@ -325,7 +328,13 @@ impl Tcb {
         *t_ts_offset = ts_offset;
         *retransmits_total = 0;
         *soft_error = 0;
-        *user_timeout_ms = cfg.user_timeout.map_or(u32::MAX, |d| {
+        // With the User Timeout option, ADV_UTO within its bounds (RFC 5482
+        // 3) until the peer's arrives.
+        let user_timeout = match cfg.user_timeout_option {
+            Some(u) => Some(u.effective(None)),
+            None => cfg.user_timeout,
+        };
+        *user_timeout_ms = user_timeout.map_or(u32::MAX, |d| {
             d.as_millis().min(u128::from(u32::MAX - 1)) as u32
         });
         *rtt = RttEstimator::new(&cfg.rtt);

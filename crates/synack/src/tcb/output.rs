@@ -59,6 +59,7 @@ impl Tcb {
         if let Some(s) = &seg {
             self.flags.clear(Flags::ACK_NOW);
             self.ack_sent();
+            self.uto_sent(&s.header.options, s.header.flags.syn());
             if !s.header.options.sack.is_empty() {
                 self.dsack_sent(ctx);
             }
@@ -134,6 +135,7 @@ impl Tcb {
             }
             options.sack_permitted = cfg.sack;
         }
+        options.user_timeout = self.uto_for_syn(ctx);
         // The window of a SYN is never scaled (RFC 7323 2.2).
         let window = cfg.recv_buffer.min(65535) as u16;
         let retransmission = self.flags.has(Flags::SYN_RETRANSMITTED);
@@ -180,7 +182,7 @@ impl Tcb {
     /// NextSeg (RFC 6675 4): what data to send now, if anything.
     #[inline(always)]
     fn data_segment(&mut self, ctx: &mut Ctx<'_>) -> Option<OutSegment> {
-        let options = self.segment_options(ctx.now);
+        let options = self.segment_options(ctx);
         let room = self.payload_room(&options);
         if self.flags.has(Flags::TLP_DUE) {
             return self.loss_probe(ctx, options, room);
@@ -639,7 +641,7 @@ impl Tcb {
     /// with the window, timestamps and SACK blocks of this moment.
     pub(crate) fn ack_header(&mut self, ctx: &Ctx<'_>) -> TcpHeader {
         let window = self.advertise_window(ctx);
-        let options = self.segment_options(ctx.now);
+        let options = self.segment_options(ctx);
         self.header(self.snd_nxt, self.rcv_nxt, TcpFlags::ACK, window, options)
     }
 
@@ -659,6 +661,7 @@ impl Tcb {
         }
         self.flags.clear(Flags::ACK_NOW);
         self.ack_sent();
+        self.uto_sent(&h.options, false);
         if !h.options.sack.is_empty() {
             self.dsack_sent(ctx);
         }
@@ -708,11 +711,11 @@ impl Tcb {
     /// order or a duplicate is to be reported (RFC 2018 4, RFC 2883): a
     /// D-SACK first, then the most recent runs, 3 beside timestamps, 4
     /// without.
-    fn segment_options(&mut self, now: Instant) -> TcpOptions {
+    fn segment_options(&mut self, ctx: &Ctx<'_>) -> TcpOptions {
         let mut o = TcpOptions::default();
         if self.flags.has(Flags::TS_OK) {
             o.timestamps = Some(Timestamps {
-                tsval: self.ts_now(now),
+                tsval: self.ts_now(ctx.now),
                 tsecr: self.ts_recent,
             });
         }
@@ -720,6 +723,7 @@ impl Tcb {
             let max = if o.timestamps.is_some() { 3 } else { 4 };
             o.sack = self.sack_blocks(max);
         }
+        self.uto_for_segment(ctx, &mut o);
         o
     }
 

@@ -26,4 +26,5 @@ mod sending;
 mod timeouts;
 mod transitions;
 mod urgent;
+mod uto;
 mod wire;
