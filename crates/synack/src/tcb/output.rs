@@ -783,11 +783,22 @@ impl Tcb {
     }
 
     /// Whether reading freed enough space to announce (a window update,
-    /// DT-10): the window was below one step and can now grow by one.
+    /// DT-10): the window can grow by at least one step (receiver SWS
+    /// avoidance, RFC 9293 3.8.6.2.2), and either it was below a step or
+    /// it would at least double. Without the second case a window left
+    /// at one segment stayed there after the application drained the
+    /// buffer: a sender that defers sending into so small a window (Linux
+    /// does, with TSO) then waited for its persist timer, 200 ms, before
+    /// learning of the space (Linux's receiver announces when the window
+    /// doubles, too).
     pub(crate) fn window_update_due(&self, ctx: &Ctx<'_>) -> bool {
         let step = (ctx.cfg.recv_buffer / 2).min(usize::from(self.snd_mss)) as u32;
         let right = self.possible_right_edge(ctx);
-        self.rcv_wnd() < step && right.gt(self.rcv_adv) && right.since(self.rcv_adv) >= step
+        if !right.gt(self.rcv_adv) {
+            return false;
+        }
+        let (grow, wnd) = (right.since(self.rcv_adv), self.rcv_wnd());
+        grow >= step && (wnd < step || grow >= wnd)
     }
 
     /// Initialises congestion control once the handshake is complete and

@@ -210,3 +210,40 @@ fn dt_13_scaled_windows_both_ways() {
         "advertised {advertised} for {free} free"
     );
 }
+
+/// DT-10: a window left at one segment is announced again once reading
+/// would at least double it. A 16,000-byte buffer is filled to 14,540
+/// bytes (1,460 of window left, exactly one segment: no SWS update is
+/// owed); the application then reads everything: the reopened window is
+/// announced at once, not after the peer's persist timer.
+#[test]
+fn dt_10_window_of_one_segment_reopened_when_the_buffer_drains() {
+    let stream = bytes(20_000);
+    let mut h = Harness::new(small_window(16_000));
+    h.enter_syn_received();
+    h.enter_established_passive();
+    let mut off = 0;
+    while off < 14_540 {
+        let n = (14_540 - off).min(1000);
+        h.inject(
+            seg(ACK)
+                .seq(1 + off as i64)
+                .ack(1)
+                .data(&stream[off..off + n]),
+        );
+        off += n;
+    }
+    let last = h.drain().pop().expect("ACKs");
+    assert_eq!((last.rack, last.window), (14_541, 1460));
+    assert_eq!(h.recv_all().len(), 14_540);
+    // Read in pieces: each read that at least doubles the window is
+    // announced (the first at once), and each announcement is larger.
+    let updates = h.drain();
+    assert!(!updates.is_empty(), "the reopened window is announced");
+    let mut last = 1460;
+    for u in &updates {
+        assert_eq!((u.flags, u.rack), (ACK, 14_541));
+        assert!(u32::from(u.window) >= 2 * last, "{} after {last}", u.window);
+        last = u32::from(u.window);
+    }
+}
