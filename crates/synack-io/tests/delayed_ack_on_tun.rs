@@ -9,13 +9,13 @@
 //! must have sent almost none of its ACKs (each such ACK is a stall). Root only (skipped with
 //! a printed reason otherwise, failed under `SYNACK_REQUIRE_INTEROP=1`).
 
+mod tun;
+
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
-use synack_io::device::{Device, Tun};
+use synack_io::StackConfig;
 use synack_io::net::TcpStream;
-use synack_io::{Stack, StackConfig};
-use synack_testbed::{Netns, require};
+use synack_testbed::require;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOTAL: usize = 64 << 20;
@@ -42,13 +42,8 @@ fn small_writes_both_ways_with_nagle_and_delayed_acks() {
     let Some(_) = require(&[]) else {
         return;
     };
-    let ns = Netns::new("delack").expect("namespace");
-    ns.add_device("tun0", "tun").expect("tun");
-    let listener = ns
-        .thread(|| TcpListener::bind("198.18.0.1:7200"))
-        .join()
-        .unwrap()
-        .expect("bind");
+    let ns = tun::namespace("delack");
+    let listener = tun::kernel_listener(&ns, "198.18.0.1:7200");
     // The kernel: one thread writes its stream in 100-byte writes (Nagle
     // on, the default), another reads synack's and checks it.
     let kernel = std::thread::spawn(move || {
@@ -76,45 +71,37 @@ fn small_writes_both_ways_with_nagle_and_delayed_acks() {
         writer.join().unwrap();
         at
     });
-    let synack = ns.thread(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let tun: Box<dyn Device> = Box::new(Tun::open("tun0").expect("tun0"));
-            let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
-            let stack = Stack::new(tun, cfg).expect("stack");
-            let s = TcpStream::connect(&stack, "198.18.0.1:7200".parse().unwrap())
-                .await
-                .expect("connect");
-            let start = Instant::now();
-            let (mut r, mut w) = tokio::io::split(s);
-            let writer = async move {
-                let mut at = 0;
-                while at < TOTAL {
-                    let n = WRITE.min(TOTAL - at);
-                    w.write_all(&chunk(0, at, n)).await.expect("synack write");
-                    at += n;
-                }
-                w.flush().await.unwrap();
-                w
-            };
-            let reader = async move {
-                let mut at = 0;
-                let mut buf = vec![0u8; 65536];
-                while at < TOTAL {
-                    let n = r.read(&mut buf).await.expect("synack read");
-                    assert!(n > 0, "the kernel's stream ended at {at}");
-                    check(1, at, &buf[..n]);
-                    at += n;
-                }
-                at
-            };
-            let (_w, got) = tokio::join!(writer, reader);
-            let c = stack.counters().clone();
-            (got, start.elapsed(), c.timeouts, c.delayed_acks, c.in_segs)
-        })
+    let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
+    let synack = tun::on_tun(&ns, cfg, move |stack| async move {
+        let s = TcpStream::connect(&stack, "198.18.0.1:7200".parse().unwrap())
+            .await
+            .expect("connect");
+        let start = Instant::now();
+        let (mut r, mut w) = tokio::io::split(s);
+        let writer = async move {
+            let mut at = 0;
+            while at < TOTAL {
+                let n = WRITE.min(TOTAL - at);
+                w.write_all(&chunk(0, at, n)).await.expect("synack write");
+                at += n;
+            }
+            w.flush().await.unwrap();
+            w
+        };
+        let reader = async move {
+            let mut at = 0;
+            let mut buf = vec![0u8; 65536];
+            while at < TOTAL {
+                let n = r.read(&mut buf).await.expect("synack read");
+                assert!(n > 0, "the kernel's stream ended at {at}");
+                check(1, at, &buf[..n]);
+                at += n;
+            }
+            at
+        };
+        let (_w, got) = tokio::join!(writer, reader);
+        let c = stack.counters().clone();
+        (got, start.elapsed(), c.timeouts, c.delayed_acks, c.in_segs)
     });
     let (got, took, timeouts, delayed, in_segs) = synack.join().expect("synack thread");
     let sent = kernel.join().expect("kernel thread");

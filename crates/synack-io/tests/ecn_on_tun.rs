@@ -8,15 +8,16 @@
 //! each way byte-exact. Root only (skipped with a printed reason
 //! otherwise, failed under `SYNACK_REQUIRE_INTEROP=1`).
 
+mod tun;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener as KernelListener, TcpStream as KernelStream};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 use synack::EcnMode;
-use synack_io::device::{Device, Tun};
+use synack_io::StackConfig;
 use synack_io::net::{TcpListener, TcpStream};
-use synack_io::{Stack, StackConfig};
-use synack_testbed::{Netns, require};
+use synack_testbed::require;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SIZE: usize = 1 << 20;
@@ -77,8 +78,7 @@ fn ecn_negotiated_with_the_kernel_both_ways() {
     let Some(_) = require(&[]) else {
         return;
     };
-    let ns = Netns::new("ecn").expect("namespace");
-    ns.add_device("tun0", "tun").expect("tun");
+    let ns = tun::namespace("ecn");
     ns.thread(|| std::fs::write("/proc/sys/net/ipv4/tcp_ecn", "1"))
         .join()
         .unwrap()
@@ -89,31 +89,23 @@ fn ecn_negotiated_with_the_kernel_both_ways() {
         .unwrap()
         .expect("bind");
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let synack = ns.thread(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    let mut cfg = StackConfig::new("198.18.0.2".parse().unwrap());
+    cfg.engine.ecn = EcnMode::Request;
+    let synack = tun::on_tun(&ns, cfg, move |stack| async move {
+        // synack's server; the kernel's client asks for ECN.
+        let l = TcpListener::bind(&stack, "198.18.0.2:7501".parse().unwrap())
+            .await
             .unwrap();
-        rt.block_on(async move {
-            let tun: Box<dyn Device> = Box::new(Tun::open("tun0").expect("tun0"));
-            let mut cfg = StackConfig::new("198.18.0.2".parse().unwrap());
-            cfg.engine.ecn = EcnMode::Request;
-            let stack = Stack::new(tun, cfg).expect("stack");
-            // synack's server; the kernel's client asks for ECN.
-            let l = TcpListener::bind(&stack, "198.18.0.2:7501".parse().unwrap())
-                .await
-                .unwrap();
-            ready_tx.send(()).unwrap();
-            let (s, _) = l.accept().await.unwrap();
-            let passive = synack_exchange(s).await;
-            // synack's client asks; the kernel's server agrees.
-            let s = TcpStream::connect(&stack, "198.18.0.1:7500".parse().unwrap())
-                .await
-                .expect("connect");
-            let active = synack_exchange(s).await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            (passive, active)
-        })
+        ready_tx.send(()).unwrap();
+        let (s, _) = l.accept().await.unwrap();
+        let passive = synack_exchange(s).await;
+        // synack's client asks; the kernel's server agrees.
+        let s = TcpStream::connect(&stack, "198.18.0.1:7500".parse().unwrap())
+            .await
+            .expect("connect");
+        let active = synack_exchange(s).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        (passive, active)
     });
     ready_rx
         .recv_timeout(Duration::from_secs(10))

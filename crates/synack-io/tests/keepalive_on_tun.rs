@@ -6,14 +6,14 @@
 //! Root only (skipped with a printed reason otherwise, failed under
 //! `SYNACK_REQUIRE_INTEROP=1`).
 
+mod tun;
+
 use std::io::{ErrorKind, Read};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use synack::Keepalive;
-use synack_io::device::{Device, Tun};
+use synack_io::StackConfig;
 use synack_io::net::TcpStream;
-use synack_io::{Stack, StackConfig};
-use synack_testbed::{Crossing, Netns, require};
+use synack_testbed::{Crossing, require};
 use tokio::io::AsyncReadExt;
 
 #[test]
@@ -21,13 +21,8 @@ fn keepalive_probes_a_kernel_peer_and_finds_it_gone() {
     let Some(_) = require(&["iptables"]) else {
         return;
     };
-    let ns = Netns::new("keepalive").expect("namespace");
-    ns.add_device("tun0", "tun").expect("tun");
-    let listener = ns
-        .thread(|| TcpListener::bind("198.18.0.1:7100"))
-        .join()
-        .unwrap()
-        .expect("bind");
+    let ns = tun::namespace("keepalive");
+    let listener = tun::kernel_listener(&ns, "198.18.0.1:7100");
     // The kernel's end only holds the connection open and never writes:
     // whatever keeps it alive is keep-alive. It reads until synack's RST.
     let kernel = std::thread::spawn(move || {
@@ -43,30 +38,21 @@ fn keepalive_probes_a_kernel_peer_and_finds_it_gone() {
     // thread).
     let (alive_tx, alive_rx) = std::sync::mpsc::channel();
     let (cut_tx, cut_rx) = tokio::sync::oneshot::channel::<Instant>();
-    let synack = ns.thread(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let tun: Box<dyn Device> = Box::new(Tun::open("tun0").expect("tun0"));
-            let mut cfg = StackConfig::new("198.18.0.2".parse().unwrap());
-            cfg.engine.keepalive = Some(keepalive);
-            let stack = Stack::new(tun, cfg).expect("stack");
-            let mut s = TcpStream::connect(&stack, "198.18.0.1:7100".parse().unwrap())
-                .await
-                .expect("connect");
-            // Five seconds of silence: the kernel answers every probe.
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            let probes = stack.counters().keepalive_probes;
-            let mut buf = [0u8; 1];
-            let still_open =
-                tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await;
-            alive_tx.send((probes, still_open.is_err())).unwrap();
-            let cut = cut_rx.await.expect("the cut");
-            let r = tokio::time::timeout(Duration::from_secs(20), s.read(&mut buf)).await;
-            (cut.elapsed(), r.map(|r| r.map_err(|e| e.kind())))
-        })
+    let mut cfg = StackConfig::new("198.18.0.2".parse().unwrap());
+    cfg.engine.keepalive = Some(keepalive);
+    let synack = tun::on_tun(&ns, cfg, move |stack| async move {
+        let mut s = TcpStream::connect(&stack, "198.18.0.1:7100".parse().unwrap())
+            .await
+            .expect("connect");
+        // Five seconds of silence: the kernel answers every probe.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let probes = stack.counters().keepalive_probes;
+        let mut buf = [0u8; 1];
+        let still_open = tokio::time::timeout(Duration::from_millis(50), s.read(&mut buf)).await;
+        alive_tx.send((probes, still_open.is_err())).unwrap();
+        let cut = cut_rx.await.expect("the cut");
+        let r = tokio::time::timeout(Duration::from_secs(20), s.read(&mut buf)).await;
+        (cut.elapsed(), r.map(|r| r.map_err(|e| e.kind())))
     });
     let alive = alive_rx
         .recv_timeout(Duration::from_secs(30))

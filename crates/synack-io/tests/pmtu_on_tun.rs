@@ -11,10 +11,11 @@
 //! transfer still completes. Root only (skipped with a printed reason
 //! otherwise, failed under `SYNACK_REQUIRE_INTEROP=1`).
 
+mod tun;
+
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::Duration;
-use synack_io::device::{Device, Tun};
 use synack_io::net::TcpStream;
 use synack_io::{Stack, StackConfig};
 use synack_testbed::{Netns, Routed, STACK_V4, STACK_V6, require};
@@ -29,11 +30,7 @@ fn data(salt: u8) -> Vec<u8> {
 /// A kernel server in `ns` at `addr` that reads one connection to its
 /// end and answers "ok" if it got `data(salt)`, "bad" otherwise.
 fn kernel_sink(ns: &Netns, addr: &'static str, salt: u8) -> std::thread::JoinHandle<()> {
-    let l = ns
-        .thread(move || TcpListener::bind(addr))
-        .join()
-        .unwrap()
-        .expect("bind");
+    let l = tun::kernel_listener(ns, addr);
     std::thread::spawn(move || {
         let (mut s, _) = l.accept().expect("accept");
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
@@ -122,27 +119,18 @@ fn path_mtu_through_a_router_with_and_without_icmp() {
     ];
     let (phase_tx, phase_rx) = std::sync::mpsc::channel::<()>();
     let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
-    let synack = router.thread(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let tun: Box<dyn Device> = Box::new(Tun::open("tun0").expect("tun0"));
-            let cfg =
-                StackConfig::new(STACK_V4.parse().unwrap()).with_address(STACK_V6.parse().unwrap());
-            let stack = Stack::new(tun, cfg).expect("stack");
-            // With the router's ICMP errors.
-            let v4 = send_to(&stack, "198.18.2.2:7700".parse().unwrap(), 1).await;
-            let v6 = send_to(&stack, "[2001:db8:2::2]:7700".parse().unwrap(), 2).await;
-            let with = (v4, v6, stack.counters().clone());
-            // Without them: a black hole.
-            phase_tx.send(()).unwrap();
-            go_rx.await.unwrap();
-            let v4 = send_to(&stack, "198.18.2.2:7701".parse().unwrap(), 3).await;
-            let v6 = send_to(&stack, "[2001:db8:2::2]:7701".parse().unwrap(), 4).await;
-            (with, (v4, v6, stack.counters().clone()))
-        })
+    let cfg = StackConfig::new(STACK_V4.parse().unwrap()).with_address(STACK_V6.parse().unwrap());
+    let synack = tun::on_tun(router, cfg, move |stack| async move {
+        // With the router's ICMP errors.
+        let v4 = send_to(&stack, "198.18.2.2:7700".parse().unwrap(), 1).await;
+        let v6 = send_to(&stack, "[2001:db8:2::2]:7700".parse().unwrap(), 2).await;
+        let with = (v4, v6, stack.counters().clone());
+        // Without them: a black hole.
+        phase_tx.send(()).unwrap();
+        go_rx.await.unwrap();
+        let v4 = send_to(&stack, "198.18.2.2:7701".parse().unwrap(), 3).await;
+        let v6 = send_to(&stack, "[2001:db8:2::2]:7701".parse().unwrap(), 4).await;
+        (with, (v4, v6, stack.counters().clone()))
     });
     phase_rx
         .recv_timeout(Duration::from_secs(120))

@@ -8,14 +8,14 @@
 //! (skipped with a printed reason otherwise, failed under
 //! `SYNACK_REQUIRE_INTEROP=1`).
 
+mod tun;
+
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
-use synack_io::device::{Device, Tun};
+use synack_io::StackConfig;
 use synack_io::net::TcpStream;
-use synack_io::{Stack, StackConfig};
-use synack_testbed::{Netns, require};
+use synack_testbed::require;
 use tokio::io::AsyncReadExt;
 
 /// `ioctl(SIOCATMARK)` (what `sockatmark(3)` does): whether the next
@@ -36,13 +36,8 @@ fn urgent_data_both_ways_with_the_kernel() {
     let Some(_) = require(&[]) else {
         return;
     };
-    let ns = Netns::new("urgent").expect("namespace");
-    ns.add_device("tun0", "tun").expect("tun");
-    let listener = ns
-        .thread(|| TcpListener::bind("198.18.0.1:7300"))
-        .join()
-        .unwrap()
-        .expect("bind");
+    let ns = tun::namespace("urgent");
+    let listener = tun::kernel_listener(&ns, "198.18.0.1:7300");
     let kernel = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().expect("accept");
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
@@ -80,36 +75,28 @@ fn urgent_data_both_ways_with_the_kernel() {
         }
         (got, marks)
     });
-    let synack = ns.thread(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let tun: Box<dyn Device> = Box::new(Tun::open("tun0").expect("tun0"));
-            let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
-            let stack = Stack::new(tun, cfg).expect("stack");
-            let mut s = TcpStream::connect(&stack, "198.18.0.1:7300".parse().unwrap())
-                .await
-                .expect("connect");
-            // Wait until all nine bytes have arrived, then ask before reading.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            while s.info().unwrap().recv_queue < 9 {
-                assert!(tokio::time::Instant::now() < deadline, "the kernel's bytes");
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            let pending_before = s.urgent_pending().unwrap();
-            let mut got = [0u8; 9];
-            s.read_exact(&mut got).await.unwrap();
-            let pending_after = s.urgent_pending().unwrap();
-            s.set_nodelay(true).unwrap();
-            use tokio::io::AsyncWriteExt;
-            s.write_all(b"then:").await.unwrap();
-            assert_eq!(s.send_urgent(b"xyz").unwrap(), 3);
-            // Hold the connection until the kernel has read everything.
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            (pending_before, got, pending_after, stack.counters().clone())
-        })
+    let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
+    let synack = tun::on_tun(&ns, cfg, move |stack| async move {
+        let mut s = TcpStream::connect(&stack, "198.18.0.1:7300".parse().unwrap())
+            .await
+            .expect("connect");
+        // Wait until all nine bytes have arrived, then ask before reading.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while s.info().unwrap().recv_queue < 9 {
+            assert!(tokio::time::Instant::now() < deadline, "the kernel's bytes");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let pending_before = s.urgent_pending().unwrap();
+        let mut got = [0u8; 9];
+        s.read_exact(&mut got).await.unwrap();
+        let pending_after = s.urgent_pending().unwrap();
+        s.set_nodelay(true).unwrap();
+        use tokio::io::AsyncWriteExt;
+        s.write_all(b"then:").await.unwrap();
+        assert_eq!(s.send_urgent(b"xyz").unwrap(), 3);
+        // Hold the connection until the kernel has read everything.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        (pending_before, got, pending_after, stack.counters().clone())
     });
     let (before, got, after, _counters) = synack.join().expect("synack thread");
     assert_eq!(

@@ -12,13 +12,13 @@
 //! (skipped with a printed reason otherwise, failed under
 //! `SYNACK_REQUIRE_INTEROP=1`).
 
+mod tun;
+
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::Duration;
-use synack_io::device::{Device, Tun};
+use synack_io::StackConfig;
 use synack_io::net::TcpStream;
-use synack_io::{Stack, StackConfig};
-use synack_testbed::{Netns, require};
+use synack_testbed::require;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOTAL: usize = 16 << 20;
@@ -37,13 +37,8 @@ fn zero_window_both_ways_with_the_kernel() {
     let Some(_) = require(&[]) else {
         return;
     };
-    let ns = Netns::new("zerownd").expect("namespace");
-    ns.add_device("tun0", "tun").expect("tun");
-    let listener = ns
-        .thread(|| TcpListener::bind("198.18.0.1:7400"))
-        .join()
-        .unwrap()
-        .expect("bind");
+    let ns = tun::namespace("zerownd");
+    let listener = tun::kernel_listener(&ns, "198.18.0.1:7400");
     let kernel = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().expect("accept");
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -58,39 +53,31 @@ fn zero_window_both_ways_with_the_kernel() {
         s.shutdown(std::net::Shutdown::Write).unwrap();
         first_ok
     });
-    let synack = ns.thread(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let tun: Box<dyn Device> = Box::new(Tun::open("tun0").expect("tun0"));
-            let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
-            let stack = Stack::new(tun, cfg).expect("stack");
-            let mut s = TcpStream::connect(&stack, "198.18.0.1:7400".parse().unwrap())
-                .await
-                .expect("connect");
-            // 1: the write completes only once the kernel reads again.
-            s.write_all(&stream(0)).await.expect("synack write");
-            s.flush().await.unwrap();
-            // 2: let the kernel fill synack's window (its phase 1 ends
-            // when it has read everything, some seconds from now), keep
-            // it closed for the pause, then read it all.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            let mut full = s.info().unwrap();
-            while full.recv_queue < 200_000 || full.rcv_wnd > 0 {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "synack's window never closed: {full:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                full = s.info().unwrap();
-            }
-            tokio::time::sleep(PAUSE).await;
-            let mut got = Vec::with_capacity(TOTAL);
-            s.read_to_end(&mut got).await.expect("synack read");
-            (got == stream(1), got.len(), full, stack.counters().clone())
-        })
+    let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
+    let synack = tun::on_tun(&ns, cfg, move |stack| async move {
+        let mut s = TcpStream::connect(&stack, "198.18.0.1:7400".parse().unwrap())
+            .await
+            .expect("connect");
+        // 1: the write completes only once the kernel reads again.
+        s.write_all(&stream(0)).await.expect("synack write");
+        s.flush().await.unwrap();
+        // 2: let the kernel fill synack's window (its phase 1 ends
+        // when it has read everything, some seconds from now), keep
+        // it closed for the pause, then read it all.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        let mut full = s.info().unwrap();
+        while full.recv_queue < 200_000 || full.rcv_wnd > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "synack's window never closed: {full:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            full = s.info().unwrap();
+        }
+        tokio::time::sleep(PAUSE).await;
+        let mut got = Vec::with_capacity(TOTAL);
+        s.read_to_end(&mut got).await.expect("synack read");
+        (got == stream(1), got.len(), full, stack.counters().clone())
     });
     let (second_ok, len, full, counters) = synack.join().expect("synack thread");
     let first_ok = kernel.join().expect("kernel thread");

@@ -38,6 +38,11 @@ pub(crate) struct IpParams {
 
 impl IpParams {
     pub(crate) const DEFAULT: IpParams = IpParams { ttl: 0, dscp: 0 };
+
+    /// The TTL to send with: this one's, or `default` (`Config::ttl`).
+    pub(crate) fn ttl_or(self, default: u8) -> u8 {
+        if self.ttl != 0 { self.ttl } else { default }
+    }
 }
 
 /// The bounded queue.

@@ -279,13 +279,7 @@ impl Endpoint {
     pub fn ttl(&self, c: ConnId) -> Result<u8, Error> {
         self.conns
             .get(c)
-            .map(|t| {
-                if t.ip.ttl != 0 {
-                    t.ip.ttl
-                } else {
-                    self.cfg.ttl
-                }
-            })
+            .map(|t| t.ip.ttl_or(self.cfg.ttl))
             .ok_or(Error::NotConnected)
     }
 

@@ -80,7 +80,7 @@ impl Endpoint {
                 continue;
             };
             let ecn = if seg.ect { crate::tcb::ECT0 } else { 0 };
-            let ttl = if tcb.ip.ttl != 0 { tcb.ip.ttl } else { cfg.ttl };
+            let ttl = tcb.ip.ttl_or(cfg.ttl);
             let tos = (tcb.ip.dscp << 2) | ecn;
             let ip = ip_header(&tcb.tuple, ttl, tos, ip_id.wrapping_add(1));
             let payload = tcb.snd_buf.slice(seg.data_offset, seg.data_len);
@@ -138,11 +138,7 @@ impl Endpoint {
             urgent_ptr: 0,
             options: c.options,
         };
-        let ttl = if c.ip.ttl != 0 {
-            c.ip.ttl
-        } else {
-            self.cfg.ttl
-        };
+        let ttl = c.ip.ttl_or(self.cfg.ttl);
         let ip = ip_header(&s.tuple, ttl, c.ip.dscp << 2, self.ip_id.wrapping_add(1));
         let n = emit_ip_tcp(&ip, &tcp, &[], buf).ok()?;
         self.ip_id = self.ip_id.wrapping_add(1);

@@ -17,6 +17,7 @@ mod loss;
 mod output;
 mod paws;
 mod rack;
+mod rcv_window;
 mod reassembly;
 mod recovery;
 mod sack;

@@ -29,6 +29,17 @@ use crate::cc::{AckEvent, CongestionEvent, Signal};
 use crate::time::Instant;
 use synack_wire::TcpSegment;
 
+/// Which reduction a recovery episode starts with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reduction {
+    /// The episode's own (RFC 5681 3.2 step 2).
+    First,
+    /// A second one for a lost retransmission (RFC 5681 4.3).
+    Repeated,
+    /// None: an ECN-Echo reduced this window already (RFC 3168 6.1.2).
+    MadeByEcn,
+}
+
 impl Tcb {
     /// Bytes in flight: RFC 6675's pipe.
     pub(crate) fn in_flight(&self) -> u32 {
@@ -481,30 +492,13 @@ impl Tcb {
         } else {
             ctx.counters.reno_recovery += 1;
         }
-        if reduced {
-            self.start_reduction_after_ecn(ctx, prior_in_flight);
+        let reduction = if reduced {
+            Reduction::MadeByEcn
         } else {
-            self.start_reduction(ctx, prior_in_flight, prior_flight, false);
-        }
+            Reduction::First
+        };
+        self.start_reduction(ctx, prior_in_flight, prior_flight, reduction);
         true
-    }
-
-    /// Fast recovery in a window whose reduction an ECN-Echo made: the
-    /// episode and PRR as usual, ssthresh as the ECN response left it.
-    fn start_reduction_after_ecn(&mut self, _ctx: &mut Ctx<'_>, prior_in_flight: u32) {
-        let snd_nxt = self.snd_nxt;
-        let Some(l) = self.loss.as_deref_mut() else {
-            return;
-        };
-        l.limited_out = 0;
-        l.state = RecoveryState::Recovery;
-        l.recover = snd_nxt;
-        l.rescue_rxt = None;
-        l.partial_seen = false;
-        l.prr = Prr {
-            recover_fs: prior_in_flight.max(1),
-            ..Prr::default()
-        };
     }
 
     /// A retransmission was lost (RACK found it): the loss of a
@@ -533,19 +527,20 @@ impl Tcb {
         // Lowered from where the first reduction left it: FlightSize still
         // counts the window the first reduction was made for.
         let flight = prior_in_flight.min(prior_flight).min(self.cc.ssthresh());
-        self.start_reduction(ctx, prior_in_flight, flight, true);
+        self.start_reduction(ctx, prior_in_flight, flight, Reduction::Repeated);
         true
     }
 
     /// The common part of a reduction: Recovery, RecoveryPoint, PRR and
-    /// the controller's response.
+    /// the controller's response (none when an ECN-Echo in this window
+    /// made it already).
     #[inline(never)]
     fn start_reduction(
         &mut self,
         ctx: &mut Ctx<'_>,
         prior_in_flight: u32,
         prior_flight: u32,
-        repeated: bool,
+        reduction: Reduction,
     ) {
         let (snd_nxt, mss) = (self.snd_nxt, u32::from(self.snd_mss));
         let Some(l) = self.loss.as_deref_mut() else {
@@ -562,12 +557,15 @@ impl Tcb {
             recover_fs: prior_in_flight.max(1),
             ..Prr::default()
         };
+        if reduction == Reduction::MadeByEcn {
+            return;
+        }
         self.cc.on_congestion(&CongestionEvent {
             now: ctx.now,
             signal: Signal::Loss,
             in_flight: flight,
             mss,
-            repeated,
+            repeated: reduction == Reduction::Repeated,
         });
     }
 
