@@ -28,9 +28,15 @@ use crate::time::Instant;
 /// is repeated per connection).
 const RETAINED: usize = 1024;
 
-/// Bucket 0 holds deadlines equal to `last`; bucket `i` (1..=64) those
-/// whose highest bit differing from `last` is bit `i - 1`.
-const BUCKETS: usize = 65;
+/// Bucket 0 holds deadlines equal to `last`; bucket `i` (1..=63) those
+/// whose highest bit differing from `last` is bit `i - 1`. Deadlines are
+/// filed at most at [`LATEST`], so bit 63 never differs and 64 buckets
+/// do: the occupancy mask is one machine word.
+const BUCKETS: usize = 64;
+
+/// The latest deadline filed (2^63 - 1 µs, some 292,000 years): anything
+/// later is as good as never and is filed here (see [`TimerHeap::push`]).
+const LATEST: u64 = (1 << 63) - 1;
 
 pub(super) struct TimerHeap {
     /// The last deadline taken out (microseconds): every entry is at or
@@ -40,7 +46,7 @@ pub(super) struct TimerHeap {
     /// The earliest deadline in each non-empty bucket.
     mins: [u64; BUCKETS],
     /// Bit `i` set when bucket `i` is non-empty.
-    nonempty: u128,
+    nonempty: u64,
 }
 
 impl Default for TimerHeap {
@@ -61,9 +67,11 @@ impl TimerHeap {
 
     /// Adds an entry; returns the deadline it was filed under. A deadline
     /// before `last` (a caller whose clock went back) is due at once: it
-    /// is filed at `last`, which keeps the heap's one invariant.
+    /// is filed at `last`, which keeps the heap's one invariant. One past
+    /// [`LATEST`] is filed there; the TCB keeps its own deadline, so when
+    /// the entry ever fires it is found not due and filed again.
     fn push(&mut self, deadline: Instant, id: ConnId) -> Instant {
-        let d = deadline.micros().max(self.last);
+        let d = deadline.micros().max(self.last).min(LATEST);
         let b = self.bucket(d);
         self.buckets[b].push((d, id));
         self.mins[b] = self.mins[b].min(d);
@@ -74,13 +82,23 @@ impl TimerHeap {
     /// Pushes an entry if the TCB's timer moved earlier than its earliest
     /// entry. Later moves need none: the old entry fires, finds nothing
     /// due, and re-arms.
+    ///
+    /// Runs after every input and every segment sent, and nearly always
+    /// finds nothing to push: that test is inlined into the callers, the
+    /// push is not (its register saves would otherwise be paid every time).
+    #[inline(always)]
     pub(super) fn arm(&mut self, id: ConnId, tcb: &mut Tcb) {
         let timer = tcb.timers.earliest();
         if timer < tcb.armed {
-            // `armed` records the entry as filed, so that the handler
-            // recognises it when it comes out.
-            tcb.armed = self.push(timer, id);
+            self.arm_at(timer, id, tcb);
         }
+    }
+
+    #[inline(never)]
+    fn arm_at(&mut self, timer: Instant, id: ConnId, tcb: &mut Tcb) {
+        // `armed` records the entry as filed, so that the handler
+        // recognises it when it comes out.
+        tcb.armed = self.push(timer, id);
     }
 
     /// Heap bytes held by the buckets.
@@ -214,6 +232,28 @@ mod tests {
             h.heap_bytes() <= BUCKETS * RETAINED * 16,
             "{}",
             h.heap_bytes()
+        );
+    }
+
+    /// A deadline past `LATEST` (a timeout of centuries) is filed there:
+    /// it comes out after every nearer one and never before its time.
+    #[test]
+    fn far_deadline_is_filed_at_latest() {
+        let mut h = TimerHeap::default();
+        assert_eq!(
+            h.push(Instant::from_micros(u64::MAX - 1), id(1)),
+            Instant::from_micros(LATEST)
+        );
+        h.push(Instant::from_micros(5_000), id(2));
+        assert_eq!(h.next_deadline(), Some(Instant::from_micros(5_000)));
+        assert_eq!(
+            h.pop_due(Instant::from_micros(1_000_000)),
+            Some((Instant::from_micros(5_000), id(2)))
+        );
+        assert_eq!(h.pop_due(Instant::from_micros(LATEST - 1)), None);
+        assert_eq!(
+            h.pop_due(Instant::NEVER),
+            Some((Instant::from_micros(LATEST), id(1)))
         );
     }
 

@@ -69,8 +69,9 @@ impl Tcb {
 
     /// Whether `next_segment` may have something now. Never false when it
     /// would send (that would stall the connection); may be true when Nagle
-    /// or the windows then hold the data back.
-    #[inline]
+    /// or the windows then hold the data back. Asked twice for every
+    /// segment sent, so inlined.
+    #[inline(always)]
     pub(crate) fn wants_transmit(&self) -> bool {
         if self.flags.has(Flags::ACK_NOW) {
             return true;
