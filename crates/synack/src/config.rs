@@ -118,6 +118,10 @@ pub struct Config {
     pub congestion_control: crate::cc::Algorithm,
     /// The initial congestion window.
     pub initial_window: InitialWindow,
+    /// RFC 5681 4.1: after more than an RTO with nothing sent, restart
+    /// from at most the initial window (on by default, a SHOULD; Linux's
+    /// `tcp_slow_start_after_idle`, which production hosts often turn off).
+    pub slow_start_after_idle: bool,
     /// F-RTO (RFC 5682): detect spurious retransmission timeouts and undo
     /// their window reduction (with SACK).
     pub frto: bool,
@@ -258,6 +262,7 @@ impl Default for Config {
             tlp_max_ack_delay: Duration::from_millis(200),
             ecn: EcnMode::Accept,
             pmtu_blackhole_detection: true,
+            slow_start_after_idle: true,
             user_timeout_option: None,
             delayed_ack: Some(Duration::from_millis(40)),
             max_ack_stretch: 16,

@@ -434,7 +434,7 @@ impl Tcb {
     /// RFC 5681 4.1: after more than an RTO with nothing sent, the window
     /// restarts from at most the initial window.
     fn idle_restart(&mut self, ctx: &Ctx<'_>, in_flight: u32) {
-        if in_flight > 0 || self.last_send == Instant::NEVER {
+        if in_flight > 0 || self.last_send == Instant::NEVER || !ctx.cfg.slow_start_after_idle {
             return;
         }
         if ctx.now.saturating_since(self.last_send) > self.rto(ctx.cfg) {

@@ -481,6 +481,25 @@ fn cc_10_idle_restart() {
     }
 }
 
+/// CC-10 with `Config::slow_start_after_idle` off (Linux's
+/// `tcp_slow_start_after_idle = 0`): after 5 s idle the write still uses
+/// the whole cwnd grown before.
+#[test]
+fn cc_10_idle_restart_can_be_turned_off() {
+    let mut cfg = conf();
+    cfg.slow_start_after_idle = false;
+    let mut h = Harness::passive_established(cfg);
+    transfer(&mut h, 40 * MSS as usize);
+    let i = info(&h);
+    assert!(i.cwnd >= 20 * MSS, "{}", i.cwnd);
+    h.advance(secs(5));
+    assert_eq!(
+        write_big(&mut h),
+        run_of(at(40), i.cwnd.min(i.snd_wnd) / MSS, MSS)
+    );
+    assert_eq!(info(&h).cwnd, i.cwnd);
+}
+
 /// CC-11 (RFC 5681 3.1, SHOULD; RFC 1191): an ICMP fragmentation-needed
 /// for MTU 1000 arrives with ten 1460-byte segments (14600 bytes) in
 /// flight. The MSS becomes 960, cwnd is scaled by 960/1460 to 9600, and

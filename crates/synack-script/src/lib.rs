@@ -1,0 +1,47 @@
+//! Runs packetdrill scripts, unmodified, in-process against the synack
+//! engine with a virtual clock: no root, no devices, milliseconds a
+//! script. See [`run::Runner`] for how the script's view is matched
+//! against the stack's, and [`profile`] for the stack profiles.
+
+pub mod ast;
+mod lex;
+pub mod parse;
+pub mod profile;
+pub mod run;
+mod wire;
+
+pub use profile::Profile;
+pub use run::{Failure, RunOptions, run_source};
+
+use std::path::{Path, PathBuf};
+
+/// A script that could not be read as packetdrill's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptError {
+    pub line: usize,
+    pub msg: String,
+}
+
+/// Runs one `.pkt` file.
+pub fn run_file(path: &Path, opts: &RunOptions) -> Result<(), Failure> {
+    let src = std::fs::read_to_string(path).map_err(|e| Failure::Unsupported {
+        line: 0,
+        what: format!("cannot read {}: {e}", path.display()),
+    })?;
+    run_source(&src, path.parent(), opts)
+}
+
+/// Every `.pkt` file under `path` (itself, if it is one), sorted.
+pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if path.is_dir() {
+        let mut entries: Vec<_> = std::fs::read_dir(path)?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(std::fs::DirEntry::path);
+        for e in entries {
+            out.extend(collect(&e.path())?);
+        }
+    } else if path.extension().is_some_and(|e| e == "pkt") {
+        out.push(path.to_path_buf());
+    }
+    Ok(out)
+}

@@ -1,0 +1,238 @@
+//! The runner against our own scripts (`conformance/scripts/`, which must
+//! all pass and each name the checklist rows it checks), against
+//! packetdrill's self-tests that must fail, and against small scripts that
+//! show it catches each kind of mismatch.
+
+use std::path::{Path, PathBuf};
+use synack_script::{Failure, Profile, RunOptions, collect, run_file, run_source};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rfc() -> RunOptions {
+    RunOptions {
+        profile: Profile::Rfc,
+        verbose: false,
+    }
+}
+
+#[test]
+fn our_scripts_all_pass_and_name_their_rows() {
+    let dir = repo().join("conformance/scripts");
+    let files = collect(&dir).expect("conformance/scripts");
+    assert!(files.len() >= 9, "only {} scripts", files.len());
+    let mut failed = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let names_row = text.lines().take(5).any(|l| {
+            l.starts_with("//")
+                && ["CE-", "SM-", "SA-", "DT-", "TM-", "LR-", "CC-"]
+                    .iter()
+                    .any(|p| l.contains(p))
+        });
+        assert!(
+            names_row,
+            "{}: no checklist row named in its header",
+            f.display()
+        );
+        if let Err(e) = run_file(f, &rfc()) {
+            failed.push(format!("{}: {e}", f.display()));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// packetdrill's own negative self-tests (MANIFEST.tsv, tier T0-neg) must
+/// fail, each for the reason its comment gives.
+#[test]
+fn packetdrill_negative_self_tests_fail_for_the_right_reason() {
+    let corpus =
+        repo().join("../shared/packetdrill/google-packetdrill/gtests/net/packetdrill/tests");
+    if !corpus.exists() {
+        eprintln!(
+            "skipped: {} is not here (the third-party corpus lives beside the repository)",
+            corpus.display()
+        );
+        return;
+    }
+    for (file, line, reason) in [
+        (
+            "linux/packetdrill/socket_err.pkt",
+            6,
+            "expected result 3 but got -1 EPROTONOSUPPORT",
+        ),
+        (
+            "linux/packetdrill/socket_wrong_err.pkt",
+            4,
+            "expected result -99 but got -1 EPROTONOSUPPORT",
+        ),
+        ("packet-timeout.pkt", 13, "Timed out waiting for packet"),
+    ] {
+        for profile in [Profile::Rfc, Profile::Linux] {
+            let opts = RunOptions {
+                profile,
+                verbose: false,
+            };
+            match run_file(&corpus.join(file), &opts) {
+                Err(Failure::Mismatch { line: l, msg }) => {
+                    assert_eq!(l, line, "{file}: {msg}");
+                    assert!(msg.contains(reason), "{file}: {msg}");
+                }
+                other => panic!("{file} under {profile:?}: {other:?}"),
+            }
+        }
+    }
+}
+
+fn run(src: &str) -> Result<(), Failure> {
+    run_source(src, None, &rfc())
+}
+
+fn mismatch_at(src: &str, line: usize, what: &str) {
+    match run(src) {
+        Err(Failure::Mismatch { line: l, msg }) => {
+            assert_eq!(l, line, "{msg}");
+            assert!(msg.contains(what), "{msg}");
+        }
+        other => panic!("expected a mismatch at line {line} ({what}), got {other:?}"),
+    }
+}
+
+const OPEN: &str = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 <mss 1460>
++.01 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
+";
+
+#[test]
+fn a_correct_script_passes() {
+    run(&format!(
+        "{OPEN}+0 write(4, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n"
+    ))
+    .unwrap();
+}
+
+#[test]
+fn each_kind_of_mismatch_is_caught() {
+    // Flags, sequence, ack, options, window, timing, a missing packet, a
+    // wrong return value: each line 9 of a script whose first 8 are right.
+    let cases = [
+        ("+0 > . 1:11(10) ack 1", "flags"),
+        ("+0 > P. 2:12(10) ack 1", "2:12(10)"),
+        ("+0 > P. 1:11(10) ack 2", "ack 1"),
+        ("+0 > P. 1:11(10) ack 1 <nop,nop,sack 5:6>", "options"),
+        ("+0 > P. 1:11(10) ack 1 win 9", "win"),
+        ("+1 > P. 1:11(10) ack 1", "timing"),
+    ];
+    for (expect, what) in cases {
+        mismatch_at(
+            &format!("{OPEN}+0 write(4, ..., 10) = 10\n{expect}\n"),
+            9,
+            what,
+        );
+    }
+    mismatch_at(
+        &format!(
+            "{OPEN}+0 write(4, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n+0 > . 11:11(0) ack 1\n"
+        ),
+        10,
+        "Timed out waiting for packet",
+    );
+    mismatch_at(
+        &format!("{OPEN}+0 write(4, ..., 10) = 9\n"),
+        8,
+        "expected result 9 but got 10",
+    );
+    mismatch_at(
+        &format!(
+            "{OPEN}+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 read(4, ..., 10) = -1 ENOTCONN\n"
+        ),
+        9,
+        "got -1 EAGAIN",
+    );
+    // A blocking read that nothing wakes.
+    mismatch_at(
+        &format!("{OPEN}+0 read(4, ..., 10) = 10\n"),
+        8,
+        "read never returned",
+    );
+}
+
+#[test]
+fn unsupported_features_are_reported_as_such() {
+    for (src, what) in [
+        (
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ assert tcpi_rto == 1 }%\n",
+            "%{ }%",
+        ),
+        (
+            "`echo hello`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+            "shell command",
+        ),
+        (
+            "--no_such_option=1\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+            "option --no_such_option",
+        ),
+        ("`sysctl -q net.ipv4.tcp_reordering=10`\n", "tcp_reordering"),
+    ] {
+        match run(src) {
+            Err(Failure::Unsupported { what: w, .. }) => assert!(w.contains(what), "{w}"),
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+}
+
+/// Consecutive segments sent together match one larger expected segment
+/// (a kernel's TSO super-segment), unless --strict_segments.
+#[test]
+fn segments_sent_together_match_one_larger_segment() {
+    let src = format!("{OPEN}+0 write(4, ..., 3000) = 3000\n+0 > P. 1:3001(3000) ack 1\n");
+    run(&src).unwrap();
+    let strict = format!("--strict_segments\n{src}");
+    match run(&strict) {
+        Err(Failure::Mismatch { line, msg }) => {
+            assert_eq!(line, 10, "{msg}");
+            assert!(msg.contains("1:1001(1000)"), "{msg}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Our TSvals are mapped into the script's space from the first one, and
+/// the peer's echo of a script TSval is mapped back to the live one.
+#[test]
+fn timestamps_are_mapped_both_ways() {
+    let src = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 7 ecr 0,nop,wscale 7>
++0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 500 ecr 7,nop,wscale 3>
++.01 < . 1:1(0) ack 1 win 32792 <nop,nop,TS val 17 ecr 500>
++0 accept(3, ..., ...) = 4
++0 write(4, ..., 10) = 10
++0 > P. 1:11(10) ack 1 <nop,nop,TS val 510 ecr 17>
+";
+    run(src).unwrap();
+    // With a tick rate the TSval is checked: 10 ms later it is 10 more.
+    run(&format!("--tcp_ts_tick_usecs=1000\n{src}")).unwrap();
+    mismatch_at(
+        &format!(
+            "--tcp_ts_tick_usecs=1000\n{}",
+            src.replace("TS val 510", "TS val 530")
+        ),
+        10,
+        "TS val",
+    );
+    // An echo of a TSval we never sent cannot be mapped.
+    mismatch_at(
+        &src.replace("ecr 500>", "ecr 501>"),
+        6,
+        "unable to find mapping",
+    );
+}
