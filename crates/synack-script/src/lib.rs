@@ -4,6 +4,7 @@
 //! against the stack's, and [`profile`] for the stack profiles.
 
 pub mod ast;
+mod code;
 mod lex;
 pub mod parse;
 pub mod profile;

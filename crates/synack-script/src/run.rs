@@ -289,7 +289,16 @@ impl Runner {
                 self.command(line, cmd)?;
                 Ok(())
             }
-            Action::Code(_) => Err(unsupported(line, "%{ }% code blocks (tcp_info asserts)")),
+            Action::Code(code) => {
+                self.step_until(lo)?;
+                self.prev = lo;
+                let info = self.live_info();
+                match crate::code::eval(code, info.as_ref()) {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(msg)) => Err(mismatch(line, msg)),
+                    Err(what) => Err(unsupported(line, what)),
+                }
+            }
             Action::Packet(p) if p.direction == Direction::Inbound => {
                 self.step_until(lo)?;
                 self.inject(line, p)?;
@@ -487,6 +496,15 @@ impl Runner {
         let now = self.instant();
         self.ep().handle_packet(now, &datagram);
         Ok(())
+    }
+
+    /// `ConnInfo` of the connection under test.
+    fn live_info(&self) -> Option<synack::ConnInfo> {
+        let live = self.live?;
+        let ep = self.ep.as_ref()?;
+        ep.connections()
+            .find(|(_, i)| i.local == live.local && i.remote == live.remote)
+            .map(|(_, i)| i)
     }
 
     fn listening_addr(&self) -> Option<SocketAddr> {

@@ -167,8 +167,8 @@ fn each_kind_of_mismatch_is_caught() {
 fn unsupported_features_are_reported_as_such() {
     for (src, what) in [
         (
-            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ assert tcpi_rto == 1 }%\n",
-            "%{ }%",
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ print(tcpi_rto) }%\n",
+            "only assert",
         ),
         (
             "`echo hello`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
@@ -235,4 +235,29 @@ fn timestamps_are_mapped_both_ways() {
         6,
         "unable to find mapping",
     );
+}
+
+/// `%{ }%` assertions about tcp_info are evaluated against the engine's
+/// ConnInfo: true ones pass, false ones fail, unknown fields are
+/// unsupported.
+#[test]
+fn tcp_info_assertions_are_evaluated() {
+    let base = format!("{OPEN}+0 write(4, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n");
+    run(&format!(
+        "{base}+0 %{{ assert tcpi_snd_cwnd == 10, tcpi_snd_cwnd }}%\n"
+    ))
+    .unwrap();
+    run(&format!(
+        "{base}+0 %{{ assert tcpi_ca_state == TCP_CA_Open; assert tcpi_snd_mss == 1000 }}%\n"
+    ))
+    .unwrap();
+    mismatch_at(
+        &format!("{base}+0 %{{ assert tcpi_snd_cwnd == 11, tcpi_snd_cwnd }}%\n"),
+        10,
+        "tcpi_snd_cwnd is 10",
+    );
+    match run(&format!("{base}+0 %{{ assert tcpi_advmss == 1460 }}%\n")) {
+        Err(Failure::Unsupported { what, .. }) => assert!(what.contains("tcpi_advmss"), "{what}"),
+        other => panic!("{other:?}"),
+    }
 }
