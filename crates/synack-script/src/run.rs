@@ -422,9 +422,12 @@ impl Runner {
 
     fn inject(&mut self, line: usize, p: &Packet) -> Result<(), Failure> {
         if p.flags & flags::SYN != 0 && p.flags & flags::ACK == 0 {
-            // A SYN to a listening socket opens a new connection: its
-            // 4-tuple becomes the one under test.
-            if let Some(addr) = self.listening_addr() {
+            // A SYN to a listening socket, with no connection under test
+            // any more, opens a new one: its 4-tuple becomes the one
+            // under test. (A SYN on a live connection is for that one.)
+            if self.live_info().is_none()
+                && let Some(addr) = self.listening_addr()
+            {
                 self.live = Some(Live {
                     local: addr,
                     remote: SocketAddr::new(self.remote_ip, REMOTE_EPHEMERAL),
