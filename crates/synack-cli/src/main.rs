@@ -40,7 +40,8 @@ USAGE:
     synack connect (--tun|--tap) IFNAME --ip ADDR HOST:PORT [--timeout SECS]
                  [--control PATH] [--pcap FILE]
     synack ss --control PATH [-i|--info] [--counters]
-    synack script [--profile rfc|linux] [--verbose] PATH...
+    synack script [--profile rfc|linux|portable] [-D NAME] [--rcv-wnd N]
+                 [--verbose] PATH...
     synack --help
 
 DEMO
@@ -154,10 +155,18 @@ SCRIPT
     synack lacks), then `N passed, M failed`; exits 1 if any failed.
     Example: synack script conformance/scripts
 
-    --profile NAME    rfc (default: synack's own defaults) or linux (the
+    --profile NAME    rfc (default: synack's own defaults), linux (the
                       choices RFC 9293 leaves open made as Linux makes
                       them: initial window 10, window scale 8, minimum RTO
-                      200 ms, 40 ms delayed ACKs)
+                      200 ms, 40 ms delayed ACKs) or portable (for scripts
+                      written against another system's TCP: outbound
+                      options compared as a set of kinds, without our
+                      window-scale shift and TSval; our window not
+                      compared; BSD sysctls mapped; SO_RCVBUF/SO_SNDBUF
+                      results not compared; #ifdef; socket-count shell
+                      lines answered from the stack's table)
+    -D NAME           portable: define NAME for #ifdef
+    --rcv-wnd N       portable: the stack's initial receive window, bytes
     --verbose         print every segment both ways and every call
 ";
 
@@ -255,6 +264,8 @@ fn parse_script(args: &[String]) -> Result<Command, String> {
         paths: Vec::new(),
         profile: synack_script::Profile::Rfc,
         verbose: false,
+        defines: Vec::new(),
+        rcv_wnd: None,
     };
     let mut a = Args::new(args);
     while let Some((flag, inline)) = a.next() {
@@ -263,8 +274,15 @@ fn parse_script(args: &[String]) -> Result<Command, String> {
             "--profile" => {
                 let v = a.value(flag, inline)?;
                 o.profile = synack_script::Profile::parse(v).ok_or_else(|| {
-                    format!("--profile: unknown profile '{v}' (expected rfc or linux)")
+                    format!("--profile: unknown profile '{v}' (expected rfc, linux or portable)")
                 })?;
+            }
+            "-D" => o.defines.push(a.value(flag, inline)?.to_string()),
+            "--rcv-wnd" => {
+                let v = a.value(flag, inline)?;
+                o.rcv_wnd = Some(v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("--rcv-wnd: '{v}' is not a positive number of bytes")
+                })?);
             }
             "--verbose" | "-v" => {
                 no_value(flag, inline)?;

@@ -10,6 +10,8 @@ pub struct Options {
     pub paths: Vec<PathBuf>,
     pub profile: Profile,
     pub verbose: bool,
+    pub defines: Vec<String>,
+    pub rcv_wnd: Option<usize>,
 }
 
 pub fn run(o: &Options) -> ExitCode {
@@ -30,6 +32,8 @@ pub fn run(o: &Options) -> ExitCode {
     let opts = RunOptions {
         profile: o.profile,
         verbose: o.verbose,
+        defines: o.defines.clone(),
+        rcv_wnd: o.rcv_wnd,
     };
     let (mut passed, mut failed) = (0, 0);
     for f in &files {

@@ -13,6 +13,11 @@ pub enum Profile {
     /// The defaults RFC 9293 leaves open, chosen as Linux chooses them:
     /// see [`linux_config`].
     Linux,
+    /// For scripts written against another system's TCP that test RFC
+    /// behaviour, not that kernel's choices: synack's own defaults, and
+    /// the runner's matching relaxed rule by rule (see `run.rs`,
+    /// "portable").
+    Portable,
 }
 
 impl Profile {
@@ -20,6 +25,7 @@ impl Profile {
         match self {
             Profile::Rfc => "rfc",
             Profile::Linux => "linux",
+            Profile::Portable => "portable",
         }
     }
 
@@ -27,6 +33,7 @@ impl Profile {
         match s {
             "rfc" => Some(Profile::Rfc),
             "linux" => Some(Profile::Linux),
+            "portable" => Some(Profile::Portable),
             _ => None,
         }
     }
@@ -34,7 +41,7 @@ impl Profile {
     /// The engine configuration the profile starts from.
     pub fn config(self) -> Config {
         match self {
-            Profile::Rfc => Config::default(),
+            Profile::Rfc | Profile::Portable => Config::default(),
             Profile::Linux => linux_config(),
         }
     }
@@ -187,6 +194,74 @@ pub fn sysctl(cfg: &mut Config, name: &str, value: &str) -> Result<Effect, Strin
         "tcp_min_tso_segs" | "tcp_autocorking" => {
             return Ok(Effect::NoEffect(
                 "synack emits no TSO segments and does not cork",
+            ));
+        }
+        _ => return unsupported("no equivalent in synack"),
+    }
+    Ok(Effect::Applied)
+}
+
+/// A BSD `sysctl net.inet.tcp.NAME=VALUE` (the portable profile): mapped
+/// where synack has the setting, listed with the reason where it cannot
+/// change the behaviour under test, unsupported otherwise.
+pub fn bsd_sysctl(cfg: &mut Config, name: &str, value: &str) -> Result<Effect, String> {
+    let int = || -> Result<i64, String> {
+        value
+            .trim()
+            .parse()
+            .map_err(|_| format!("sysctl {name}={value}: not a number"))
+    };
+    let unsupported = |why: &str| Err(format!("sysctl {name}={value}: {why}"));
+    match name {
+        "net.inet.tcp.sack.enable" => cfg.sack = int()? != 0,
+        "net.inet.tcp.rfc1323" => {
+            let v = int()?;
+            cfg.window_scaling = v == 1 || v == 2;
+            cfg.timestamps = v == 1 || v == 3;
+        }
+        "net.inet.tcp.recvspace" => cfg.recv_buffer = int()?.max(1) as usize,
+        "net.inet.tcp.sendspace" => cfg.send_buffer = int()?.max(1) as usize,
+        "net.inet.tcp.ecn.enable" => {
+            cfg.ecn = match int()? {
+                0 => EcnMode::Off,
+                1 => EcnMode::Request,
+                2 => EcnMode::Accept,
+                _ => return unsupported("no such ECN mode in synack"),
+            }
+        }
+        "net.inet.tcp.rexmit_initial" => {
+            cfg.rtt.initial_rto = Duration::from_millis(int()?.max(1) as u64)
+        }
+        "net.inet.tcp.rexmit_min" => cfg.rtt.min_rto = Duration::from_millis(int()?.max(1) as u64),
+        "net.inet.tcp.syncookies" => {
+            cfg.syn_cookies = if int()? != 0 {
+                SynCookieMode::WhenQueueFull
+            } else {
+                SynCookieMode::Off
+            }
+        }
+        "net.inet.tcp.insecure_rst" | "net.inet.tcp.insecure_syn" => {
+            if int()? != 0 {
+                return unsupported("synack's RFC 5961 mitigations cannot be turned off");
+            }
+            return Ok(Effect::NoEffect(
+                "RFC 5961 mitigations on: synack always has them",
+            ));
+        }
+        "net.inet.tcp.blackhole" => {
+            if int()? != 0 {
+                return unsupported("synack always answers closed ports with a RST");
+            }
+            return Ok(Effect::NoEffect(
+                "closed ports answered with a RST: synack always does",
+            ));
+        }
+        "net.inet.tcp.hostcache.purgenow" | "net.inet.tcp.hostcache.purge" => {
+            return Ok(Effect::NoEffect("synack keeps no host cache to flush"));
+        }
+        "kern.ipc.maxsockbuf" => {
+            return Ok(Effect::NoEffect(
+                "a system-wide socket-buffer cap; synack's buffers are set per endpoint",
             ));
         }
         _ => return unsupported("no equivalent in synack"),

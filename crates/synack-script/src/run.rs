@@ -79,6 +79,10 @@ pub struct RunOptions {
     pub profile: Profile,
     /// Print every segment both ways, and every call.
     pub verbose: bool,
+    /// Names defined for `#ifdef` (portable profile).
+    pub defines: Vec<String>,
+    /// The stack's initial receive window (`--rcv-wnd`, portable profile).
+    pub rcv_wnd: Option<usize>,
 }
 
 impl Default for RunOptions {
@@ -86,6 +90,8 @@ impl Default for RunOptions {
         RunOptions {
             profile: Profile::Rfc,
             verbose: false,
+            defines: Vec::new(),
+            rcv_wnd: None,
         }
     }
 }
@@ -175,6 +181,13 @@ pub struct Runner {
 
 /// Runs a script's text; `dir` is where its shell commands' files are.
 pub fn run_source(src: &str, dir: Option<&Path>, opts: &RunOptions) -> Result<(), Failure> {
+    let pre;
+    let src = if opts.profile == Profile::Portable {
+        pre = preprocess(src, &opts.defines)?;
+        pre.as_str()
+    } else {
+        src
+    };
     let script = crate::parse::parse(src).map_err(|e| {
         if e.msg.starts_with("unsupported: ") {
             unsupported(e.line, e.msg.trim_start_matches("unsupported: "))
@@ -192,9 +205,71 @@ pub fn run_source(src: &str, dir: Option<&Path>, opts: &RunOptions) -> Result<()
     res
 }
 
+/// Portable profile: the `#ifdef NAME`, `#ifndef NAME`, `#else`, `#endif`
+/// subset of the C preprocessor, NAME defined by `-D NAME`. Lines left
+/// out become blank, so line numbers stay those of the file.
+pub fn preprocess(src: &str, defines: &[String]) -> Result<String, Failure> {
+    let mut out = String::with_capacity(src.len());
+    // Per open #if: (this branch taken, the enclosing region is live).
+    let mut stack: Vec<(bool, bool)> = Vec::new();
+    let live = |stack: &[(bool, bool)]| stack.last().is_none_or(|&(taken, outer)| taken && outer);
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim();
+        let directive = t.strip_prefix('#').map(str::trim);
+        match directive.map(|d| d.split_whitespace().collect::<Vec<_>>()) {
+            Some(w) if w.first() == Some(&"ifdef") || w.first() == Some(&"ifndef") => {
+                let name = w
+                    .get(1)
+                    .ok_or_else(|| mismatch(i + 1, "#ifdef without a name"))?;
+                let defined = defines.iter().any(|d| d == name);
+                let taken = if w[0] == "ifdef" { defined } else { !defined };
+                let outer = live(&stack);
+                stack.push((taken, outer));
+            }
+            Some(w) if w.first() == Some(&"else") => {
+                let top = stack
+                    .last_mut()
+                    .ok_or_else(|| mismatch(i + 1, "#else without #ifdef"))?;
+                top.0 = !top.0;
+            }
+            Some(w) if w.first() == Some(&"endif") => {
+                stack
+                    .pop()
+                    .ok_or_else(|| mismatch(i + 1, "#endif without #ifdef"))?;
+            }
+            Some(w)
+                if !w.is_empty()
+                    && ["if", "elif", "define", "include", "undef"].contains(&w[0]) =>
+            {
+                return Err(unsupported(
+                    i + 1,
+                    format!("preprocessor directive #{}", w[0]),
+                ));
+            }
+            _ => {
+                if live(&stack) {
+                    out.push_str(line);
+                }
+            }
+        }
+        out.push('\n');
+    }
+    if !stack.is_empty() {
+        return Err(mismatch(src.lines().count(), "#ifdef without #endif"));
+    }
+    Ok(out)
+}
+
 impl Runner {
+    fn portable(&self) -> bool {
+        self.opts.profile == Profile::Portable
+    }
+
     fn new(opts: RunOptions, dir: Option<&Path>) -> Runner {
-        let cfg = opts.profile.config();
+        let mut cfg = opts.profile.config();
+        if let Some(w) = opts.rcv_wnd {
+            cfg.recv_buffer = w;
+        }
         Runner {
             opts,
             cfg,
@@ -663,7 +738,10 @@ impl Runner {
         {
             problems.push(format!("ack {}", seen.ack));
         }
+        // Portable: the window the script expects is the other kernel's
+        // buffer size, not something RFC 9293 fixes.
         if let Some(w) = p.win
+            && !self.portable()
             && u32::from(seen.win) != w
         {
             problems.push(format!("win {}", seen.win));
@@ -686,7 +764,12 @@ impl Runner {
                 }
             }
             PacketOptions::List(list) => {
-                if wire::option_bytes(list) != actual_opts {
+                let differs = if self.portable() {
+                    portable_options_differ(list, &actual_opts)
+                } else {
+                    wire::option_bytes(list) != actual_opts
+                };
+                if differs {
                     problems.push(format!("options <{}>", show_option_bytes(&actual_opts)));
                 }
             }
@@ -727,6 +810,40 @@ impl Runner {
         }
         out
     }
+}
+
+/// Portable: options compared as a set of kinds, NOP and EOL padding and
+/// the order ignored; the stack's own choices (its window-scale shift, its
+/// TSval) not compared; the MSS, the echoed timestamp and SACK blocks are.
+fn portable_options_differ(expected: &[TcpOpt], actual: &[u8]) -> bool {
+    // (kind, the bytes that must match)
+    let key = |kind: u8, body: &[u8]| -> (u8, Vec<u8>) {
+        match kind {
+            3 => (3, Vec::new()),
+            8 => (8, body.get(4..8).map(<[u8]>::to_vec).unwrap_or_default()),
+            _ => (kind, body.to_vec()),
+        }
+    };
+    let parse = |o: &[u8]| -> Option<Vec<(u8, Vec<u8>)>> {
+        let mut v = Vec::new();
+        let mut i = 0;
+        while i < o.len() {
+            match o[i] {
+                0 | 1 => i += 1,
+                kind => {
+                    let len = usize::from(*o.get(i + 1)?);
+                    if len < 2 || i + len > o.len() {
+                        return None;
+                    }
+                    v.push(key(kind, &o[i + 2..i + len]));
+                    i += len;
+                }
+            }
+        }
+        v.sort();
+        Some(v)
+    };
+    parse(&wire::option_bytes(expected)) != parse(actual)
 }
 
 fn secs(us: Usecs) -> f64 {
@@ -872,6 +989,42 @@ impl Runner {
     fn shell_line(&mut self, line: usize, l: &str) -> Result<(), Failure> {
         let words = shell_words(l);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        if self.portable() {
+            if words.first() == Some(&"sysctl") {
+                for w in &words[1..] {
+                    if w.starts_with('-') {
+                        continue;
+                    }
+                    let Some((name, value)) = w.split_once('=') else {
+                        return Err(unsupported(line, format!("shell command: {l}")));
+                    };
+                    if name.starts_with("net.ipv4.") {
+                        self.sysctl_assignment(line, w, l)?;
+                        continue;
+                    }
+                    if self.ep.is_some() {
+                        return Err(unsupported(
+                            line,
+                            format!("sysctl {name} after the stack started"),
+                        ));
+                    }
+                    match profile::bsd_sysctl(&mut self.cfg, name, value) {
+                        Ok(Effect::Applied) => {}
+                        Ok(Effect::NoEffect(why)) => {
+                            if self.opts.verbose {
+                                self.log
+                                    .push(format!("sysctl {name}={value}: no effect ({why})"));
+                            }
+                        }
+                        Err(why) => return Err(unsupported(line, why)),
+                    }
+                }
+                return Ok(());
+            }
+            if let Some(r) = self.socket_count(line, l) {
+                return r;
+            }
+        }
         match words.first().copied() {
             Some("sysctl") => {
                 for w in &words[1..] {
@@ -933,6 +1086,62 @@ impl Runner {
             }
             Err(why) => Err(unsupported(line, why)),
         }
+    }
+}
+
+impl Runner {
+    /// Portable: `sockstat|netstat|ss ... | grep -c STATE | grep N` (or
+    /// `grep -q N`, `test ... -eq N`-free forms only), answered from the
+    /// endpoint's own table. `None` when the line is not such a count.
+    fn socket_count(&mut self, line: usize, l: &str) -> Option<Result<(), Failure>> {
+        let stages: Vec<&str> = l.split('|').map(str::trim).collect();
+        let tool = stages.first()?.split_whitespace().next()?;
+        if !["sockstat", "netstat", "ss"].contains(&tool) || stages.len() != 3 {
+            return None;
+        }
+        let state = stages[1].strip_prefix("grep -c ")?.trim().trim_matches('"');
+        let want: usize = stages[2]
+            .strip_prefix("grep ")?
+            .trim_start_matches("-q ")
+            .trim()
+            .trim_matches('"')
+            .parse()
+            .ok()?;
+        let norm = state.to_ascii_uppercase().replace('-', "_");
+        let have = match norm.as_str() {
+            "LISTEN" => self
+                .socks
+                .values()
+                .filter(|s| matches!(s.state, SockState::Listening(_)))
+                .count(),
+            "TIME_WAIT" => self.ep.as_ref().map_or(0, |e| e.time_wait_count()),
+            other => {
+                let want_state = match other {
+                    "ESTABLISHED" | "ESTAB" => synack::State::Established,
+                    "SYN_SENT" => synack::State::SynSent,
+                    "SYN_RECEIVED" | "SYN_RECV" | "SYN_RCVD" => synack::State::SynReceived,
+                    "FIN_WAIT_1" | "FIN_WAIT1" => synack::State::FinWait1,
+                    "FIN_WAIT_2" | "FIN_WAIT2" => synack::State::FinWait2,
+                    "CLOSE_WAIT" => synack::State::CloseWait,
+                    "CLOSING" => synack::State::Closing,
+                    "LAST_ACK" => synack::State::LastAck,
+                    _ => return Some(Err(unsupported(line, format!("socket state {state}")))),
+                };
+                self.ep.as_ref().map_or(0, |e| {
+                    e.connections()
+                        .filter(|(_, i)| i.state == want_state)
+                        .count()
+                })
+            }
+        };
+        Some(if have == want {
+            Ok(())
+        } else {
+            Err(mismatch(
+                line,
+                format!("{l}: {have} sockets in {state}, expected {want}"),
+            ))
+        })
     }
 }
 
@@ -1513,6 +1722,8 @@ impl Runner {
         let want = self.int_arg(line, sc, 3)?;
         let conn = self.conn_of(fd);
         let got: i64 = match opt.as_str() {
+            // Portable: the other kernel's buffer accounting, not compared.
+            "SO_RCVBUF" | "SO_SNDBUF" if self.portable() => want,
             "SO_ERROR" => {
                 let e = self.sock(fd).error.take();
                 e.map_or(0, errno_number)

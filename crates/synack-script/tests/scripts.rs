@@ -13,7 +13,14 @@ fn repo() -> PathBuf {
 fn rfc() -> RunOptions {
     RunOptions {
         profile: Profile::Rfc,
-        verbose: false,
+        ..RunOptions::default()
+    }
+}
+
+fn portable() -> RunOptions {
+    RunOptions {
+        profile: Profile::Portable,
+        ..RunOptions::default()
     }
 }
 
@@ -72,7 +79,7 @@ fn packetdrill_negative_self_tests_fail_for_the_right_reason() {
         for profile in [Profile::Rfc, Profile::Linux] {
             let opts = RunOptions {
                 profile,
-                verbose: false,
+                ..RunOptions::default()
             };
             match run_file(&corpus.join(file), &opts) {
                 Err(Failure::Mismatch { line: l, msg }) => {
@@ -260,4 +267,163 @@ fn tcp_info_assertions_are_evaluated() {
         Err(Failure::Unsupported { what, .. }) => assert!(what.contains("tcpi_advmss"), "{what}"),
         other => panic!("{other:?}"),
     }
+}
+
+// ---- The portable profile: each rule lets a script pass that fails
+// without it, and a real mismatch still fails under it. ----------------
+
+fn on(opts: &RunOptions, src: &str) -> Result<(), Failure> {
+    run_source(src, None, opts)
+}
+
+fn fails_at(opts: &RunOptions, src: &str, line: usize) {
+    match on(opts, src) {
+        Err(f) => assert_eq!(f.line(), line, "{f}"),
+        Ok(()) => panic!("passed:\n{src}"),
+    }
+}
+
+const LISTEN: &str = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
+";
+
+#[test]
+fn portable_compares_options_as_a_set_without_our_own_choices() {
+    // Another order, other padding, another window-scale shift and TSval:
+    // the same options by kind, with the right MSS and echo.
+    let other_os = format!(
+        "{LISTEN}+0 < S 0:0(0) win 32792 <mss 1000,sackOK,TS val 7 ecr 0,nop,wscale 7>
++0 > S. 0:0(0) ack 1 <mss 1460,nop,wscale 6,sackOK,nop,nop,TS val 1 ecr 7>
+"
+    );
+    on(&portable(), &other_os).unwrap();
+    fails_at(&rfc(), &other_os, 5);
+    // A real difference still fails: the MSS, the echo, a missing option.
+    for wrong in [
+        other_os.replace("mss 1460", "mss 1400"),
+        other_os.replace("ecr 7>", "ecr 8>"),
+        other_os.replace("sackOK,nop,nop,TS", "nop,nop,TS"),
+    ] {
+        fails_at(&portable(), &wrong, 5);
+    }
+}
+
+#[test]
+fn portable_does_not_compare_our_window() {
+    let src = format!(
+        "{LISTEN}+0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 win 5000 <mss 1460>
+"
+    );
+    on(&portable(), &src).unwrap();
+    fails_at(&rfc(), &src, 5);
+    fails_at(&portable(), &src.replace("ack 1 win", "ack 2 win"), 5);
+}
+
+#[test]
+fn portable_maps_bsd_sysctls() {
+    let src = format!(
+        "`sysctl -w net.inet.tcp.sack.enable=0`
+`sysctl net.inet.tcp.hostcache.purgenow=1`
+{LISTEN}+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop>
++0 > S. 0:0(0) ack 1 <mss 1460>
+"
+    );
+    on(&portable(), &src).unwrap();
+    match on(&rfc(), &src) {
+        Err(Failure::Unsupported { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    // SACK really is off: a SYN-ACK with sackOK is not what the stack sends.
+    fails_at(
+        &portable(),
+        &src.replace("<mss 1460>", "<mss 1460,nop,nop,sackOK>"),
+        7,
+    );
+    // A setting synack cannot honour is unsupported, not ignored.
+    match on(&portable(), "`sysctl net.inet.tcp.insecure_rst=1`\n") {
+        Err(Failure::Unsupported { what, .. }) => assert!(what.contains("RFC 5961"), "{what}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn portable_does_not_compare_buffer_sizes() {
+    let src = format!("{LISTEN}+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [65536], [4]) = 0\n");
+    on(&portable(), &src).unwrap();
+    assert!(matches!(on(&rfc(), &src), Err(Failure::Unsupported { .. })));
+    // SO_ERROR is still compared.
+    fails_at(
+        &portable(),
+        &format!("{LISTEN}+0 getsockopt(3, SOL_SOCKET, SO_ERROR, [104], [4]) = 0\n"),
+        4,
+    );
+}
+
+#[test]
+fn portable_preprocesses_ifdef() {
+    let src = format!(
+        "{LISTEN}+0 < S 0:0(0) win 32792 <mss 1000>
+#ifdef OURS
++0 > S. 0:0(0) ack 1 <mss 1460>
+#else
++0 > S. 0:0(0) ack 1 <mss 1380>
+#endif
+"
+    );
+    let with = RunOptions {
+        defines: vec!["OURS".into()],
+        ..portable()
+    };
+    on(&with, &src).unwrap();
+    // Without the name the other branch runs, and its MSS is wrong.
+    fails_at(&portable(), &src, 8);
+}
+
+#[test]
+fn portable_answers_socket_counts_from_the_stack() {
+    let src = format!(
+        "{LISTEN}+0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 <mss 1460>
++.01 < . 1:1(0) ack 1 win 32792
+`sockstat -4 | grep -c ESTABLISHED | grep 1`
+`netstat -an | grep -c LISTEN | grep 1`
+"
+    );
+    on(&portable(), &src).unwrap();
+    assert!(matches!(on(&rfc(), &src), Err(Failure::Unsupported { .. })));
+    fails_at(
+        &portable(),
+        &src.replace("ESTABLISHED | grep 1", "ESTABLISHED | grep 2"),
+        7,
+    );
+}
+
+#[test]
+fn portable_rcv_wnd_sets_the_initial_window() {
+    // 2,000 bytes against a 1,000-byte window: the second half is beyond
+    // it and only the first is acknowledged.
+    let src = format!(
+        "{LISTEN}+0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 win 1000 <mss 1460>
++.01 < . 1:1(0) ack 1 win 32792
++0 < . 1:2001(2000) ack 1 win 32792
++0 > . 1:1(0) ack 1001
+"
+    );
+    let small = RunOptions {
+        rcv_wnd: Some(1000),
+        ..portable()
+    };
+    // The rule under test is --rcv-wnd, so compare the window: with rfc
+    // matching, plus the option.
+    let small_rfc = RunOptions {
+        rcv_wnd: Some(1000),
+        ..rfc()
+    };
+    on(&small_rfc, &src).unwrap();
+    on(&small, &src).unwrap();
+    fails_at(&portable(), &src, 8);
 }
