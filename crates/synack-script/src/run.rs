@@ -129,6 +129,8 @@ struct Sock {
     error: Option<&'static str>,
     /// After a reset was reported once, reads return 0.
     reset_reported: bool,
+    /// `SO_LINGER` with a zero timeout: close() aborts (RST).
+    linger_zero: bool,
 }
 
 /// A blocking call waiting for the stack.
@@ -1261,7 +1263,14 @@ impl Runner {
                         ),
                     ));
                 }
-                let _ = p.start;
+                if self.opts.verbose {
+                    self.log.push(format!(
+                        "{:>10.6}   {}(...) returned (called at {:.6})",
+                        secs(self.now),
+                        p.call.name,
+                        secs(p.start)
+                    ));
+                }
                 self.check_result(p.line, &p.call, r)
             }
             Outcome::Blocked => {
@@ -1377,6 +1386,7 @@ impl Runner {
                     shut_rd: false,
                     error: None,
                     reset_reported: false,
+                    linger_zero: false,
                 },
             );
             return Ok(Outcome::Done(Ok(fd)));
@@ -1426,6 +1436,7 @@ impl Runner {
                                 shut_rd: false,
                                 error: None,
                                 reset_reported: false,
+                                linger_zero: false,
                             },
                         );
                         Ok(newfd)
@@ -1493,6 +1504,12 @@ impl Runner {
                 match state {
                     SockState::Listening(l) => {
                         let _ = self.ep().close_listener(l);
+                    }
+                    // SO_LINGER with a zero timeout: ABORT (RFC 9293 3.10.5).
+                    SockState::Connecting(c) | SockState::Connected(c)
+                        if self.sock(fd).linger_zero =>
+                    {
+                        self.ep().abort(c);
                     }
                     SockState::Connecting(c) | SockState::Connected(c) => {
                         let _ = self.ep().close(c);
@@ -1677,6 +1694,32 @@ impl Runner {
         fd: i64,
     ) -> Result<Result<i64, &'static str>, Failure> {
         let opt = word_arg(sc, 2).ok_or_else(|| unsupported(line, "setsockopt option"))?;
+        if opt == "SO_LINGER" {
+            // {onoff=1, linger=0}: close() aborts. A non-zero linger time
+            // (close() blocking until the data is acknowledged) is not
+            // modelled.
+            let fields = match sc.args.get(3) {
+                Some(Expr::Braces(f)) => f.clone(),
+                other => return Err(unsupported(line, format!("SO_LINGER value {other:?}"))),
+            };
+            let field = |name: &str| {
+                fields.iter().find_map(|f| match f {
+                    Expr::Field(n, v) if n == name => match **v {
+                        Expr::Int(i) => Some(i),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+            };
+            let (Some(onoff), Some(secs)) = (field("onoff"), field("linger")) else {
+                return Err(unsupported(line, "SO_LINGER without onoff and linger"));
+            };
+            if onoff != 0 && secs != 0 {
+                return Err(unsupported(line, "SO_LINGER with a non-zero time"));
+            }
+            self.sock(fd).linger_zero = onoff != 0;
+            return Ok(Ok(0));
+        }
         let val = self.int_arg(line, sc, 3)?;
         let conn = self.conn_of(fd);
         match opt.as_str() {
