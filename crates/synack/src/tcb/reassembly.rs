@@ -254,11 +254,24 @@ impl Queue {
 
     fn drain(&mut self, rcv_nxt: SeqNum, mut sink: impl FnMut(&[u8]) -> usize) -> (u32, bool) {
         let mut nxt = rcv_nxt;
+        let mut dup: Option<(SeqNum, SeqNum)> = None;
         while let Some(first) = self.blocks.first_mut() {
             if first.seq.gt(nxt) {
                 break;
             }
             let skip = nxt.since(first.seq) as usize;
+            if skip > 0 {
+                // The in-order data just taken covered octets held here:
+                // the peer sent them twice. The first contiguous run of
+                // them is reported (RFC 2883 4: one D-SACK block per ACK),
+                // as a duplicate segment below RCV.NXT would be.
+                let end = first.seq.add(skip.min(first.data.len()) as u32);
+                dup = match dup {
+                    None => Some((first.seq, end)),
+                    Some((a, b)) if b == first.seq => Some((a, end)),
+                    other => other,
+                };
+            }
             if skip >= first.data.len() {
                 self.blocks.remove(0);
                 continue;
@@ -270,6 +283,9 @@ impl Queue {
                 break;
             }
             self.blocks.remove(0);
+        }
+        if self.dsack.is_none() {
+            self.dsack = dup;
         }
         let fin = self.blocks.is_empty() && self.fin == Some(nxt);
         if fin {
@@ -373,6 +389,31 @@ mod tests {
         assert_eq!(r.sack_runs(&mut out, 4), 4);
         assert_eq!(out[0], (SeqNum(300), SeqNum(400)));
         assert_eq!(out[3], (SeqNum(100), SeqNum(200)));
+    }
+
+    /// LR-07 (RFC 2883 4): an in-order segment that fills the hole and
+    /// carries again octets held out of order reports the first duplicate
+    /// run as the D-SACK, whole across the blocks it arrived in.
+    #[test]
+    fn hole_fill_with_duplicates_reports_the_first_duplicate_run() {
+        let mut r = Reassembly::default();
+        let right = SeqNum(100_000);
+        for (seq, len) in [(1001, 1000), (2001, 1000), (4001, 1000), (7001, 1000)] {
+            r.insert(SeqNum(seq), &vec![0; len], false, right);
+        }
+        // 1..6001 arrived in order: 1001..3001 and 4001..5001 were held.
+        let (_, moved, _) = drain_all(&mut r, SeqNum(6001));
+        assert_eq!(moved, 0);
+        assert_eq!(r.take_dsack(), Some((SeqNum(1001), SeqNum(3001))));
+        // 6001..7501 in order: the first half of 7001..8001 is a duplicate,
+        // the rest delivered.
+        let (out, moved, _) = drain_all(&mut r, SeqNum(7501));
+        assert_eq!((out.len(), moved), (500, 500));
+        assert_eq!(r.take_dsack(), Some((SeqNum(7001), SeqNum(7501))));
+        // Draining with nothing skipped reports nothing.
+        r.insert(SeqNum(9001), &[0; 10], false, right);
+        drain_all(&mut r, SeqNum(9001));
+        assert_eq!(r.take_dsack(), None);
     }
 
     #[test]
