@@ -58,6 +58,7 @@ impl Profile {
 ///   default already);
 /// - a minimum RTO of 200 ms (`TCP_RTO_MIN`) and an initial RTO of 1 s;
 /// - ECN accepted when the peer asks, not requested (`tcp_ecn = 2`);
+/// - a RST that aborts a connection also acknowledges RCV.NXT;
 /// - CUBIC, SACK, timestamps and window scaling on;
 /// - the option layout (MSS, SACK-permitted or NOP NOP, TS, NOP, WS) is
 ///   the one synack always writes.
@@ -70,6 +71,7 @@ pub fn linux_config() -> Config {
     cfg.rtt.min_rto = Duration::from_millis(200);
     cfg.rtt.initial_rto = Duration::from_secs(1);
     cfg.ecn = EcnMode::Accept;
+    cfg.rst_with_ack = true;
     cfg.congestion_control = Algorithm::Cubic;
     cfg.sack = true;
     cfg.timestamps = true;

@@ -994,7 +994,11 @@ impl Runner {
         if self.portable() {
             if words.first() == Some(&"sysctl") {
                 for w in &words[1..] {
-                    if w.starts_with('-') || w.starts_with('>') || w.starts_with("/dev/") || *w == "2>&1" {
+                    if w.starts_with('-')
+                        || w.starts_with('>')
+                        || w.starts_with("/dev/")
+                        || *w == "2>&1"
+                    {
                         continue;
                     }
                     let Some((name, value)) = w.split_once('=') else {

@@ -122,6 +122,10 @@ pub struct Config {
     /// from at most the initial window (on by default, a SHOULD; Linux's
     /// `tcp_slow_start_after_idle`, which production hosts often turn off).
     pub slow_start_after_idle: bool,
+    /// A RST that aborts a synchronized connection (close with unread
+    /// data, ABORT) carries an ACK of RCV.NXT, as Linux sends it. Off by
+    /// default: RFC 9293 3.10.5's form is `<SEQ=SND.NXT><CTL=RST>`.
+    pub rst_with_ack: bool,
     /// F-RTO (RFC 5682): detect spurious retransmission timeouts and undo
     /// their window reduction (with SACK).
     pub frto: bool,
@@ -263,6 +267,7 @@ impl Default for Config {
             ecn: EcnMode::Accept,
             pmtu_blackhole_detection: true,
             slow_start_after_idle: true,
+            rst_with_ack: false,
             user_timeout_option: None,
             delayed_ack: Some(Duration::from_millis(40)),
             max_ack_stretch: 16,

@@ -79,6 +79,26 @@ impl ControlQueue {
         });
     }
 
+    /// Queues a segment of a connection with its IP parameters and options.
+    pub(crate) fn push_ip_options(
+        &mut self,
+        seg: ControlSegment,
+        options: TcpOptions,
+        ip: IpParams,
+        counters: &mut Counters,
+    ) {
+        if self.queue.len() >= self.cap {
+            counters.drop(DropReason::ControlQueueFull);
+            return;
+        }
+        self.queue.push_back(QueuedControl {
+            seg,
+            window: 0,
+            options,
+            ip,
+        });
+    }
+
     /// Queues a segment with a window and options.
     pub(crate) fn push_full(
         &mut self,

@@ -45,7 +45,7 @@ pub(crate) use loss::{Loss, LossPool};
 use rack::Reordering;
 pub(crate) use scoreboard::{LOST, RETRANS};
 use std::collections::VecDeque;
-use synack_wire::{TcpFlags, TcpOptions};
+use synack_wire::{TcpFlags, TcpOptions, Timestamps};
 pub use timers::Timer;
 use timers::Timers;
 
@@ -647,10 +647,21 @@ impl Tcb {
         let seg = ControlSegment {
             tuple: self.tuple,
             seq: self.snd_nxt.max(self.snd_una),
-            ack: None,
+            // RFC 9293 3.10.5 has no ACK; Linux sends RST+ACK
+            // (`Config::rst_with_ack`).
+            ack: ctx.cfg.rst_with_ack.then_some(self.rcv_nxt),
             flags: TcpFlags::RST,
         };
-        ctx.control.push_ip(seg, self.ip, ctx.counters);
+        // RFC 7323 3.2: once negotiated, TSopt SHOULD be sent in a RST too.
+        let mut options = TcpOptions::default();
+        if self.flags.has(Flags::TS_OK) {
+            options.timestamps = Some(Timestamps {
+                tsval: self.ts_now(ctx.now),
+                tsecr: self.ts_recent,
+            });
+        }
+        ctx.control
+            .push_ip_options(seg, options, self.ip, ctx.counters);
     }
 
     /// The receive window still open to the peer: RCV.WND as last

@@ -570,6 +570,36 @@ fn sm_11_close_with_unread_data_sends_rst() {
     h.expect_none();
 }
 
+/// SM-11 with `Config::rst_with_ack` (the linux profile's choice): the
+/// RST that tells the peer its data was lost also acknowledges RCV.NXT.
+/// Either way it carries TSopt on a connection that negotiated timestamps
+/// (RFC 7323 3.2: SHOULD be sent in a RST).
+#[test]
+fn sm_11_rst_with_ack_and_timestamps() {
+    for with_ack in [false, true] {
+        let mut cfg = conf();
+        cfg.rst_with_ack = with_ack;
+        let mut h = Harness::new(cfg);
+        h.peer_syn_opts.timestamps = Some(synack_wire::Timestamps {
+            tsval: 1000,
+            tsecr: 0,
+        });
+        h.enter_syn_received();
+        h.enter_established_passive();
+        h.inject(seg(ACK | PSH).seq(1).ack(1).len(1000));
+        h.expect(out(ACK).seq(1).ack(1001));
+        h.close().unwrap();
+        if with_ack {
+            h.expect(out(RST | ACK).seq(1).ack(1001).len(0));
+        } else {
+            h.expect(out(RST).seq(1).abs_ack(0).len(0));
+        }
+        let rst = h.log.last().expect("the RST");
+        assert!(rst.options.timestamps.is_some(), "{rst:?}");
+        h.expect_none();
+    }
+}
+
 /// SM-11 (SHLD-3, MAY-1): after CLOSE with nothing unread a FIN goes out;
 /// data that arrives afterwards, in FIN-WAIT-1 or FIN-WAIT-2, is not
 /// delivered and draws `<SEQ=SND.NXT><CTL=RST>`. After `shutdown`, which

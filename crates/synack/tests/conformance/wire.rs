@@ -51,11 +51,13 @@ fn wf_01_every_emitted_checksum_verifies() {
         ack_everything(&mut h, 10);
         h.inject(seg(ACK | PSH).seq(1).ack(1).len(7));
         h.shutdown().unwrap();
-        // Also a RST and a closed-port reply.
+        // Also a RST (with TSopt, RFC 7323 3.2) and a reply from no
+        // connection (an ACK to the listener draws a bare RST).
         h.abort();
         h.inject(
-            seg(SYN)
+            seg(ACK)
                 .seq(0)
+                .ack(5)
                 .from(std::net::SocketAddr::new(h.peer().peer.ip(), 5555)),
         );
         let log = h.log.clone();
@@ -67,6 +69,10 @@ fn wf_01_every_emitted_checksum_verifies() {
         );
         assert!(log.iter().any(|s| s.options.timestamps.is_some()));
         assert!(log.iter().any(|s| s.options.is_empty()));
+        assert!(
+            log.iter()
+                .any(|s| s.flags.rst() && s.options.timestamps.is_some())
+        );
         for s in &log {
             check_datagram(&s.raw, h.cfg.ttl);
         }
