@@ -65,7 +65,8 @@ BENCH
     lifecycle         connection lifecycles per second on one core: two
                       endpoints back to back, handshake + 16 bytes + close +
                       TIME-WAIT, in virtual time, 100 and then 1,000 in
-                      flight; median and best of 5 rounds; plus a wire-only
+                      flight; median and best of 5 rounds after an untimed
+                      warm-up round; plus a wire-only
                       baseline
     memory            heap bytes per idle ESTABLISHED connection, after a
                       16-byte exchange, and per TIME-WAIT entry
