@@ -66,8 +66,7 @@ BENCH
                       endpoints back to back, handshake + 16 bytes + close +
                       TIME-WAIT, in virtual time, 100 and then 1,000 in
                       flight; median and best of 5 rounds after an untimed
-                      warm-up round; plus a wire-only
-                      baseline
+                      warm-up round; plus a wire-only baseline
     memory            heap bytes per idle ESTABLISHED connection, after a
                       16-byte exchange, and per TIME-WAIT entry
     tun               (root) single-connection throughput between the Linux
