@@ -686,14 +686,18 @@ impl Runner {
     fn compare(&mut self, line: usize, p: &Packet, mut seen: Seen) -> Result<(), Failure> {
         let off = self.local_offset();
         let expected = show_script(p);
+        // The 4-tuple, addresses included: our address is chosen before
+        // the first SYN and kept (RFC 9293 MUST-44, MUST-45).
         if let Some(live) = self.live
-            && (seen.src_port != live.local.port() || seen.dst_port != live.remote.port())
+            && (SocketAddr::new(seen.src, seen.src_port) != live.local
+                || SocketAddr::new(seen.dst, seen.dst_port) != live.remote)
         {
             return Err(mismatch(
                 line,
                 format!(
                     "expected {expected}, but the stack sent a segment of another connection ({} > {})",
-                    seen.src_port, seen.dst_port
+                    SocketAddr::new(seen.src, seen.src_port),
+                    SocketAddr::new(seen.dst, seen.dst_port)
                 ),
             ));
         }

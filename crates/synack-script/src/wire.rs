@@ -9,6 +9,8 @@ use synack_wire::{TcpSegment, parse_ip};
 /// An outbound segment as the runner compares it.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    pub src: IpAddr,
+    pub dst: IpAddr,
     pub src_port: u16,
     pub dst_port: u16,
     pub seq: u32,
@@ -28,6 +30,8 @@ pub fn read(datagram: &[u8]) -> Result<Seen, String> {
         .map_err(|e| format!("the stack sent a bad TCP segment: {e:?}"))?;
     let options = ip.payload[20..seg.header_len].to_vec();
     Ok(Seen {
+        src: ip.src,
+        dst: ip.dst,
         src_port: seg.src_port,
         dst_port: seg.dst_port,
         seq: seg.seq,

@@ -427,3 +427,21 @@ fn portable_rcv_wnd_sets_the_initial_window() {
     on(&small, &src).unwrap();
     fails_at(&portable(), &src, 8);
 }
+
+/// `--ip_version=ipv6`: the same exchange over IPv6, where our MSS is the
+/// IPv6 one (1,440 for an MTU of 1,500).
+#[test]
+fn ipv6_scripts_run() {
+    let src = "--ip_version=ipv6\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 <mss 1440>
++.01 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
++0 write(4, ..., 10) = 10
++0 > P. 1:11(10) ack 1
+";
+    run(src).unwrap();
+    mismatch_at(&src.replace("mss 1440", "mss 1460"), 6, "mss 1440");
+}
