@@ -124,9 +124,12 @@ impl Parser {
 
     /// A time in seconds, as microseconds.
     fn time(&mut self) -> Result<Usecs, ScriptError> {
+        // Times past a million years are refused rather than overflowing.
+        const LIMIT: i64 = 1 << 55;
         match self.next()? {
-            Tok::Int(v) => Ok(v * 1_000_000),
-            Tok::Float(f) => Ok((f * 1e6).round() as Usecs),
+            Tok::Int(v) if v < LIMIT / 1_000_000 => Ok(v * 1_000_000),
+            Tok::Float(f) if f < (LIMIT / 1_000_000) as f64 => Ok((f * 1e6).round() as Usecs),
+            Tok::Int(_) | Tok::Float(_) => Err(self.error("time too large")),
             t => {
                 self.i -= 1;
                 Err(self.error(format!("expected a time, found {}", show(&t))))
@@ -245,6 +248,10 @@ impl Parser {
         self.punct('(')?;
         let len = self.u32()?;
         self.punct(')')?;
+        // The largest TCP payload an IP datagram can carry.
+        if len > 65_495 {
+            return Err(self.error(format!("a {len}-byte segment does not fit in a datagram")));
+        }
         if end_seq.wrapping_sub(seq) != len {
             return Err(self.error(format!(
                 "{seq}:{end_seq}({len}): the length does not match the range"

@@ -1198,7 +1198,7 @@ fn expand_arith(v: &str) -> String {
         let prod: Option<i64> = expr
             .split('*')
             .map(|x| x.trim().parse::<i64>().ok())
-            .try_fold(1i64, |a, x| x.map(|x| a * x));
+            .try_fold(1i64, |a, x| a.checked_mul(x?));
         out += &prod.map_or_else(|| expr.to_string(), |p| p.to_string());
         rest = &rest[i + j + 2..];
     }
@@ -1497,12 +1497,12 @@ impl Runner {
                     "readv" | "recvmsg" => {
                         return Err(unsupported(line, format!("{name} (vectored reads)")));
                     }
-                    _ => self.int_arg(line, sc, 2)?.max(0) as usize,
+                    _ => self.io_len(line, sc)?,
                 };
                 self.read(fd, len)?
             }
             "write" | "send" | "sendto" => {
-                let len = self.int_arg(line, sc, 2)?.max(0) as usize;
+                let len = self.io_len(line, sc)?;
                 self.write(fd, len, written)?
             }
             "writev" | "sendmsg" => {
@@ -1592,6 +1592,19 @@ impl Runner {
                 .find(|f| !self.socks.contains_key(f))
                 .expect("a free fd"),
         }
+    }
+
+    /// The byte count of a read or write: at most 64 MiB a call (the
+    /// runner builds the data in memory).
+    fn io_len(&self, line: usize, sc: &Syscall) -> Result<usize, Failure> {
+        let n = self.int_arg(line, sc, 2)?;
+        if !(0..=64 << 20).contains(&n) {
+            return Err(unsupported(
+                line,
+                format!("{}: {n} bytes in one call", sc.name),
+            ));
+        }
+        Ok(n as usize)
     }
 
     fn sock(&mut self, fd: i64) -> &mut Sock {

@@ -445,3 +445,81 @@ fn ipv6_scripts_run() {
     run(src).unwrap();
     mismatch_at(&src.replace("mss 1440", "mss 1460"), 6, "mss 1440");
 }
+
+/// Scripts are input from outside: whatever the text, the runner answers
+/// with a result, never a panic. Our scripts, mangled at random (seeded,
+/// so a failure names its case): bytes dropped, repeated, replaced by
+/// punctuation or huge numbers.
+#[test]
+fn mangled_scripts_never_panic() {
+    let dir = repo().join("conformance/scripts");
+    let files = collect(&dir).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut rand = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let junk = [
+        "(",
+        ")",
+        "<",
+        ">",
+        ":",
+        ",",
+        "...",
+        "+",
+        "*",
+        "~",
+        "[",
+        "]",
+        "{",
+        "}",
+        "%{",
+        "}%",
+        "`",
+        "\"",
+        "99999999999999999999",
+        "4294967295",
+        "-1",
+        "0x",
+        ".",
+        "\n",
+        "S",
+        "F.",
+    ];
+    for case in 0..3000 {
+        let f = &files[case % files.len()];
+        let mut text = std::fs::read_to_string(f).unwrap();
+        for _ in 0..1 + rand(4) {
+            if text.is_empty() {
+                break;
+            }
+            let mut at = rand(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match rand(3) {
+                0 => {
+                    let mut end = (at + 1 + rand(8)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.replace_range(at..end, "");
+                }
+                1 => text.insert_str(at, junk[rand(junk.len())]),
+                _ => {
+                    let piece: String = text[at..].chars().take(12).collect();
+                    text.insert_str(at, &piece);
+                }
+            }
+        }
+        let r = std::panic::catch_unwind(|| run_source(&text, None, &rfc()));
+        assert!(
+            r.is_ok(),
+            "case {case} ({}) panicked on:\n{text}",
+            f.display()
+        );
+    }
+}
