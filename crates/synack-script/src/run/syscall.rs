@@ -1,0 +1,700 @@
+//! System calls mapped onto the engine's API, with errno results and
+//! blocking calls.
+
+use super::*;
+
+/// What a call did.
+pub(super) enum Outcome {
+    Done(Result<i64, &'static str>),
+    /// It would block; try again as the stack moves.
+    Blocked,
+}
+
+const SOCK_STREAM: i64 = 1;
+const IPPROTO_TCP: i64 = 6;
+
+impl Runner {
+    pub(super) fn syscall(
+        &mut self,
+        line: usize,
+        sc: &Syscall,
+        start: Usecs,
+        end: Option<Usecs>,
+    ) -> Result<(), Failure> {
+        if self.opts.verbose {
+            self.log
+                .push(format!("{:>10.6}   {}(...)", secs(start), sc.name));
+        }
+        match self.call(line, sc, 0)? {
+            Outcome::Done(r) => self.check_result(line, sc, r),
+            Outcome::Blocked => {
+                let deadline = end.unwrap_or(start);
+                self.pending = Some(Pending {
+                    line,
+                    call: sc.clone(),
+                    start,
+                    deadline,
+                    written: 0,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn retry_pending(&mut self) -> Result<(), Failure> {
+        let Some(mut p) = self.pending.take() else {
+            return Ok(());
+        };
+        if self.ep.is_none() {
+            self.pending = Some(p);
+            return Ok(());
+        }
+        let written = p.written;
+        self.retrying = true;
+        let outcome = self.call(p.line, &p.call, written);
+        self.retrying = false;
+        match outcome? {
+            Outcome::Done(r) => {
+                if self.now > p.deadline + self.tolerance {
+                    return Err(mismatch(
+                        p.line,
+                        format!(
+                            "{} returned at {:.6}, expected by {:.6}",
+                            p.call.name,
+                            secs(self.now),
+                            secs(p.deadline)
+                        ),
+                    ));
+                }
+                if self.opts.verbose {
+                    self.log.push(format!(
+                        "{:>10.6}   {}(...) returned (called at {:.6})",
+                        secs(self.now),
+                        p.call.name,
+                        secs(p.start)
+                    ));
+                }
+                self.check_result(p.line, &p.call, r)
+            }
+            Outcome::Blocked => {
+                if self.now > p.deadline + self.tolerance {
+                    return Err(mismatch(
+                        p.line,
+                        format!(
+                            "{} still blocked at {:.6}, expected to return by {:.6}",
+                            p.call.name,
+                            secs(self.now),
+                            secs(p.deadline)
+                        ),
+                    ));
+                }
+                // A blocking write keeps what it has queued so far.
+                if let Some(w) = self.partial_write.take() {
+                    p.written = w;
+                }
+                self.pending = Some(p);
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn check_result(
+        &mut self,
+        line: usize,
+        sc: &Syscall,
+        r: Result<i64, &'static str>,
+    ) -> Result<(), Failure> {
+        let got = match r {
+            Ok(v) => format!("{v}"),
+            Err(e) => format!("-1 {e}"),
+        };
+        let ok = match (&sc.result, r) {
+            (Expr::Ellipsis, _) => true,
+            (Expr::Int(want), Ok(v)) => *want == v,
+            (Expr::Int(-1), Err(e)) => sc.errno.as_deref().is_none_or(|want| want == e),
+            (Expr::Int(_), Err(_)) => false,
+            (other, _) => return Err(unsupported(line, format!("result expression {other:?}"))),
+        };
+        if ok {
+            return Ok(());
+        }
+        let want = match (&sc.result, &sc.errno) {
+            (Expr::Int(v), Some(e)) => format!("{v} {e}"),
+            (Expr::Int(v), None) => format!("{v}"),
+            (e, _) => format!("{e:?}"),
+        };
+        Err(mismatch(
+            line,
+            format!("{}: expected result {want} but got {got}", sc.name),
+        ))
+    }
+
+    pub(super) fn fd(&self, line: usize, sc: &Syscall) -> Result<i64, Failure> {
+        match sc.args.first() {
+            Some(Expr::Int(fd)) => Ok(*fd),
+            _ => Err(unsupported(
+                line,
+                format!("{}: the first argument must be a file descriptor", sc.name),
+            )),
+        }
+    }
+
+    pub(super) fn int_arg(&self, line: usize, sc: &Syscall, i: usize) -> Result<i64, Failure> {
+        match sc.args.get(i) {
+            Some(Expr::Int(v)) => Ok(*v),
+            Some(Expr::Array(a)) if a.len() == 1 => match &a[0] {
+                Expr::Int(v) => Ok(*v),
+                e => Err(unsupported(line, format!("{}: argument {e:?}", sc.name))),
+            },
+            Some(e) => {
+                constant(e).ok_or_else(|| unsupported(line, format!("{}: argument {e:?}", sc.name)))
+            }
+            None => Err(mismatch(
+                line,
+                format!("{}: missing argument {}", sc.name, i + 1),
+            )),
+        }
+    }
+
+    pub(super) fn call(
+        &mut self,
+        line: usize,
+        sc: &Syscall,
+        written: usize,
+    ) -> Result<Outcome, Failure> {
+        self.blocked = false;
+        self.partial_write = None;
+        let outcome = self.call_inner(line, sc, written)?;
+        if self.blocked {
+            return Ok(Outcome::Blocked);
+        }
+        Ok(outcome)
+    }
+
+    pub(super) fn call_inner(
+        &mut self,
+        line: usize,
+        sc: &Syscall,
+        written: usize,
+    ) -> Result<Outcome, Failure> {
+        let name = sc.name.as_str();
+        if name == "socket" {
+            let ty = self.int_arg(line, sc, 1)?;
+            let proto = self.int_arg(line, sc, 2)?;
+            if ty & 0xf != SOCK_STREAM || (proto != IPPROTO_TCP && proto != 0) {
+                return Ok(Outcome::Done(Err("EPROTONOSUPPORT")));
+            }
+            let fd = self.new_fd(sc);
+            self.socks.insert(
+                fd,
+                Sock {
+                    state: SockState::Fresh,
+                    nonblocking: ty & 0o4000 != 0,
+                    nodelay: false,
+                    shut_rd: false,
+                    error: None,
+                    reset_reported: false,
+                    linger_zero: false,
+                },
+            );
+            return Ok(Outcome::Done(Ok(fd)));
+        }
+        let fd = self.fd(line, sc)?;
+        let Some(sock) = self.socks.get(&fd) else {
+            return Ok(Outcome::Done(Err("EBADF")));
+        };
+        let state = sock.state;
+        let nonblocking = sock.nonblocking;
+        let r = match name {
+            "bind" => match state {
+                SockState::Fresh => {
+                    self.sock(fd).state =
+                        SockState::Bound(SocketAddr::new(self.local_ip, BIND_PORT));
+                    Ok(0)
+                }
+                _ => Err("EINVAL"),
+            },
+            "listen" => match state {
+                SockState::Bound(addr) => {
+                    let backlog = self.int_arg(line, sc, 1)?.max(1) as usize;
+                    match self.ep().listen(addr, backlog) {
+                        Ok(l) => {
+                            self.sock(fd).state = SockState::Listening(l);
+                            Ok(0)
+                        }
+                        Err(e) => Err(errno(e)),
+                    }
+                }
+                SockState::Listening(_) => Ok(0),
+                _ => Err("EINVAL"),
+            },
+            "accept" | "accept4" => {
+                let SockState::Listening(l) = state else {
+                    return Ok(Outcome::Done(Err("EINVAL")));
+                };
+                match self.ep().accept(l) {
+                    Some(c) => {
+                        let newfd = self.new_fd(sc);
+                        self.socks.insert(
+                            newfd,
+                            Sock {
+                                state: SockState::Connected(c),
+                                nonblocking: false,
+                                nodelay: false,
+                                shut_rd: false,
+                                error: None,
+                                reset_reported: false,
+                                linger_zero: false,
+                            },
+                        );
+                        Ok(newfd)
+                    }
+                    None if nonblocking => Err("EAGAIN"),
+                    None => return Ok(Outcome::Blocked),
+                }
+            }
+            "connect" => match state {
+                SockState::Fresh | SockState::Bound(_) => {
+                    let local = match state {
+                        SockState::Bound(a) => a,
+                        _ => SocketAddr::new(self.local_ip, 0),
+                    };
+                    let remote = SocketAddr::new(self.remote_ip, CONNECT_PORT);
+                    let now = self.instant();
+                    match self.ep().connect(now, local, remote) {
+                        Ok(c) => {
+                            let nodelay = self.sock(fd).nodelay;
+                            if nodelay {
+                                let _ = self.ep().set_nodelay(c, true);
+                            }
+                            self.sock(fd).state = SockState::Connecting(c);
+                            if nonblocking {
+                                Err("EINPROGRESS")
+                            } else {
+                                return Ok(Outcome::Blocked);
+                            }
+                        }
+                        Err(e) => Err(errno(e)),
+                    }
+                }
+                SockState::Connecting(_) => {
+                    if let Some(e) = self.sock(fd).error.take() {
+                        self.sock(fd).state = SockState::Closed;
+                        Err(e)
+                    } else if nonblocking {
+                        Err("EALREADY")
+                    } else {
+                        return Ok(Outcome::Blocked);
+                    }
+                }
+                // A blocking connect returns once established.
+                SockState::Connected(_) if self.retrying => Ok(0),
+                SockState::Connected(_) => Err("EISCONN"),
+                _ => Err("EBADF"),
+            },
+            "read" | "recv" | "recvfrom" | "readv" | "recvmsg" => {
+                let len = match name {
+                    "readv" | "recvmsg" => {
+                        return Err(unsupported(line, format!("{name} (vectored reads)")));
+                    }
+                    _ => self.io_len(line, sc)?,
+                };
+                self.read(fd, len)?
+            }
+            "write" | "send" | "sendto" => {
+                let len = self.io_len(line, sc)?;
+                self.write(fd, len, written)?
+            }
+            "writev" | "sendmsg" => {
+                return Err(unsupported(line, format!("{name} (vectored writes)")));
+            }
+            "close" => {
+                match state {
+                    SockState::Listening(l) => {
+                        let _ = self.ep().close_listener(l);
+                    }
+                    // SO_LINGER with a zero timeout: ABORT (RFC 9293 3.10.5).
+                    SockState::Connecting(c) | SockState::Connected(c)
+                        if self.sock(fd).linger_zero =>
+                    {
+                        self.ep().abort(c);
+                    }
+                    SockState::Connecting(c) | SockState::Connected(c) => {
+                        let _ = self.ep().close(c);
+                    }
+                    _ => {}
+                }
+                self.socks.remove(&fd);
+                Ok(0)
+            }
+            "shutdown" => {
+                let how = self.int_arg(line, sc, 1)?;
+                match state {
+                    SockState::Connected(c) | SockState::Connecting(c) => {
+                        if how == 0 || how == 2 {
+                            self.sock(fd).shut_rd = true;
+                        }
+                        if how == 1 || how == 2 {
+                            let _ = self.ep().shutdown(c);
+                        }
+                        Ok(0)
+                    }
+                    _ => Err("ENOTCONN"),
+                }
+            }
+            "fcntl" => {
+                let cmd = self.int_arg(line, sc, 1)?;
+                match cmd {
+                    // F_GETFL: O_RDWR, plus O_NONBLOCK.
+                    3 => Ok(2 | if nonblocking { 0o4000 } else { 0 }),
+                    // F_SETFL
+                    4 => {
+                        let fl = self.int_arg(line, sc, 2)?;
+                        self.sock(fd).nonblocking = fl & 0o4000 != 0;
+                        Ok(0)
+                    }
+                    _ => return Err(unsupported(line, format!("fcntl command {cmd}"))),
+                }
+            }
+            "ioctl" => {
+                let req = self.int_arg(line, sc, 1)?;
+                // FIONREAD / SIOCINQ
+                if req != 0x541B {
+                    return Err(unsupported(line, format!("ioctl request {req:#x}")));
+                }
+                let queued = match state {
+                    SockState::Connected(c) => self.ep().info(c).map_or(0, |i| i.recv_queue),
+                    _ => 0,
+                };
+                let want = self.int_arg(line, sc, 2)?;
+                if want as usize != queued {
+                    return Err(mismatch(
+                        line,
+                        format!("ioctl(SIOCINQ): expected {want} bytes queued, found {queued}"),
+                    ));
+                }
+                Ok(0)
+            }
+            "setsockopt" => self.setsockopt(line, sc, fd)?,
+            "getsockopt" => self.getsockopt(line, sc, fd)?,
+            other => return Err(unsupported(line, format!("system call {other}"))),
+        };
+        Ok(Outcome::Done(r))
+    }
+
+    /// The descriptor a new socket gets: the one the script names as the
+    /// call's result (packetdrill maps script descriptors to live ones, so
+    /// any number a script chooses is valid), else the lowest free one.
+    pub(super) fn new_fd(&self, sc: &Syscall) -> i64 {
+        match sc.result {
+            Expr::Int(fd) if fd >= 0 && !self.socks.contains_key(&fd) => fd,
+            _ => (3..)
+                .find(|f| !self.socks.contains_key(f))
+                .expect("a free fd"),
+        }
+    }
+
+    /// The byte count of a read or write: at most 64 MiB a call (the
+    /// runner builds the data in memory).
+    pub(super) fn io_len(&self, line: usize, sc: &Syscall) -> Result<usize, Failure> {
+        let n = self.int_arg(line, sc, 2)?;
+        if !(0..=64 << 20).contains(&n) {
+            return Err(unsupported(
+                line,
+                format!("{}: {n} bytes in one call", sc.name),
+            ));
+        }
+        Ok(n as usize)
+    }
+
+    pub(super) fn sock(&mut self, fd: i64) -> &mut Sock {
+        self.socks.get_mut(&fd).expect("checked by the caller")
+    }
+
+    pub(super) fn conn_of(&self, fd: i64) -> Option<ConnId> {
+        match self.socks.get(&fd)?.state {
+            SockState::Connected(c) | SockState::Connecting(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub(super) fn read(
+        &mut self,
+        fd: i64,
+        len: usize,
+    ) -> Result<Result<i64, &'static str>, Failure> {
+        let nonblocking = self.sock(fd).nonblocking;
+        let Some(c) = self.conn_of(fd) else {
+            return Ok(Err("ENOTCONN"));
+        };
+        let shut_rd = self.sock(fd).shut_rd;
+        let mut buf = vec![0u8; len.max(1)];
+        let r = self.ep().recv(c, &mut buf[..len]);
+        Ok(match r {
+            Ok(n) => Ok(n as i64),
+            // After SHUT_RD, Linux still returns what is queued, and end
+            // of file where it would wait.
+            Err(Error::WouldBlock) if shut_rd => Ok(0),
+            Err(Error::WouldBlock) if nonblocking => Err("EAGAIN"),
+            Err(Error::WouldBlock) => {
+                self.blocked = true;
+                Err("EAGAIN")
+            }
+            Err(e) => self.conn_error(fd, c, e),
+        })
+    }
+
+    /// The error a call on a connection that ended reports: the reason
+    /// once, then end of file (as Linux reports a reset).
+    pub(super) fn conn_error(&mut self, fd: i64, c: ConnId, e: Error) -> Result<i64, &'static str> {
+        if let Some(err) = self.sock(fd).error.take() {
+            self.sock(fd).reset_reported = true;
+            return Err(err);
+        }
+        if self.sock(fd).reset_reported {
+            return Ok(0);
+        }
+        match self.closed.get(&c).copied() {
+            // An orderly end (the engine reported `Closed { Normal }`;
+            // its TCB may be gone to TIME-WAIT): end of file.
+            Some(CloseReason::Normal) => Ok(0),
+            Some(r) => match reason_errno(r) {
+                Some(err) => {
+                    self.sock(fd).reset_reported = true;
+                    Err(err)
+                }
+                None => Err(errno(e)),
+            },
+            None => Err(errno(e)),
+        }
+    }
+
+    pub(super) fn write(
+        &mut self,
+        fd: i64,
+        len: usize,
+        written: usize,
+    ) -> Result<Result<i64, &'static str>, Failure> {
+        let nonblocking = self.sock(fd).nonblocking;
+        let Some(c) = self.conn_of(fd) else {
+            return Ok(Err("ENOTCONN"));
+        };
+        if let Some(SockState::Connecting(_)) = self.socks.get(&fd).map(|s| s.state) {
+            return Ok(if nonblocking {
+                Err("EAGAIN")
+            } else {
+                self.blocked = true;
+                Err("EAGAIN")
+            });
+        }
+        let data = vec![0u8; len - written.min(len)];
+        let r = if data.is_empty() {
+            Ok(0)
+        } else {
+            self.ep().send(c, &data)
+        };
+        Ok(match r {
+            Ok(n) if written + n == len => Ok(len as i64),
+            Ok(n) if nonblocking && written + n > 0 => Ok((written + n) as i64),
+            Ok(n) => {
+                self.blocked = true;
+                self.partial_write = Some(written + n);
+                Err("EAGAIN")
+            }
+            Err(Error::WouldBlock) if nonblocking && written == 0 => Err("EAGAIN"),
+            Err(Error::WouldBlock) => {
+                self.blocked = true;
+                self.partial_write = Some(written);
+                Err("EAGAIN")
+            }
+            Err(Error::BrokenPipe) => Err("EPIPE"),
+            Err(e) => self.conn_error(fd, c, e),
+        })
+    }
+
+    pub(super) fn setsockopt(
+        &mut self,
+        line: usize,
+        sc: &Syscall,
+        fd: i64,
+    ) -> Result<Result<i64, &'static str>, Failure> {
+        let opt = word_arg(sc, 2).ok_or_else(|| unsupported(line, "setsockopt option"))?;
+        if opt == "SO_LINGER" {
+            // {onoff=1, linger=0}: close() aborts. A non-zero linger time
+            // (close() blocking until the data is acknowledged) is not
+            // modelled.
+            let fields = match sc.args.get(3) {
+                Some(Expr::Braces(f)) => f.clone(),
+                other => return Err(unsupported(line, format!("SO_LINGER value {other:?}"))),
+            };
+            let field = |name: &str| {
+                fields.iter().find_map(|f| match f {
+                    Expr::Field(n, v) if n == name => match **v {
+                        Expr::Int(i) => Some(i),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+            };
+            let (Some(onoff), Some(secs)) = (field("onoff"), field("linger")) else {
+                return Err(unsupported(line, "SO_LINGER without onoff and linger"));
+            };
+            if onoff != 0 && secs != 0 {
+                return Err(unsupported(line, "SO_LINGER with a non-zero time"));
+            }
+            self.sock(fd).linger_zero = onoff != 0;
+            return Ok(Ok(0));
+        }
+        let val = self.int_arg(line, sc, 3)?;
+        let conn = self.conn_of(fd);
+        match opt.as_str() {
+            "SO_REUSEADDR" | "SO_REUSEPORT" => {}
+            "TCP_NODELAY" => {
+                self.sock(fd).nodelay = val != 0;
+                if let Some(c) = conn {
+                    let _ = self.ep().set_nodelay(c, val != 0);
+                }
+            }
+            "SO_RCVBUF" | "SO_SNDBUF" if self.ep.is_none() => {
+                // Linux doubles the value for its bookkeeping overhead.
+                let bytes = (val.max(0) as usize) * 2;
+                if opt == "SO_RCVBUF" {
+                    self.cfg.recv_buffer = bytes;
+                } else {
+                    self.cfg.send_buffer = bytes;
+                }
+            }
+            "TCP_USER_TIMEOUT" if self.ep.is_none() => {
+                self.cfg.user_timeout =
+                    (val > 0).then(|| core::time::Duration::from_millis(val as u64));
+            }
+            "TCP_USER_TIMEOUT" if conn.is_some() => {
+                let t = (val > 0).then(|| core::time::Duration::from_millis(val as u64));
+                let c = conn.expect("checked");
+                if self.ep().set_user_timeout(c, t).is_err() {
+                    return Ok(Err("EINVAL"));
+                }
+            }
+            other => return Err(unsupported(line, format!("setsockopt {other}"))),
+        }
+        Ok(Ok(0))
+    }
+
+    pub(super) fn getsockopt(
+        &mut self,
+        line: usize,
+        sc: &Syscall,
+        fd: i64,
+    ) -> Result<Result<i64, &'static str>, Failure> {
+        let opt = word_arg(sc, 2).ok_or_else(|| unsupported(line, "getsockopt option"))?;
+        let want = self.int_arg(line, sc, 3)?;
+        let conn = self.conn_of(fd);
+        let got: i64 = match opt.as_str() {
+            // Portable: the other kernel's buffer accounting, not compared.
+            "SO_RCVBUF" | "SO_SNDBUF" if self.portable() => want,
+            "SO_ERROR" => {
+                let e = self.sock(fd).error.take();
+                e.map_or(0, errno_number)
+            }
+            "TCP_NODELAY" => i64::from(self.sock(fd).nodelay),
+            "TCP_MAXSEG" => match conn.and_then(|c| self.ep().info(c)) {
+                Some(i) => i64::from(i.mss),
+                None => {
+                    return Err(unsupported(
+                        line,
+                        "getsockopt TCP_MAXSEG before the connection exists",
+                    ));
+                }
+            },
+            other => return Err(unsupported(line, format!("getsockopt {other}"))),
+        };
+        if got != want {
+            return Err(mismatch(
+                line,
+                format!("getsockopt {opt}: expected {want}, got {got}"),
+            ));
+        }
+        Ok(Ok(0))
+    }
+}
+
+pub(super) fn word_arg(sc: &Syscall, i: usize) -> Option<String> {
+    match sc.args.get(i)? {
+        Expr::Word(w) => Some(w.clone()),
+        _ => None,
+    }
+}
+
+/// The value of a symbolic constant the scripts use.
+pub(super) fn constant(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Int(v) => Some(*v),
+        Expr::Or(a, b) => Some(constant(a)? | constant(b)?),
+        Expr::Word(w) => Some(match w.as_str() {
+            "SOCK_STREAM" => 1,
+            "SOCK_DGRAM" => 2,
+            "SOCK_NONBLOCK" => 0o4000,
+            "IPPROTO_TCP" => 6,
+            "IPPROTO_UDP" => 17,
+            "IPPROTO_IP" => 0,
+            "SHUT_RD" => 0,
+            "SHUT_WR" => 1,
+            "SHUT_RDWR" => 2,
+            "F_GETFL" => 3,
+            "F_SETFL" => 4,
+            "O_RDWR" => 2,
+            "O_NONBLOCK" => 0o4000,
+            "FIONREAD" | "SIOCINQ" => 0x541B,
+            "MSG_DONTWAIT" => 0x40,
+            _ => return None,
+        }),
+        _ => None,
+    }
+}
+
+pub(super) fn errno(e: Error) -> &'static str {
+    match e {
+        Error::WouldBlock => "EAGAIN",
+        Error::NotConnected => "ENOTCONN",
+        Error::BrokenPipe => "EPIPE",
+        Error::ConnectionRefused => "ECONNREFUSED",
+        Error::ConnectionReset => "ECONNRESET",
+        Error::ConnectionAborted => "ECONNABORTED",
+        Error::TimedOut => "ETIMEDOUT",
+        Error::AddrInUse => "EADDRINUSE",
+        Error::AddrNotAvailable => "EADDRNOTAVAIL",
+        Error::InvalidAddress | Error::InvalidArgument => "EINVAL",
+        Error::LimitReached => "ENOBUFS",
+        Error::InvalidHandle => "EBADF",
+        _ => "EIO",
+    }
+}
+
+pub(super) fn errno_number(e: &str) -> i64 {
+    match e {
+        "EAGAIN" => 11,
+        "EPIPE" => 32,
+        "ECONNABORTED" => 103,
+        "ECONNRESET" => 104,
+        "ENOTCONN" => 107,
+        "ETIMEDOUT" => 110,
+        "ECONNREFUSED" => 111,
+        "EHOSTUNREACH" => 113,
+        "ENETUNREACH" => 101,
+        _ => 5,
+    }
+}
+
+/// The errno a call reports on a connection the engine closed for `r`.
+pub(super) fn reason_errno(r: CloseReason) -> Option<&'static str> {
+    match r {
+        CloseReason::Normal => None,
+        CloseReason::Refused => Some("ECONNREFUSED"),
+        CloseReason::Reset => Some("ECONNRESET"),
+        CloseReason::TimedOut | CloseReason::KeepaliveTimeout => Some("ETIMEDOUT"),
+        CloseReason::Aborted => Some("ECONNABORTED"),
+        CloseReason::HostUnreachable => Some("EHOSTUNREACH"),
+        CloseReason::NetworkUnreachable => Some("ENETUNREACH"),
+        _ => None,
+    }
+}
