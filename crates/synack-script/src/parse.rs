@@ -364,17 +364,7 @@ impl Parser {
             return Err(self.error("expected a system call"));
         };
         self.punct('(')?;
-        let mut args = Vec::new();
-        if !self.eat_punct(')') {
-            loop {
-                args.push(self.expr()?);
-                if self.eat_punct(',') {
-                    continue;
-                }
-                self.punct(')')?;
-                break;
-            }
-        }
+        let args = self.list(')')?;
         self.punct('=')?;
         let result = self.expr()?;
         let mut errno = None;
@@ -444,17 +434,7 @@ impl Parser {
                 }
                 if self.is_punct('(') {
                     self.i += 1;
-                    let mut args = Vec::new();
-                    if !self.eat_punct(')') {
-                        loop {
-                            args.push(self.expr()?);
-                            if self.eat_punct(',') {
-                                continue;
-                            }
-                            self.punct(')')?;
-                            break;
-                        }
-                    }
+                    let args = self.list(')')?;
                     return Ok(Expr::Call(w, args));
                 }
                 Ok(Expr::Word(w))

@@ -67,16 +67,7 @@ impl ControlQueue {
 
     /// Queues a segment of a connection with its IP parameters.
     pub(crate) fn push_ip(&mut self, seg: ControlSegment, ip: IpParams, counters: &mut Counters) {
-        if self.queue.len() >= self.cap {
-            counters.drop(DropReason::ControlQueueFull);
-            return;
-        }
-        self.queue.push_back(QueuedControl {
-            seg,
-            window: 0,
-            options: TcpOptions::default(),
-            ip,
-        });
+        self.enqueue(seg, 0, TcpOptions::default(), ip, counters);
     }
 
     /// Queues a segment of a connection with its IP parameters and options.
@@ -87,16 +78,7 @@ impl ControlQueue {
         ip: IpParams,
         counters: &mut Counters,
     ) {
-        if self.queue.len() >= self.cap {
-            counters.drop(DropReason::ControlQueueFull);
-            return;
-        }
-        self.queue.push_back(QueuedControl {
-            seg,
-            window: 0,
-            options,
-            ip,
-        });
+        self.enqueue(seg, 0, options, ip, counters);
     }
 
     /// Queues a segment with a window and options.
@@ -107,6 +89,18 @@ impl ControlQueue {
         options: TcpOptions,
         counters: &mut Counters,
     ) {
+        self.enqueue(seg, window, options, IpParams::DEFAULT, counters);
+    }
+
+    /// The one way in: full queues count a drop.
+    fn enqueue(
+        &mut self,
+        seg: ControlSegment,
+        window: u16,
+        options: TcpOptions,
+        ip: IpParams,
+        counters: &mut Counters,
+    ) {
         if self.queue.len() >= self.cap {
             counters.drop(DropReason::ControlQueueFull);
             return;
@@ -115,7 +109,7 @@ impl ControlQueue {
             seg,
             window,
             options,
-            ip: IpParams::DEFAULT,
+            ip,
         });
     }
 

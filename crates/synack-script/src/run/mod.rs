@@ -140,6 +140,20 @@ struct Sock {
     linger_zero: bool,
 }
 
+impl Sock {
+    fn new(state: SockState, nonblocking: bool) -> Sock {
+        Sock {
+            state,
+            nonblocking,
+            nodelay: false,
+            shut_rd: false,
+            error: None,
+            reset_reported: false,
+            linger_zero: false,
+        }
+    }
+}
+
 /// A blocking call waiting for the stack.
 struct Pending {
     line: usize,

@@ -35,48 +35,14 @@ impl Runner {
     pub(super) fn shell_line(&mut self, line: usize, l: &str) -> Result<(), Failure> {
         let words = shell_words(l);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        if self.portable() {
-            if words.first() == Some(&"sysctl") {
-                for w in &words[1..] {
-                    if w.starts_with('-')
-                        || w.starts_with('>')
-                        || w.starts_with("/dev/")
-                        || *w == "2>&1"
-                    {
-                        continue;
-                    }
-                    let Some((name, value)) = w.split_once('=') else {
-                        return Err(unsupported(line, format!("shell command: {l}")));
-                    };
-                    if name.starts_with("net.ipv4.") {
-                        self.sysctl_assignment(line, w, l)?;
-                        continue;
-                    }
-                    if self.ep.is_some() {
-                        return Err(unsupported(
-                            line,
-                            format!("sysctl {name} after the stack started"),
-                        ));
-                    }
-                    match profile::bsd_sysctl(&mut self.cfg, name, value) {
-                        Ok(Effect::Applied) => {}
-                        Ok(Effect::NoEffect(why)) => {
-                            if self.opts.verbose {
-                                self.log
-                                    .push(format!("sysctl {name}={value}: no effect ({why})"));
-                            }
-                        }
-                        Err(why) => return Err(unsupported(line, why)),
-                    }
-                }
-                return Ok(());
-            }
-            if let Some(r) = self.socket_count(line, l) {
-                return r;
-            }
+        if self.portable()
+            && let Some(r) = self.socket_count(line, l)
+        {
+            return r;
         }
         match words.first().copied() {
             Some("sysctl") => {
+                // Flags and redirections aside, every word is NAME=VALUE.
                 for w in &words[1..] {
                     if w.starts_with('-')
                         || w.starts_with('>')
@@ -121,16 +87,20 @@ impl Runner {
             return Err(unsupported(line, format!("shell command: {whole}")));
         };
         let value = expand_arith(value);
-        let Some(name) = name.strip_prefix("net.ipv4.") else {
-            return Err(unsupported(line, format!("sysctl {name}")));
-        };
         if self.ep.is_some() {
             return Err(unsupported(
                 line,
                 format!("sysctl {name} after the stack started"),
             ));
         }
-        match profile::sysctl(&mut self.cfg, name, &value) {
+        // Linux's names in every profile; another system's (the BSDs')
+        // only in the portable one.
+        let effect = match name.strip_prefix("net.ipv4.") {
+            Some(linux) => profile::sysctl(&mut self.cfg, linux, &value),
+            None if self.portable() => profile::bsd_sysctl(&mut self.cfg, name, &value),
+            None => return Err(unsupported(line, format!("sysctl {name}"))),
+        };
+        match effect {
             Ok(Effect::Applied) => Ok(()),
             Ok(Effect::NoEffect(why)) => {
                 if self.opts.verbose {

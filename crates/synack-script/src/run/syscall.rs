@@ -185,18 +185,8 @@ impl Runner {
                 return Ok(Outcome::Done(Err("EPROTONOSUPPORT")));
             }
             let fd = self.new_fd(sc);
-            self.socks.insert(
-                fd,
-                Sock {
-                    state: SockState::Fresh,
-                    nonblocking: ty & 0o4000 != 0,
-                    nodelay: false,
-                    shut_rd: false,
-                    error: None,
-                    reset_reported: false,
-                    linger_zero: false,
-                },
-            );
+            self.socks
+                .insert(fd, Sock::new(SockState::Fresh, ty & 0o4000 != 0));
             return Ok(Outcome::Done(Ok(fd)));
         }
         let fd = self.fd(line, sc)?;
@@ -235,18 +225,8 @@ impl Runner {
                 match self.ep().accept(l) {
                     Some(c) => {
                         let newfd = self.new_fd(sc);
-                        self.socks.insert(
-                            newfd,
-                            Sock {
-                                state: SockState::Connected(c),
-                                nonblocking: false,
-                                nodelay: false,
-                                shut_rd: false,
-                                error: None,
-                                reset_reported: false,
-                                linger_zero: false,
-                            },
-                        );
+                        self.socks
+                            .insert(newfd, Sock::new(SockState::Connected(c), false));
                         Ok(newfd)
                     }
                     None if nonblocking => Err("EAGAIN"),
