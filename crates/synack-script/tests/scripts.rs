@@ -523,3 +523,26 @@ fn mangled_scripts_never_panic() {
         );
     }
 }
+
+/// `SO_SNDBUF` on a live connection sets that connection's send buffer
+/// (doubled, as Linux does), and a listener's carries to what it accepts.
+#[test]
+fn so_sndbuf_sets_the_connections_send_buffer() {
+    let on_conn = format!(
+        "{OPEN}+0 setsockopt(4, SOL_SOCKET, SO_SNDBUF, [1000], 4) = 0
++0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 write(4, ..., 5000) = 2000
+"
+    );
+    run(&on_conn).unwrap();
+    let on_listener = OPEN.replace(
+        "+0 listen(3, 1) = 0\n",
+        "+0 listen(3, 1) = 0\n+0 setsockopt(3, SOL_SOCKET, SO_SNDBUF, [1500], 4) = 0\n",
+    ) + "+0 fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n+0 write(4, ..., 5000) = 3000\n";
+    run(&on_listener).unwrap();
+    mismatch_at(
+        &on_conn.replace("= 2000", "= 5000"),
+        10,
+        "expected result 5000 but got 2000",
+    );
+}

@@ -138,6 +138,9 @@ struct Sock {
     reset_reported: bool,
     /// `SO_LINGER` with a zero timeout: close() aborts (RST).
     linger_zero: bool,
+    /// `SO_SNDBUF` set after the stack started (bytes, doubled as Linux
+    /// does), for this connection or those a listener accepts.
+    sndbuf: Option<usize>,
 }
 
 impl Sock {
@@ -150,6 +153,7 @@ impl Sock {
             error: None,
             reset_reported: false,
             linger_zero: false,
+            sndbuf: None,
         }
     }
 }

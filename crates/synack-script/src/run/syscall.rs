@@ -225,8 +225,12 @@ impl Runner {
                 match self.ep().accept(l) {
                     Some(c) => {
                         let newfd = self.new_fd(sc);
-                        self.socks
-                            .insert(newfd, Sock::new(SockState::Connected(c), false));
+                        let mut child = Sock::new(SockState::Connected(c), false);
+                        child.sndbuf = self.sock(fd).sndbuf;
+                        if let Some(bytes) = child.sndbuf {
+                            let _ = self.ep().set_send_buffer(c, Some(bytes));
+                        }
+                        self.socks.insert(newfd, child);
                         Ok(newfd)
                     }
                     None if nonblocking => Err("EAGAIN"),
@@ -533,6 +537,16 @@ impl Runner {
                 self.sock(fd).nodelay = val != 0;
                 if let Some(c) = conn {
                     let _ = self.ep().set_nodelay(c, val != 0);
+                }
+            }
+            // After the stack started, a send buffer is per connection:
+            // set now on a connection, or kept on a listener for the
+            // connections it accepts (as Linux's children inherit it).
+            "SO_SNDBUF" if self.ep.is_some() => {
+                let bytes = (val.max(1) as usize) * 2;
+                self.sock(fd).sndbuf = Some(bytes);
+                if let Some(c) = conn {
+                    let _ = self.ep().set_send_buffer(c, Some(bytes));
                 }
             }
             "SO_RCVBUF" | "SO_SNDBUF" if self.ep.is_none() => {

@@ -187,6 +187,21 @@ impl Endpoint {
         self.call(c, Tcb::abort);
     }
 
+    /// Sets the connection's send buffer size (like `SO_SNDBUF`): what
+    /// `send` may have queued, sent or not, at once. `None` goes back to
+    /// `Config::send_buffer`. Data already queued beyond a smaller size
+    /// stays; `send` waits until it falls below.
+    pub fn set_send_buffer(&mut self, c: ConnId, bytes: Option<usize>) -> Result<(), Error> {
+        if bytes == Some(0) {
+            return Err(Error::InvalidArgument);
+        }
+        self.call(c, |tcb, ctx| {
+            tcb.snd_buf.set_limit(bytes);
+            tcb.send_space_grew(ctx);
+        })
+        .ok_or(Error::NotConnected)
+    }
+
     /// Turns the Nagle algorithm off (`true`) or on (RFC 9293 MUST-17).
     pub fn set_nodelay(&mut self, c: ConnId, nodelay: bool) -> Result<(), Error> {
         self.call(c, |tcb, _| tcb.set_nodelay(nodelay))
@@ -366,7 +381,9 @@ impl Endpoint {
     pub fn send_capacity(&self, c: ConnId) -> usize {
         self.tcb(c).map_or(0, |t| {
             if t.state.can_send() && !t.flags.has(Flags::FIN_QUEUED) {
-                self.cfg.send_buffer.saturating_sub(t.snd_buf.len())
+                t.snd_buf
+                    .limit(self.cfg.send_buffer)
+                    .saturating_sub(t.snd_buf.len())
             } else {
                 0
             }

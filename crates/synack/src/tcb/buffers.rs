@@ -59,15 +59,25 @@ impl BufferPool {
 
 /// Contiguous bytes consumed from the front: `data[head..]` is live. Kept
 /// contiguous so a segment's payload is always one slice.
+///
+/// `head` and `limit` are 32-bit so that the per-connection limit costs no
+/// TCB bytes (a buffer is far below 4 GiB: `Config` sizes are `usize` but
+/// a window cannot exceed 2^30).
 #[derive(Debug, Default)]
 struct Bytes {
     data: Vec<u8>,
-    head: usize,
+    head: u32,
+    /// A per-connection size in place of `Config`'s, 0 for none.
+    limit: u32,
 }
 
 impl Bytes {
     fn len(&self) -> usize {
-        self.data.len() - self.head
+        self.data.len() - self.head as usize
+    }
+
+    fn head(&self) -> usize {
+        self.head as usize
     }
 
     /// Appends as much of `bytes` as fits under `cap`; returns how much.
@@ -81,7 +91,7 @@ impl Bytes {
             self.data = pool.take(n.max(MIN_CAPACITY).min(cap));
         } else if self.head > 0 && self.data.len() + n > self.data.capacity() {
             // Reclaim consumed space before growing.
-            self.data.drain(..self.head);
+            self.data.drain(..self.head());
             self.head = 0;
         }
         self.data.extend_from_slice(&bytes[..n]);
@@ -91,25 +101,28 @@ impl Bytes {
     /// Drops `n` bytes from the front.
     fn consume(&mut self, n: usize) {
         let n = n.min(self.len());
-        self.head += n;
-        if self.head == self.data.len() {
+        // head + n <= data.len(), which stays below 4 GiB (see the type).
+        self.head += n as u32;
+        if self.head() == self.data.len() {
             self.data.clear();
             self.head = 0;
-        } else if self.head >= self.data.capacity() / 2 {
-            self.data.drain(..self.head);
+        } else if self.head() >= self.data.capacity() / 2 {
+            self.data.drain(..self.head());
             self.head = 0;
         }
     }
 
     /// The live bytes.
     fn as_slice(&self) -> &[u8] {
-        &self.data[self.head..]
+        &self.data[self.head()..]
     }
 
-    /// Gives the storage back to the pool.
+    /// Gives the storage back to the pool (the connection ends: its
+    /// limit goes too).
     fn free(&mut self, pool: &mut BufferPool) {
         pool.give(core::mem::take(&mut self.data));
         self.head = 0;
+        self.limit = 0;
     }
 }
 
@@ -136,8 +149,22 @@ impl SendBuffer {
 
     /// Keeps the first `keep` bytes and drops the rest (FLUSH).
     pub(crate) fn truncate(&mut self, keep: usize) {
-        let head = self.0.head;
+        let head = self.0.head();
         self.0.data.truncate(head + keep);
+    }
+
+    /// The connection's own size (`SO_SNDBUF`), in place of `default`
+    /// (`Config::send_buffer`); `None` goes back to the default.
+    pub(crate) fn set_limit(&mut self, bytes: Option<usize>) {
+        self.0.limit = bytes.map_or(0, |b| u32::try_from(b.max(1)).unwrap_or(u32::MAX));
+    }
+
+    /// The size in force: the connection's own, else `default`.
+    pub(crate) fn limit(&self, default: usize) -> usize {
+        match self.0.limit {
+            0 => default,
+            l => l as usize,
+        }
     }
 
     /// `len` bytes starting `offset` bytes after SND.UNA.

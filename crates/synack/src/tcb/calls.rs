@@ -21,7 +21,8 @@ impl Tcb {
         if data.is_empty() {
             return Ok(0);
         }
-        let n = self.snd_buf.push(data, ctx.cfg.send_buffer, ctx.pool);
+        let cap = self.snd_buf.limit(ctx.cfg.send_buffer);
+        let n = self.snd_buf.push(data, cap, ctx.pool);
         if n == 0 {
             self.flags.set(Flags::WRITE_BLOCKED);
             return Err(Error::WouldBlock);
@@ -30,6 +31,17 @@ impl Tcb {
             self.rearm(ctx, false);
         }
         Ok(n)
+    }
+
+    /// The send buffer may have room again (its size grew): a blocked
+    /// writer hears so.
+    pub(crate) fn send_space_grew(&mut self, ctx: &mut Ctx<'_>) {
+        if self.flags.has(Flags::WRITE_BLOCKED)
+            && self.snd_buf.len() < self.snd_buf.limit(ctx.cfg.send_buffer)
+        {
+            self.flags.clear(Flags::WRITE_BLOCKED);
+            ctx.events.push_back(Event::Writable { conn: self.id });
+        }
     }
 
     /// FLUSH (RFC 9293 MAY-14, API-10): drops the queued data not yet

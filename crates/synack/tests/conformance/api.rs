@@ -216,3 +216,33 @@ fn api_10_flush_drops_unsent_data_and_keeps_synchronization() {
     let s = h.expect(out(ACK | PSH).seq(1001).len(5));
     assert_eq!(s.payload, b"after");
 }
+
+/// A connection's own send buffer size (`set_send_buffer`, like
+/// `SO_SNDBUF`): `send` queues at most that much, sent or not; growing it
+/// wakes a blocked writer; `None` goes back to `Config::send_buffer`; 0 is
+/// refused.
+#[test]
+fn api_send_buffer_per_connection() {
+    let mut h = Harness::passive_established(conf());
+    let c = h.conn();
+    h.take_events();
+    assert_eq!(
+        h.ep.set_send_buffer(c, Some(0)),
+        Err(Error::InvalidArgument)
+    );
+    h.ep.set_send_buffer(c, Some(1000)).unwrap();
+    assert_eq!(h.send(&[7; 5000]), Ok(1000));
+    assert_eq!(h.send(&[7; 10]), Err(Error::WouldBlock));
+    assert_eq!(h.ep.send_capacity(c), 0);
+    h.ep.set_send_buffer(c, Some(3000)).unwrap();
+    h.pump();
+    assert!(h.take_events().contains(&Event::Writable { conn: c }));
+    assert_eq!(h.ep.send_capacity(c), 2000);
+    assert_eq!(h.send(&[7; 5000]), Ok(2000));
+    h.ep.set_send_buffer(c, None).unwrap();
+    assert_eq!(
+        h.ep.send_capacity(c),
+        h.cfg.send_buffer - 3000,
+        "back to Config::send_buffer"
+    );
+}
