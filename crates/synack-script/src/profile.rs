@@ -59,6 +59,7 @@ impl Profile {
 /// - a minimum RTO of 200 ms (`TCP_RTO_MIN`) and an initial RTO of 1 s;
 /// - ECN accepted when the peer asks, not requested (`tcp_ecn = 2`);
 /// - a RST that aborts a connection also acknowledges RCV.NXT;
+/// - the ACK of a FIN that follows data waits for the delayed-ACK timer;
 /// - CUBIC, SACK, timestamps and window scaling on;
 /// - the option layout (MSS, SACK-permitted or NOP NOP, TS, NOP, WS) is
 ///   the one synack always writes.
@@ -72,6 +73,7 @@ pub fn linux_config() -> Config {
     cfg.rtt.initial_rto = Duration::from_secs(1);
     cfg.ecn = EcnMode::Accept;
     cfg.rst_with_ack = true;
+    cfg.delayed_fin_ack = true;
     cfg.congestion_control = Algorithm::Cubic;
     cfg.sack = true;
     cfg.timestamps = true;

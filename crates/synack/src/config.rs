@@ -126,6 +126,11 @@ pub struct Config {
     /// data, ABORT) carries an ACK of RCV.NXT, as Linux sends it. Off by
     /// default: RFC 9293 3.10.5's form is `<SEQ=SND.NXT><CTL=RST>`.
     pub rst_with_ack: bool,
+    /// The ACK of a FIN that arrives in ESTABLISHED after data waits for
+    /// the delayed-ACK timer, as Linux's does (its FIN turns on its
+    /// "pingpong" mode). Off by default: a FIN is acknowledged at once,
+    /// since the peer's close waits on it.
+    pub delayed_fin_ack: bool,
     /// F-RTO (RFC 5682): detect spurious retransmission timeouts and undo
     /// their window reduction (with SACK).
     pub frto: bool,
@@ -268,6 +273,7 @@ impl Default for Config {
             pmtu_blackhole_detection: true,
             slow_start_after_idle: true,
             rst_with_ack: false,
+            delayed_fin_ack: false,
             user_timeout_option: None,
             delayed_ack: Some(Duration::from_millis(40)),
             max_ack_stretch: 16,

@@ -34,6 +34,7 @@
 //!   `Config::delayed_ack = None` does so for all.
 
 use super::{Ctx, Flags, Tcb, Timer};
+use crate::state::State;
 use core::time::Duration;
 
 /// Data segments acknowledged at once at the start of a connection
@@ -111,6 +112,35 @@ impl Tcb {
         self.last_ack_sent = self.rcv_nxt;
         self.acks.unacked = 0;
         self.timers.stop(Timer::DelayedAck);
+    }
+
+    /// The peer's FIN was taken (with `len` bytes of data in its
+    /// segment): acknowledge it at once, or, with `Config::delayed_fin_ack`
+    /// (Linux's behaviour), when the delayed-ACK timer fires if the
+    /// connection is ESTABLISHED (not closing on our side), has received
+    /// data before, and what is unacknowledged, the FIN included, is no
+    /// more than one full-sized segment (more is acknowledged at once).
+    pub(crate) fn fin_received_ack(&mut self, ctx: &mut Ctx<'_>, len: usize) {
+        let owed = u64::from(self.acks.unacked) + len as u64 + 1;
+        let delay = match ctx.cfg.delayed_ack {
+            Some(d)
+                if ctx.cfg.delayed_fin_ack
+                    && self.state == State::Established
+                    && !self.acks.always
+                    && self.acks.rcv_mss > 0
+                    && owed <= u64::from(self.acks.rcv_mss) =>
+            {
+                d.min(MAX_DELAY)
+            }
+            _ => {
+                self.flags.set(Flags::ACK_NOW);
+                return;
+            }
+        };
+        self.acks.unacked = self.acks.unacked.saturating_add(1);
+        if !self.timers.is_set(Timer::DelayedAck) {
+            self.timers.set(Timer::DelayedAck, ctx.now + delay);
+        }
     }
 
     /// The delayed-ACK timer fired.

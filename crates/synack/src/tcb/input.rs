@@ -679,9 +679,10 @@ impl Tcb {
             fin = held_fin;
         }
         if fin {
-            // A FIN is acknowledged at once: the peer's close waits on it.
+            // A FIN is acknowledged at once: the peer's close waits on it
+            // (unless `Config::delayed_fin_ack` says otherwise).
             self.rcv_nxt = self.rcv_nxt.add(1);
-            self.flags.set(Flags::ACK_NOW);
+            self.fin_received_ack(ctx, payload.len());
             self.flags.set(Flags::FIN_RECEIVED);
             self.notify_readable(ctx);
             match self.state {

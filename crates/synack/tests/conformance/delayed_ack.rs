@@ -269,3 +269,42 @@ fn tm_01_delayed_acks_off() {
         h.expect(out(ACK).ack(seq).len(0));
     }
 }
+
+/// `Config::delayed_fin_ack` (Linux's choice, the linux script profile):
+/// a FIN alone after data waits for the delayed-ACK timer (40 ms); a FIN
+/// that brings more than a full segment unacknowledged, or one before any
+/// data, is acknowledged at once; with the option off (the default) every
+/// FIN is acknowledged at once.
+#[test]
+fn tm_02_delayed_fin_ack_option() {
+    for delayed in [false, true] {
+        let mut cfg = conf();
+        cfg.delayed_fin_ack = delayed;
+        // Data first (acknowledged at once in quick-ACK mode), then a
+        // lone FIN.
+        let mut h = Harness::passive_established(cfg.clone());
+        h.inject(seg(ACK | PSH).seq(1).ack(1).len(1000));
+        h.expect(out(ACK).seq(1).ack(1001));
+        h.inject(seg(FIN | ACK).seq(1001).ack(1));
+        if delayed {
+            h.expect_none();
+            h.advance(millis(39));
+            h.expect_none();
+            h.advance(millis(1));
+        }
+        h.expect(out(ACK).seq(1).ack(1002));
+        h.expect_none();
+
+        // A FIN with a full segment of data: at once either way.
+        let mut h = Harness::passive_established(cfg.clone());
+        h.inject(seg(ACK | PSH).seq(1).ack(1).len(1000));
+        h.expect(out(ACK).seq(1).ack(1001));
+        h.inject(seg(FIN | ACK | PSH).seq(1001).ack(1).len(1000));
+        h.expect(out(ACK).seq(1).ack(2002));
+
+        // A FIN before any data: at once either way.
+        let mut h = Harness::passive_established(cfg);
+        h.inject(seg(FIN | ACK).seq(1).ack(1));
+        h.expect(out(ACK).seq(1).ack(2));
+    }
+}
