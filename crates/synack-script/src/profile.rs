@@ -60,6 +60,8 @@ impl Profile {
 /// - ECN accepted when the peer asks, not requested (`tcp_ecn = 2`);
 /// - a RST that aborts a connection also acknowledges RCV.NXT;
 /// - the ACK of a FIN that follows data waits for the delayed-ACK timer;
+/// - an ACK of data never sent is dropped silently, and TS.Recent moves
+///   only with segments whose ACK is acceptable;
 /// - CUBIC, SACK, timestamps and window scaling on;
 /// - the option layout (MSS, SACK-permitted or NOP NOP, TS, NOP, WS) is
 ///   the one synack always writes.
@@ -74,6 +76,7 @@ pub fn linux_config() -> Config {
     cfg.ecn = EcnMode::Accept;
     cfg.rst_with_ack = true;
     cfg.delayed_fin_ack = true;
+    cfg.linux_ack_checks = true;
     cfg.congestion_control = Algorithm::Cubic;
     cfg.sack = true;
     cfg.timestamps = true;

@@ -131,6 +131,12 @@ pub struct Config {
     /// "pingpong" mode). Off by default: a FIN is acknowledged at once,
     /// since the peer's close waits on it.
     pub delayed_fin_ack: bool,
+    /// Linux's ACK checks: an ACK of data never sent (SEG.ACK > SND.NXT)
+    /// is dropped without the ACK RFC 5961 5.2 sends back, and a
+    /// segment's TSval becomes TS.Recent only once its ACK proved
+    /// acceptable (RFC 7323 5.3 orders R3 before the ACK check). Off by
+    /// default.
+    pub linux_ack_checks: bool,
     /// F-RTO (RFC 5682): detect spurious retransmission timeouts and undo
     /// their window reduction (with SACK).
     pub frto: bool,
@@ -274,6 +280,7 @@ impl Default for Config {
             slow_start_after_idle: true,
             rst_with_ack: false,
             delayed_fin_ack: false,
+            linux_ack_checks: false,
             user_timeout_option: None,
             delayed_ack: Some(Duration::from_millis(40)),
             max_ack_stretch: 16,

@@ -189,13 +189,21 @@ impl Tcb {
         }
 
         // RFC 7323 5.3 R3: remember the newest timestamp of a segment that
-        // does not start beyond what we last acknowledged.
+        // does not start beyond what we last acknowledged. With
+        // `Config::linux_ack_checks` only once its ACK has proved
+        // acceptable, as Linux does: a segment with a forged ACK then
+        // cannot move TS.Recent.
+        let mut ts_update = None;
         if let (true, Some(ts)) = (self.flags.has(Flags::TS_OK), seg.options.timestamps)
             && !f.rst()
             && orig_seq.le(self.last_ack_sent)
             && (ts.tsval.wrapping_sub(self.ts_recent) as i32 >= 0 || self.ts_recent_stale(ctx.now))
         {
-            self.set_ts_recent(ts.tsval, ctx.now);
+            if ctx.cfg.linux_ack_checks {
+                ts_update = Some(ts.tsval);
+            } else {
+                self.set_ts_recent(ts.tsval, ctx.now);
+            }
         }
 
         // Second: RST (RFC 5961 3.2; SA-04).
@@ -228,6 +236,9 @@ impl Tcb {
         }
         if !self.on_ack(ctx, seg, ack) {
             return;
+        }
+        if let Some(tsval) = ts_update {
+            self.set_ts_recent(tsval, ctx.now);
         }
         self.cwr_received(f);
 
@@ -376,7 +387,11 @@ impl Tcb {
         let lowest = self.snd_una.sub(self.max_snd_wnd);
         if ack.gt(self.snd_nxt) || ack.lt(lowest) {
             ctx.counters.drop(DropReason::AckOutOfRange);
-            self.challenge_ack(ctx);
+            // Linux drops an ACK of data never sent without a word
+            // (`Config::linux_ack_checks`); RFC 5961 and RFC 9293 answer.
+            if !(ctx.cfg.linux_ack_checks && ack.gt(self.snd_nxt)) {
+                self.challenge_ack(ctx);
+            }
             return false;
         }
         let advanced = self.snd_una.lt(ack);

@@ -150,3 +150,28 @@ fn sa_11_timestamps_on_by_default() {
     let syn_ack = h.log.iter().find(|s| s.flags == (SYN | ACK)).unwrap();
     assert_eq!(tsecr(syn_ack), 1000);
 }
+
+/// `Config::linux_ack_checks` (the linux script profile): a segment whose
+/// ACK acknowledges data never sent is dropped without an answer, and its
+/// newer TSval does not become TS.Recent, so the peer's next segment is
+/// taken. Without the option: the RFC 5961 challenge ACK, echoing the new
+/// TSval (RFC 7323 5.3 takes it before the ACK check), after which PAWS
+/// rejects the peer's genuine next segment as old.
+#[test]
+fn sa_11_linux_ack_checks() {
+    for linux in [false, true] {
+        let mut cfg = Config::default();
+        cfg.linux_ack_checks = linux;
+        let mut h = ts_established(cfg);
+        h.inject(seg(FIN | ACK).seq(1).ack(9999).ts(200_000, 0));
+        if linux {
+            h.expect_none();
+        } else {
+            let s = h.expect(out(ACK).seq(1).ack(1));
+            assert_eq!(tsecr(&s), 200_000);
+        }
+        h.inject(seg(ACK | PSH).seq(1).ack(1).len(100).ts(1001, 0));
+        let s = h.expect(out(ACK).seq(1).ack(if linux { 101 } else { 1 }));
+        assert_eq!(tsecr(&s), if linux { 1001 } else { 200_000 });
+    }
+}
