@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use synack_script::{Failure, Profile, RunOptions, collect, run_file};
+use synack_script::{Profile, RunOptions, collect, run_file_logged};
 
 #[derive(Debug, PartialEq)]
 pub struct Options {
@@ -38,26 +38,24 @@ pub fn run(o: &Options) -> ExitCode {
     let (mut passed, mut failed) = (0, 0);
     for f in &files {
         if o.verbose {
-            println!("{}", f.display());
+            outln!("{}", f.display());
         }
-        match run_file(f, &opts) {
+        let (result, log) = run_file_logged(f, &opts);
+        for l in &log {
+            outln!("    {l}");
+        }
+        match result {
             Ok(()) => {
                 passed += 1;
-                println!("PASS {}", f.display());
+                outln!("PASS {}", f.display());
             }
             Err(e) => {
                 failed += 1;
-                let why = match &e {
-                    Failure::Mismatch { line, msg } => format!("line {line}: {msg}"),
-                    Failure::Unsupported { line, what } => {
-                        format!("line {line}: unsupported: {what}")
-                    }
-                };
-                println!("FAIL {}: {why}", f.display());
+                outln!("FAIL {}: {e}", f.display());
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     if failed == 0 {
         ExitCode::SUCCESS
     } else {

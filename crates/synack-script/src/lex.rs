@@ -87,30 +87,31 @@ pub fn lex(src: &str) -> Result<Vec<Token>, ScriptError> {
             i = end;
             continue;
         }
-        if c == b'`' {
-            let Some(n) = src[i + 1..].find('`') else {
-                return Err(err(start_line, "unterminated backtick command".into()));
+        // Delimited text taken whole: a shell command or a code block.
+        let delimited = if c == b'`' {
+            Some((
+                "`",
+                "`",
+                Tok::Backtick as fn(String) -> Tok,
+                "backtick command",
+            ))
+        } else if b[i..].starts_with(b"%{") {
+            Some(("%{", "}%", Tok::Code as fn(String) -> Tok, "%{ code block"))
+        } else {
+            None
+        };
+        if let Some((open, close, make, what)) = delimited {
+            let body = i + open.len();
+            let Some(n) = src[body..].find(close) else {
+                return Err(err(start_line, format!("unterminated {what}")));
             };
-            let text = &src[i + 1..i + 1 + n];
+            let text = &src[body..body + n];
             line += text.matches('\n').count();
             out.push(Token {
-                tok: Tok::Backtick(text.to_string()),
+                tok: make(text.to_string()),
                 line: start_line,
             });
-            i += n + 2;
-            continue;
-        }
-        if c == b'%' && b.get(i + 1) == Some(&b'{') {
-            let Some(n) = src[i + 2..].find("}%") else {
-                return Err(err(start_line, "unterminated %{ code block".into()));
-            };
-            let text = &src[i + 2..i + 2 + n];
-            line += text.matches('\n').count();
-            out.push(Token {
-                tok: Tok::Code(text.to_string()),
-                line: start_line,
-            });
-            i += n + 4;
+            i = body + n + close.len();
             continue;
         }
         if c == b'"' {

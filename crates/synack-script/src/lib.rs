@@ -12,7 +12,7 @@ pub mod run;
 mod wire;
 
 pub use profile::Profile;
-pub use run::{Failure, RunOptions, run_source};
+pub use run::{Failure, RunOptions, run_source, run_source_logged};
 
 use std::path::{Path, PathBuf};
 
@@ -25,11 +25,21 @@ pub struct ScriptError {
 
 /// Runs one `.pkt` file.
 pub fn run_file(path: &Path, opts: &RunOptions) -> Result<(), Failure> {
-    let src = std::fs::read_to_string(path).map_err(|e| Failure::Unsupported {
-        line: 0,
-        what: format!("cannot read {}: {e}", path.display()),
-    })?;
-    run_source(&src, path.parent(), opts)
+    run_file_logged(path, opts).0
+}
+
+/// [`run_file`], also returning the `--verbose` log.
+pub fn run_file_logged(path: &Path, opts: &RunOptions) -> (Result<(), Failure>, Vec<String>) {
+    match std::fs::read_to_string(path) {
+        Ok(src) => run_source_logged(&src, path.parent(), opts),
+        Err(e) => (
+            Err(Failure::Unsupported {
+                line: 0,
+                what: format!("cannot read {}: {e}", path.display()),
+            }),
+            Vec::new(),
+        ),
+    }
 }
 
 /// Every `.pkt` file under `path` (itself, if it is one), sorted.

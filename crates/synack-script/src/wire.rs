@@ -6,9 +6,10 @@ use crate::ast::{Ecn, TcpOpt};
 use std::net::IpAddr;
 use synack_wire::{TcpSegment, parse_ip};
 
-/// An outbound segment as the runner compares it.
+/// A segment as the runner sees it, both ways: what [`read`] finds in a
+/// datagram the stack sent, and what [`build`] puts in one for it.
 #[derive(Clone, Debug)]
-pub struct Seen {
+pub struct Segment {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub src_port: u16,
@@ -18,18 +19,40 @@ pub struct Seen {
     pub flags: u8,
     pub win: u16,
     pub urg: u16,
+    /// Payload bytes (their content is never compared).
     pub len: u32,
     pub ecn: Ecn,
     /// The option bytes as sent.
     pub options: Vec<u8>,
 }
 
-pub fn read(datagram: &[u8]) -> Result<Seen, String> {
+impl Ecn {
+    /// The IP header's two ECN bits (RFC 3168 5).
+    fn bits(self) -> u8 {
+        match self {
+            Ecn::NotEct => 0,
+            Ecn::Ect1 => 1,
+            Ecn::Ect0 => 2,
+            Ecn::Ce => 3,
+        }
+    }
+
+    fn from_bits(tos: u8) -> Ecn {
+        match tos & 3 {
+            0 => Ecn::NotEct,
+            1 => Ecn::Ect1,
+            2 => Ecn::Ect0,
+            _ => Ecn::Ce,
+        }
+    }
+}
+
+pub fn read(datagram: &[u8]) -> Result<Segment, String> {
     let ip = parse_ip(datagram).map_err(|e| format!("the stack sent a bad IP datagram: {e:?}"))?;
     let seg = TcpSegment::parse(ip.payload, ip.src, ip.dst)
         .map_err(|e| format!("the stack sent a bad TCP segment: {e:?}"))?;
     let options = ip.payload[20..seg.header_len].to_vec();
-    Ok(Seen {
+    Ok(Segment {
         src: ip.src,
         dst: ip.dst,
         src_port: seg.src_port,
@@ -40,12 +63,7 @@ pub fn read(datagram: &[u8]) -> Result<Seen, String> {
         win: seg.window,
         urg: seg.urgent_ptr,
         len: seg.payload.len() as u32,
-        ecn: match ip.tos & 3 {
-            0 => Ecn::NotEct,
-            1 => Ecn::Ect1,
-            2 => Ecn::Ect0,
-            _ => Ecn::Ce,
-        },
+        ecn: Ecn::from_bits(ip.tos),
         options,
     })
 }
@@ -100,28 +118,13 @@ pub fn timestamp_at(opts: &[u8]) -> Option<usize> {
     None
 }
 
-pub struct Inbound<'a> {
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub src_port: u16,
-    pub dst_port: u16,
-    pub seq: u32,
-    pub ack: u32,
-    pub flags: u8,
-    pub win: u16,
-    pub urg: u16,
-    pub ecn: u8,
-    pub options: &'a [u8],
-    pub payload_len: usize,
-}
-
 /// An IPv4 or IPv6 datagram carrying the segment, checksums right.
-pub fn build(p: &Inbound<'_>) -> Vec<u8> {
+pub fn build(p: &Segment) -> Vec<u8> {
     let mut opts = p.options.to_vec();
     while !opts.len().is_multiple_of(4) {
         opts.push(0);
     }
-    let tcp_len = 20 + opts.len() + p.payload_len;
+    let tcp_len = 20 + opts.len() + p.len as usize;
     let mut tcp = Vec::with_capacity(tcp_len);
     tcp.extend_from_slice(&p.src_port.to_be_bytes());
     tcp.extend_from_slice(&p.dst_port.to_be_bytes());
@@ -156,7 +159,7 @@ pub fn build(p: &Inbound<'_>) -> Vec<u8> {
     match (p.src, p.dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             let total = (20 + tcp_len) as u16;
-            out.extend_from_slice(&[0x45, p.ecn]);
+            out.extend_from_slice(&[0x45, p.ecn.bits()]);
             out.extend_from_slice(&total.to_be_bytes());
             out.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
             out.extend_from_slice(&s.octets());
@@ -165,7 +168,8 @@ pub fn build(p: &Inbound<'_>) -> Vec<u8> {
             out[10..12].copy_from_slice(&sum.to_be_bytes());
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
-            out.extend_from_slice(&[0x60 | (p.ecn >> 4), p.ecn << 4, 0, 0]);
+            // Traffic class = the ECN bits; they straddle the first two bytes.
+            out.extend_from_slice(&[0x60, p.ecn.bits() << 4, 0, 0]);
             out.extend_from_slice(&(tcp_len as u16).to_be_bytes());
             out.extend_from_slice(&[6, 64]);
             out.extend_from_slice(&s.octets());

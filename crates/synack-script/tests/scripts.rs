@@ -546,3 +546,33 @@ fn so_sndbuf_sets_the_connections_send_buffer() {
         "expected result 5000 but got 2000",
     );
 }
+
+/// What packetdrill's three negative self-tests check (MANIFEST.tsv,
+/// T0-neg), in our own words, so that it is checked where the third-party
+/// corpus is not beside the repository (the test above then skips): a
+/// system call that fails where the script expects a descriptor, one that
+/// fails with another result than the script's, and a retransmitted SYN
+/// expected before it is due.
+#[test]
+fn failures_packetdrills_self_tests_expect() {
+    mismatch_at(
+        "0 socket(..., SOCK_STREAM, IPPROTO_UDP) = -1\n+0 socket(..., SOCK_STREAM, IPPROTO_UDP) = 3\n",
+        2,
+        "expected result 3 but got -1 EPROTONOSUPPORT",
+    );
+    mismatch_at(
+        "0 socket(..., SOCK_STREAM, IPPROTO_UDP) = -99\n",
+        1,
+        "expected result -99 but got -1 EPROTONOSUPPORT",
+    );
+    mismatch_at(
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS
++0 > S 0:0(0) <...>
++.5 > S 0:0(0) <...>
+",
+        5,
+        "Timed out waiting for packet",
+    );
+}

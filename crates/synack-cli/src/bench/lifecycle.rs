@@ -159,24 +159,14 @@ fn measure(n: usize, batch: usize) -> Result<Measured, String> {
     // Then one untimed round: the timed ones measure the steady state, not
     // the first touch of the endpoints' tables or a core coming up to speed
     // (the first of five rounds ran up to a third slower than the rest).
-    let mut done = 0;
-    while done < n {
-        let b = batch.min(n - done);
-        run_batch(&mut p, l, b, &mut bytes)?;
-        done += b;
-    }
+    run_round(&mut p, l, n, batch, &mut bytes)?;
 
     let mut rates = Vec::with_capacity(ROUNDS);
     let first_segment = p.segments;
     for _ in 0..ROUNDS {
         let start = Wall::now();
-        let mut done = 0;
         bytes = 0;
-        while done < n {
-            let b = batch.min(n - done);
-            run_batch(&mut p, l, b, &mut bytes)?;
-            done += b;
-        }
+        run_round(&mut p, l, n, batch, &mut bytes)?;
         let wall = start.elapsed().as_secs_f64();
         if bytes != n * MESSAGE.len() {
             return Err(format!(
@@ -199,6 +189,23 @@ fn measure(n: usize, batch: usize) -> Result<Measured, String> {
         wire_rate: per_round as f64 / wire,
         sample_len: sample.len(),
     })
+}
+
+/// Runs `n` lifecycles, `batch` at a time.
+fn run_round(
+    p: &mut Pair,
+    l: ListenerId,
+    n: usize,
+    batch: usize,
+    bytes: &mut usize,
+) -> Result<(), String> {
+    let mut done = 0;
+    while done < n {
+        let b = batch.min(n - done);
+        run_batch(p, l, b, bytes)?;
+        done += b;
+    }
+    Ok(())
 }
 
 /// Runs `b` lifecycles to completion, TIME-WAIT expiry included. `bytes`
