@@ -576,3 +576,56 @@ fn failures_packetdrills_self_tests_expect() {
         "Timed out waiting for packet",
     );
 }
+
+/// `--strict_outbound`: a segment no line expects fails the script at its
+/// end (without the option, as in packetdrill, it goes unnoticed).
+#[test]
+fn strict_outbound_catches_segments_the_script_does_not_expect() {
+    // The SYN-ACK is sent but never expected.
+    let body = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000>
++.1 close(3) = 0
+";
+    run(body).unwrap();
+    mismatch_at(
+        &format!("--strict_outbound\n{body}"),
+        6,
+        "--strict_outbound: at 0.000000 the stack sent S.",
+    );
+    // Everything the stack sent is expected: the option changes nothing.
+    run(&format!(
+        "--strict_outbound\n{OPEN}+0 write(4, ..., 10) = 10\n+0 > P. 1:11(10) ack 1\n"
+    ))
+    .unwrap();
+}
+
+/// `--keep_isn_base`: our sequence numbers stay relative to the first ISN,
+/// so a later connection's SYN must carry the clock-predicted ISN.
+#[test]
+fn keep_isn_base_relates_successive_isns() {
+    let script = |second: u32| {
+        format!(
+            "--keep_isn_base
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS
++0 > S 0:0(0) <...>
++0 close(3) = 0
++1 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(3, ..., ...) = -1 EINPROGRESS
++0 > S {second}:{second}(0) <...>
+"
+        )
+    };
+    // One second is 250,000 ticks of 4 us.
+    run(&script(250_000)).unwrap();
+    mismatch_at(&script(250_001), 12, "differs in 250000:250000(0)");
+    // Without the option the second SYN sets a new base, as in packetdrill.
+    run(&script(250_001).replacen("--keep_isn_base\n", "", 1)).unwrap();
+}

@@ -64,7 +64,7 @@ impl Runner {
                     remote: SocketAddr::new(self.remote_ip, first.dst_port),
                 });
             }
-            if first.flags & flags::SYN != 0 {
+            if first.flags & flags::SYN != 0 && !(self.keep_isn_base && self.live_isn.is_some()) {
                 self.script_isn = Some(p.seq);
                 self.live_isn = Some(first.seq);
             }

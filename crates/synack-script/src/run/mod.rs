@@ -21,6 +21,14 @@
 //! - Consecutive segments that together make up one expected segment
 //!   match it (the kernel would have sent one TSO super-segment), unless
 //!   `--strict_segments`.
+//! - Like packetdrill, a segment the script never expects is noticed only
+//!   when a later `>` line meets it. `--strict_outbound` (a synack
+//!   extension) also fails the script when segments the stack sent are
+//!   still unmatched at its end: the only way to say "nothing is sent".
+//! - Our ISN is learnt again from each SYN we send, as packetdrill does.
+//!   `--keep_isn_base` (a synack extension) keeps the first one, so that
+//!   a script can state how the ISNs of successive connections relate
+//!   (RFC 6528's 4 µs clock).
 
 use crate::ast::*;
 use crate::parse::flags;
@@ -186,6 +194,8 @@ pub struct Runner {
     tolerance: Usecs,
     ts_tick: Option<Usecs>,
     strict_segments: bool,
+    strict_outbound: bool,
+    keep_isn_base: bool,
     local_ip: IpAddr,
     remote_ip: IpAddr,
     socks: BTreeMap<i64, Sock>,
@@ -321,6 +331,8 @@ impl Runner {
             tolerance: DEFAULT_TOLERANCE,
             ts_tick: None,
             strict_segments: false,
+            strict_outbound: false,
+            keep_isn_base: false,
             local_ip: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)),
             remote_ip: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2)),
             socks: BTreeMap::new(),
@@ -352,6 +364,8 @@ impl Runner {
                 "tolerance_usecs" => self.tolerance = num()?,
                 "tcp_ts_tick_usecs" => self.ts_tick = Some(num()?).filter(|t| *t > 0),
                 "strict_segments" => self.strict_segments = true,
+                "strict_outbound" => self.strict_outbound = true,
+                "keep_isn_base" => self.keep_isn_base = true,
                 "ip_version" => match v {
                     "ipv4" => {}
                     "ipv6" => ipv6 = true,
@@ -373,9 +387,14 @@ impl Runner {
                 other => return Err(unsupported(1, format!("option --{other}"))),
             }
         }
+        // IPv6 defaults for the addresses no option named.
         if ipv6 {
-            self.local_ip = IpAddr::V6(Ipv6Addr::new(0xfd3d, 0xfa7b, 0xd17d, 0, 0, 0, 0, 1));
-            self.remote_ip = IpAddr::V6(Ipv6Addr::new(0xfd3d, 0xfa7b, 0xd17d, 0, 0, 0, 0, 2));
+            if !self.local_ip.is_ipv6() {
+                self.local_ip = IpAddr::V6(Ipv6Addr::new(0xfd3d, 0xfa7b, 0xd17d, 0, 0, 0, 0, 1));
+            }
+            if !self.remote_ip.is_ipv6() {
+                self.remote_ip = IpAddr::V6(Ipv6Addr::new(0xfd3d, 0xfa7b, 0xd17d, 0, 0, 0, 0, 2));
+            }
         }
         for ev in &script.events {
             self.event(ev)?;
@@ -383,6 +402,20 @@ impl Runner {
         // A call still blocked at the end never returned.
         if let Some(p) = self.pending.take() {
             return Err(mismatch(p.line, format!("{} never returned", p.call.name)));
+        }
+        if self.strict_outbound {
+            self.settle()?;
+            if let Some((t, seen)) = self.out.pop_front() {
+                let last = script.events.last().map_or(1, |e| e.line);
+                return Err(mismatch(
+                    last,
+                    format!(
+                        "--strict_outbound: at {:.6} the stack sent {}, which no line of the script expects",
+                        secs(t),
+                        self.show_seen(&seen)
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -549,8 +582,10 @@ impl Runner {
                     local: addr,
                     remote: SocketAddr::new(self.remote_ip, REMOTE_EPHEMERAL),
                 });
-                self.script_isn = None;
-                self.live_isn = None;
+                if !self.keep_isn_base {
+                    self.script_isn = None;
+                    self.live_isn = None;
+                }
             }
         }
         let live = self.live.unwrap_or(Live {

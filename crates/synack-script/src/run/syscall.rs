@@ -258,6 +258,11 @@ impl Runner {
                                 return Ok(Outcome::Blocked);
                             }
                         }
+                        // Linux refuses a route to a broadcast or
+                        // multicast destination with ENETUNREACH.
+                        Err(Error::InvalidAddress) if !unicast_ip(remote.ip()) => {
+                            Err("ENETUNREACH")
+                        }
                         Err(e) => Err(errno(e)),
                     }
                 }
@@ -643,6 +648,14 @@ pub(super) fn constant(e: &Expr) -> Option<i64> {
             _ => return None,
         }),
         _ => None,
+    }
+}
+
+/// Neither multicast nor (IPv4) limited broadcast.
+fn unicast_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => !v4.is_multicast() && !v4.is_broadcast(),
+        std::net::IpAddr::V6(v6) => !v6.is_multicast(),
     }
 }
 
