@@ -41,7 +41,7 @@ USAGE:
                  [--control PATH] [--pcap FILE]
     synack ss --control PATH [-i|--info] [--counters]
     synack script [--profile rfc|linux|portable] [-D NAME] [--rcv-wnd N]
-                 [--verbose] PATH...
+                 [--tolerance-usecs N] [--verbose] PATH...
     synack --help
 
 DEMO
@@ -167,6 +167,10 @@ SCRIPT
                       lines answered from the stack's table)
     -D NAME           portable: define NAME for #ifdef
     --rcv-wnd N       portable: the stack's initial receive window, bytes
+    --tolerance-usecs N  timing tolerance, as a harness gives it on
+                      packetdrill's command line (default 4000; gVisor's
+                      harness runs its scripts with 100000); a script's
+                      own --tolerance_usecs line wins
     --verbose         print every segment both ways and every call
 ";
 
@@ -266,6 +270,7 @@ fn parse_script(args: &[String]) -> Result<Command, String> {
         verbose: false,
         defines: Vec::new(),
         rcv_wnd: None,
+        tolerance_usecs: None,
     };
     let mut a = Args::new(args);
     while let Some((flag, inline)) = a.next() {
@@ -282,6 +287,12 @@ fn parse_script(args: &[String]) -> Result<Command, String> {
                 let v = a.value(flag, inline)?;
                 o.rcv_wnd = Some(v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                     format!("--rcv-wnd: '{v}' is not a positive number of bytes")
+                })?);
+            }
+            "--tolerance-usecs" => {
+                let v = a.value(flag, inline)?;
+                o.tolerance_usecs = Some(v.parse().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                    format!("--tolerance-usecs: '{v}' is not a number of microseconds")
                 })?);
             }
             "--verbose" | "-v" => {
@@ -803,6 +814,29 @@ mod tests {
             "ss -i",
             "ss --info=yes --control /tmp/c",
             "ss --control /tmp/c -ix",
+        ] {
+            assert!(p(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn script_options() {
+        let Ok(Command::Script(o)) = p("script --profile linux --tolerance-usecs 100000 a.pkt dir")
+        else {
+            panic!("script")
+        };
+        assert_eq!(o.profile, synack_script::Profile::Linux);
+        assert_eq!(o.tolerance_usecs, Some(100_000));
+        assert_eq!(o.paths.len(), 2);
+        let Ok(Command::Script(o)) = p("script a.pkt") else {
+            panic!("defaults")
+        };
+        assert_eq!(o.tolerance_usecs, None);
+        for bad in [
+            "script",
+            "script --tolerance-usecs x a.pkt",
+            "script --tolerance-usecs -5 a.pkt",
+            "script --profile bsd a.pkt",
         ] {
             assert!(p(bad).is_err(), "{bad} should be refused");
         }

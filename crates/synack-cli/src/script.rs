@@ -12,6 +12,7 @@ pub struct Options {
     pub verbose: bool,
     pub defines: Vec<String>,
     pub rcv_wnd: Option<usize>,
+    pub tolerance_usecs: Option<i64>,
 }
 
 pub fn run(o: &Options) -> ExitCode {
@@ -34,6 +35,7 @@ pub fn run(o: &Options) -> ExitCode {
         verbose: o.verbose,
         defines: o.defines.clone(),
         rcv_wnd: o.rcv_wnd,
+        tolerance_usecs: o.tolerance_usecs,
     };
     let (mut passed, mut failed) = (0, 0);
     for f in &files {

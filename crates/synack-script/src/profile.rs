@@ -59,9 +59,11 @@ impl Profile {
 /// - a minimum RTO of 200 ms (`TCP_RTO_MIN`) and an initial RTO of 1 s;
 /// - ECN accepted when the peer asks, not requested (`tcp_ecn = 2`);
 /// - a RST that aborts a connection also acknowledges RCV.NXT;
-/// - the ACK of a FIN that follows data waits for the delayed-ACK timer;
+/// - the ACK of a FIN that follows data waits for the delayed-ACK timer,
+///   and carries no D-SACK;
 /// - an ACK of data never sent is dropped silently, and TS.Recent moves
 ///   only with segments whose ACK is acceptable;
+/// - closing a listener drops its half-open children silently;
 /// - CUBIC, SACK, timestamps and window scaling on;
 /// - the option layout (MSS, SACK-permitted or NOP NOP, TS, NOP, WS) is
 ///   the one synack always writes.
@@ -76,7 +78,9 @@ pub fn linux_config() -> Config {
     cfg.ecn = EcnMode::Accept;
     cfg.rst_with_ack = true;
     cfg.delayed_fin_ack = true;
+    cfg.fin_clears_dsack = true;
     cfg.linux_ack_checks = true;
+    cfg.reset_half_open_on_listener_close = false;
     cfg.congestion_control = Algorithm::Cubic;
     cfg.sack = true;
     cfg.timestamps = true;

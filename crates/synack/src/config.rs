@@ -131,12 +131,22 @@ pub struct Config {
     /// "pingpong" mode). Off by default: a FIN is acknowledged at once,
     /// since the peer's close waits on it.
     pub delayed_fin_ack: bool,
+    /// A D-SACK pending when a FIN arrives is dropped, so the FIN's ACK
+    /// carries none, as on Linux (which resets its SACK state on a FIN).
+    /// Off by default: RFC 2883 4 reports every duplicate.
+    pub fin_clears_dsack: bool,
     /// Linux's ACK checks: an ACK of data never sent (SEG.ACK > SND.NXT)
     /// is dropped without the ACK RFC 5961 5.2 sends back, and a
     /// segment's TSval becomes TS.Recent only once its ACK proved
     /// acceptable (RFC 7323 5.3 orders R3 before the ACK check). Off by
     /// default.
     pub linux_ack_checks: bool,
+    /// Closing a listener resets its half-open children (SYN-RECEIVED),
+    /// so their peers learn at once. Off, they are dropped silently and
+    /// the peer's next segment draws the RST of a closed port, as on
+    /// Linux. On by default. (Established children the application never
+    /// accepted are reset either way.)
+    pub reset_half_open_on_listener_close: bool,
     /// F-RTO (RFC 5682): detect spurious retransmission timeouts and undo
     /// their window reduction (with SACK).
     pub frto: bool,
@@ -280,6 +290,8 @@ impl Default for Config {
             slow_start_after_idle: true,
             rst_with_ack: false,
             delayed_fin_ack: false,
+            fin_clears_dsack: false,
+            reset_half_open_on_listener_close: true,
             linux_ack_checks: false,
             user_timeout_option: None,
             delayed_ack: Some(Duration::from_millis(40)),

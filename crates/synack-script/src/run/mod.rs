@@ -99,6 +99,10 @@ pub struct RunOptions {
     pub defines: Vec<String>,
     /// The stack's initial receive window (`--rcv-wnd`, portable profile).
     pub rcv_wnd: Option<usize>,
+    /// The timing tolerance a harness gives on packetdrill's command line
+    /// (`--tolerance_usecs`; gVisor's runs 100 ms); a script's own option
+    /// line still wins. `None`: packetdrill's 4 ms.
+    pub tolerance_usecs: Option<i64>,
 }
 
 impl Default for RunOptions {
@@ -108,6 +112,7 @@ impl Default for RunOptions {
             verbose: false,
             defines: Vec::new(),
             rcv_wnd: None,
+            tolerance_usecs: None,
         }
     }
 }
@@ -319,6 +324,7 @@ impl Runner {
 
     fn new(opts: RunOptions, dir: Option<&Path>) -> Runner {
         let mut cfg = opts.profile.config();
+        let tolerance = opts.tolerance_usecs.unwrap_or(DEFAULT_TOLERANCE);
         if let Some(w) = opts.rcv_wnd {
             cfg.recv_buffer = w;
         }
@@ -328,7 +334,7 @@ impl Runner {
             ep: None,
             now: 0,
             prev: 0,
-            tolerance: DEFAULT_TOLERANCE,
+            tolerance,
             ts_tick: None,
             strict_segments: false,
             strict_outbound: false,

@@ -46,8 +46,10 @@ impl Endpoint {
         Ok(ListenerId(index as u32))
     }
 
-    /// Closes a listener. Its children that the application never accepted,
-    /// half-open or established, are reset.
+    /// Closes a listener. Its children that the application never accepted
+    /// are reset: the established ones always, the half-open ones unless
+    /// `Config::reset_half_open_on_listener_close` is off (then they are
+    /// dropped silently).
     pub fn close_listener(&mut self, l: ListenerId) -> Result<(), Error> {
         let li = self
             .listeners
@@ -55,14 +57,15 @@ impl Endpoint {
             .and_then(Option::take)
             .ok_or(Error::InvalidHandle)?;
         self.listener_addrs.remove(li.addr);
-        let children: Vec<ConnId> = self
+        let reset_half_open = self.cfg.reset_half_open_on_listener_close;
+        let children: Vec<(ConnId, bool)> = self
             .conns
             .iter()
             .filter(|t| t.listener == Some(l))
-            .map(|t| t.id)
+            .map(|t| (t.id, reset_half_open || t.state != State::SynReceived))
             .collect();
-        for id in children {
-            if let Some((tcb, mut ctx)) = self.split(id, self.now) {
+        for (id, reset) in children {
+            if reset && let Some((tcb, mut ctx)) = self.split(id, self.now) {
                 tcb.orphaned(&mut ctx);
             }
             self.remove_tcb(id);

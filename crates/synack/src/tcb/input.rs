@@ -697,6 +697,9 @@ impl Tcb {
             // A FIN is acknowledged at once: the peer's close waits on it
             // (unless `Config::delayed_fin_ack` says otherwise).
             self.rcv_nxt = self.rcv_nxt.add(1);
+            if ctx.cfg.fin_clears_dsack {
+                let _ = self.ooo.take_dsack();
+            }
             self.fin_received_ack(ctx, payload.len());
             self.flags.set(Flags::FIN_RECEIVED);
             self.notify_readable(ctx);

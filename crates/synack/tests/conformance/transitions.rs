@@ -18,7 +18,7 @@
 //! | RECEIVE | CLOSE-WAIT | `close::sm_03_passive_close` |
 //! | RECEIVE | CLOSING, LAST-ACK, TIME-WAIT | `receive_after_peer_fin_reports_closing` |
 //! | CLOSE | CLOSED | `send_receive_close_on_closed_connection` |
-//! | CLOSE | LISTEN | `close_listener_resets_its_half_open_children`, `close::sm_10_abort_without_rst` |
+//! | CLOSE | LISTEN | `close_listener_resets_its_half_open_children`, `close_listener_can_drop_half_open_children_silently`, `close::sm_10_abort_without_rst` |
 //! | CLOSE | SYN-SENT | `close_in_syn_sent_deletes_silently` |
 //! | CLOSE | SYN-RECEIVED | `close_in_syn_received_sends_fin_once_established` |
 //! | CLOSE | ESTABLISHED | `close::sm_01_*` |
@@ -271,6 +271,27 @@ fn close_listener_resets_its_half_open_children() {
     h.expect_none();
     h.inject(seg(ACK).seq(1).ack(1));
     h.expect(out(RST).seq(1));
+}
+
+/// CLOSE in LISTEN with `Config::reset_half_open_on_listener_close` off
+/// (Linux's way): the half-open child goes silently, sends nothing more
+/// (no SYN-ACK retransmission), and the peer's next segment draws the RST
+/// of a closed port.
+#[test]
+fn close_listener_can_drop_half_open_children_silently() {
+    let mut cfg = conf();
+    cfg.reset_half_open_on_listener_close = false;
+    let mut h = Harness::passive_syn_received(cfg);
+    let l = h.listener.unwrap();
+    h.ep.close_listener(l).unwrap();
+    h.pump();
+    h.expect_none();
+    assert_eq!(h.ep.connection_count(), 0);
+    h.advance(secs(10));
+    h.expect_none();
+    h.inject(seg(ACK | PSH).seq(1).ack(1));
+    h.expect(out(RST).seq(1));
+    h.expect_none();
 }
 
 /// CLOSE in SYN-SENT: the TCB is deleted and nothing is sent.

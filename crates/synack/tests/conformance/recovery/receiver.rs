@@ -203,6 +203,33 @@ fn lr_07_dsack_for_old_data() {
     h.expect_none();
 }
 
+/// LR-07 (RFC 2883 4): a segment that repeats old data and brings the
+/// FIN draws an ACK of the FIN with a D-SACK of the repeat; with
+/// `Config::fin_clears_dsack` (Linux's way, the linux script profile) the
+/// ACK carries none.
+#[test]
+fn lr_07_dsack_with_fin_and_fin_clears_dsack() {
+    for clears in [false, true] {
+        let mut cfg = conf();
+        cfg.fin_clears_dsack = clears;
+        let mut h = sack_peer(cfg);
+        h.inject(seg(ACK).seq(at(0)).ack(1).len(MSS));
+        h.expect(out(ACK).ack(at(1)).len(0));
+        h.inject(seg(ACK | FIN).seq(at(0)).ack(1).len(MSS));
+        let a = h.expect(out(ACK).ack(at(1) + 1).len(0));
+        if clears {
+            assert!(a.options.sack.is_empty(), "{}", describe(&a));
+        } else {
+            assert_eq!(
+                blocks(&h, &a),
+                vec![segs(0, 1)],
+                "D-SACK with the FIN's ACK"
+            );
+        }
+        h.expect_none();
+    }
+}
+
 /// LR-07 (RFC 2883): the D-SACKs sent are counted as Linux counts them:
 /// TCPDSACKOldSent for a duplicate below RCV.NXT, TCPDSACKOfoSent for a
 /// duplicate of data held out of order.
