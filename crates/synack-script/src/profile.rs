@@ -64,6 +64,8 @@ impl Profile {
 /// - an ACK of data never sent is dropped silently, and TS.Recent moves
 ///   only with segments whose ACK is acceptable;
 /// - closing a listener drops its half-open children silently;
+/// - PSH on the last segment of each run of segments sent back to back
+///   (Linux pushes every GSO packet);
 /// - CUBIC, SACK, timestamps and window scaling on;
 /// - the option layout (MSS, SACK-permitted or NOP NOP, TS, NOP, WS) is
 ///   the one synack always writes.
@@ -79,6 +81,7 @@ pub fn linux_config() -> Config {
     cfg.rst_with_ack = true;
     cfg.delayed_fin_ack = true;
     cfg.fin_clears_dsack = true;
+    cfg.psh_on_bursts = true;
     cfg.linux_ack_checks = true;
     cfg.reset_half_open_on_listener_close = false;
     cfg.congestion_control = Algorithm::Cubic;

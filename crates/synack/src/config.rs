@@ -135,6 +135,11 @@ pub struct Config {
     /// carries none, as on Linux (which resets its SACK state on a FIN).
     /// Off by default: RFC 2883 4 reports every duplicate.
     pub fin_clears_dsack: bool,
+    /// PSH also on the last segment of every run of new data sent back to
+    /// back (two segments or more), as Linux pushes each multi-segment
+    /// (GSO) packet so that the receiver's GRO flushes it at once. Off by
+    /// default: PSH marks the segment that empties the send queue (MUST-61).
+    pub psh_on_bursts: bool,
     /// Linux's ACK checks: an ACK of data never sent (SEG.ACK > SND.NXT)
     /// is dropped without the ACK RFC 5961 5.2 sends back, and a
     /// segment's TSval becomes TS.Recent only once its ACK proved
@@ -291,6 +296,7 @@ impl Default for Config {
             rst_with_ack: false,
             delayed_fin_ack: false,
             fin_clears_dsack: false,
+            psh_on_bursts: false,
             reset_half_open_on_listener_close: true,
             linux_ack_checks: false,
             user_timeout_option: None,

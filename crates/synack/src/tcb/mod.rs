@@ -16,6 +16,7 @@ mod keepalive;
 mod loss;
 mod output;
 mod paws;
+mod push;
 mod rack;
 mod rcv_window;
 mod reassembly;
@@ -188,6 +189,9 @@ pub(crate) struct Tcb {
     /// The last ICMP soft error seen while opening (0 none, 1 network
     /// unreachable, 2 host unreachable), reported if the open times out.
     pub(crate) soft_error: u8,
+    /// With `Config::psh_on_bursts`: how many segments of the current
+    /// run of new data, sent back to back, are already out.
+    pub(crate) burst_sent: u8,
     /// Per-connection user timeout in milliseconds; `u32::MAX` means none
     /// (R2 is then infinite, RFC 9293 MUST-21).
     pub(crate) user_timeout_ms: u32,
@@ -279,6 +283,7 @@ impl Tcb {
             ts_offset: t_ts_offset,
             retransmits_total,
             soft_error,
+            burst_sent,
             user_timeout_ms,
             rtt,
             min_rtt_us,
@@ -329,6 +334,7 @@ impl Tcb {
         *t_ts_offset = ts_offset;
         *retransmits_total = 0;
         *soft_error = 0;
+        *burst_sent = 0;
         // With the User Timeout option, ADV_UTO within its bounds (RFC 5482
         // 3) until the peer's arrives.
         let user_timeout = match cfg.user_timeout_option {
@@ -403,6 +409,7 @@ impl Tcb {
             ts_offset: 0,
             retransmits_total: 0,
             soft_error: 0,
+            burst_sent: 0,
             user_timeout_ms: 0,
             rtt: RttEstimator::new(&cfg.rtt),
             min_rtt_us: 0,

@@ -396,6 +396,9 @@ impl Tcb {
             // MUST-61: PSH on the segment that empties the queue.
             flags |= TcpFlags::PSH;
         }
+        if ctx.cfg.psh_on_bursts && len > 0 && self.ends_gso_packet(len, unsent - len, usable) {
+            flags |= TcpFlags::PSH;
+        }
         if with_fin {
             flags |= TcpFlags::FIN;
         }

@@ -578,3 +578,52 @@ fn tm_08_sws_override_sends_held_data_when_the_flight_is_acknowledged() {
     let s = h.expect(out(ACK | PSH).seq(1461).len(540));
     assert_eq!(s.at, h.now);
 }
+
+/// DT-11 with `Config::psh_on_bursts` (Linux's PSH on every GSO packet,
+/// on in the linux script profile): of a run of segments sent back to
+/// back, the last of each packet Linux would build carries PSH. Without
+/// an RTT the packet is as large as can be, so a burst of ten has PSH on
+/// its tenth only; with a 100 ms RTT and IW10 Linux's pacing rate makes
+/// packets of two segments, so every second one is pushed. A single
+/// segment is never pushed by the option (only by emptying the queue).
+/// Off (the default), PSH marks only the segment that empties the queue.
+#[test]
+fn dt_11_psh_on_bursts_option() {
+    let pushed = |segs: &[Seg]| -> Vec<u32> {
+        segs.iter()
+            .filter(|s| s.flags.contains(synack_wire::TcpFlags::PSH))
+            .map(|s| s.rseq)
+            .collect()
+    };
+    let mss = 1460u32;
+    let at = |k: u32| 1 + k * mss;
+    for on in [false, true] {
+        let mut cfg = conf();
+        cfg.initial_window = InitialWindow::Rfc6928;
+        cfg.psh_on_bursts = on;
+
+        // The handshake took no time: one packet for the whole burst.
+        let mut h = Harness::passive_established(cfg.clone());
+        h.send(&vec![7u8; 20 * mss as usize]).unwrap();
+        let segs = h.drain();
+        assert_eq!(segs.len(), 10);
+        assert_eq!(pushed(&segs), if on { vec![at(9)] } else { vec![] });
+
+        // 100 ms RTT: packets of two segments.
+        let mut h = Harness::new(cfg);
+        h.enter_syn_received();
+        h.advance(Duration::from_millis(100));
+        h.enter_established_passive();
+        h.send(&vec![7u8; 20 * mss as usize]).unwrap();
+        let segs = h.drain();
+        assert_eq!(segs.len(), 10);
+        let every_second: Vec<u32> = (1..10).step_by(2).map(at).collect();
+        assert_eq!(pushed(&segs), if on { every_second } else { vec![] });
+        // One segment freed, one sent: not pushed.
+        h.advance(Duration::from_millis(100));
+        h.inject(seg(ACK).seq(1).ack(i64::from(at(1))));
+        let segs = h.drain();
+        assert_eq!(segs.len(), 2, "one freed, one grown");
+        assert_eq!(pushed(&segs), if on { vec![at(11)] } else { vec![] });
+    }
+}
