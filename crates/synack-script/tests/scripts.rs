@@ -629,3 +629,28 @@ fn keep_isn_base_relates_successive_isns() {
     // Without the option the second SYN sets a new base, as in packetdrill.
     run(&script(250_001).replacen("--keep_isn_base\n", "", 1)).unwrap();
 }
+
+/// SO_KEEPALIVE and its TCP_KEEP* options set on a listener reach the
+/// connections it accepts (Linux's children inherit them): the probe
+/// comes after the listener's idle time.
+#[test]
+fn keepalive_options_are_inherited_from_the_listener() {
+    let script = |idle: u32| {
+        format!(
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 setsockopt(3, SOL_TCP, TCP_KEEPIDLE, [20], 4) = 0
++0 setsockopt(3, SOL_SOCKET, SO_KEEPALIVE, [1], 4) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 <mss 1460>
++0 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
++0 getsockopt(4, SOL_TCP, TCP_KEEPIDLE, [20], [4]) = 0
++{idle} > . 0:0(0) ack 1
+"
+        )
+    };
+    run(&script(20)).unwrap();
+    mismatch_at(&script(10), 11, "Timed out waiting for packet");
+}

@@ -155,6 +155,11 @@ struct Sock {
     /// `SO_SNDBUF` set after the stack started (bytes, doubled as Linux
     /// does), for this connection or those a listener accepts.
     sndbuf: Option<usize>,
+    /// `SO_KEEPALIVE` and its `TCP_KEEPIDLE`, `TCP_KEEPINTVL` and
+    /// `TCP_KEEPCNT` (seconds, seconds, probes; Linux's defaults), applied
+    /// to this socket's connection or to those a listener accepts.
+    keepalive: bool,
+    keep: (u16, u16, u8),
 }
 
 impl Sock {
@@ -168,7 +173,18 @@ impl Sock {
             reset_reported: false,
             linger_zero: false,
             sndbuf: None,
+            keepalive: false,
+            keep: (7200, 75, 9),
         }
+    }
+
+    /// The keep-alive setting for `Endpoint::set_keepalive`.
+    fn keepalive(&self) -> Option<synack::Keepalive> {
+        let (idle, interval, probes) = self.keep;
+        let secs = |s: u16| core::time::Duration::from_secs(u64::from(s));
+        self.keepalive
+            .then(|| synack::Keepalive::new(secs(idle), secs(interval), probes).ok())
+            .flatten()
     }
 }
 

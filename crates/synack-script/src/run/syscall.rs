@@ -226,9 +226,15 @@ impl Runner {
                     Some(c) => {
                         let newfd = self.new_fd(sc);
                         let mut child = Sock::new(SockState::Connected(c), false);
+                        // Linux's children inherit these from the listener.
                         child.sndbuf = self.sock(fd).sndbuf;
                         if let Some(bytes) = child.sndbuf {
                             let _ = self.ep().set_send_buffer(c, Some(bytes));
+                        }
+                        child.keepalive = self.sock(fd).keepalive;
+                        child.keep = self.sock(fd).keep;
+                        if let Some(k) = child.keepalive() {
+                            let _ = self.ep().set_keepalive(c, Some(k));
                         }
                         self.socks.insert(newfd, child);
                         Ok(newfd)
@@ -250,6 +256,9 @@ impl Runner {
                             let nodelay = self.sock(fd).nodelay;
                             if nodelay {
                                 let _ = self.ep().set_nodelay(c, true);
+                            }
+                            if let Some(k) = self.sock(fd).keepalive() {
+                                let _ = self.ep().set_keepalive(c, Some(k));
                             }
                             self.sock(fd).state = SockState::Connecting(c);
                             if nonblocking {
@@ -574,6 +583,21 @@ impl Runner {
                     return Ok(Err("EINVAL"));
                 }
             }
+            "SO_KEEPALIVE" | "TCP_KEEPIDLE" | "TCP_KEEPINTVL" | "TCP_KEEPCNT" => {
+                // Linux's bounds: times 1 to 32767 s, 1 to 127 probes.
+                let sock = self.sock(fd);
+                match opt.as_str() {
+                    "SO_KEEPALIVE" => sock.keepalive = val != 0,
+                    "TCP_KEEPCNT" if (1..=127).contains(&val) => sock.keep.2 = val as u8,
+                    "TCP_KEEPIDLE" if (1..=32_767).contains(&val) => sock.keep.0 = val as u16,
+                    "TCP_KEEPINTVL" if (1..=32_767).contains(&val) => sock.keep.1 = val as u16,
+                    _ => return Ok(Err("EINVAL")),
+                }
+                let k = self.sock(fd).keepalive();
+                if let Some(c) = conn {
+                    let _ = self.ep().set_keepalive(c, k);
+                }
+            }
             other => return Err(unsupported(line, format!("setsockopt {other}"))),
         }
         Ok(Ok(0))
@@ -596,6 +620,10 @@ impl Runner {
                 e.map_or(0, errno_number)
             }
             "TCP_NODELAY" => i64::from(self.sock(fd).nodelay),
+            "SO_KEEPALIVE" => i64::from(self.sock(fd).keepalive),
+            "TCP_KEEPIDLE" => i64::from(self.sock(fd).keep.0),
+            "TCP_KEEPINTVL" => i64::from(self.sock(fd).keep.1),
+            "TCP_KEEPCNT" => i64::from(self.sock(fd).keep.2),
             "TCP_MAXSEG" => match conn.and_then(|c| self.ep().info(c)) {
                 Some(i) => i64::from(i.mss),
                 None => {
