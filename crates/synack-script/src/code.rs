@@ -73,6 +73,7 @@ fn operand(s: &str, i: &ConnInfo) -> Result<i64, String> {
             }
         }
         "tcpi_snd_mss" => i64::from(i.mss),
+        "tcpi_advmss" => i64::from(i.advertised_mss),
         "tcpi_ca_state" => match i.recovery {
             RecoveryState::Open => 0,
             RecoveryState::Disorder => 1,

@@ -654,3 +654,31 @@ fn keepalive_options_are_inherited_from_the_listener() {
     run(&script(20)).unwrap();
     mismatch_at(&script(10), 11, "Timed out waiting for packet");
 }
+
+/// TCP_MAXSEG: set on a listener it caps the MSS of the SYN-ACK and of
+/// the connections accepted; getsockopt gives the value set before a
+/// connection, the MSS in use after; Linux's bounds give EINVAL.
+#[test]
+fn tcp_maxseg_caps_the_mss() {
+    let script = |offered: u32| {
+        format!(
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [536], [4]) = 0
++0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [40], 4) = -1 EINVAL (Invalid argument)
++0 setsockopt(3, SOL_TCP, TCP_MAXSEG, [1100], 4) = 0
++0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1300>
++0 > S. 0:0(0) ack 1 <mss {offered}>
++0 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
++0 getsockopt(4, SOL_TCP, TCP_MAXSEG, [1100], [4]) = 0
++0 write(4, ..., 2000) = 2000
++0 > . 1:1101(1100) ack 1
+"
+        )
+    };
+    run(&script(1100)).unwrap();
+    mismatch_at(&script(1460), 9, "options");
+}

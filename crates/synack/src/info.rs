@@ -48,6 +48,8 @@ pub struct ConnInfo {
     pub ssthresh: u32,
     /// Effective send MSS.
     pub mss: u16,
+    /// The MSS our SYN or SYN-ACK offered (Linux's `tcpi_advmss`).
+    pub advertised_mss: u16,
     /// Retransmissions over the connection's life.
     pub retransmits: u32,
     /// Bytes queued to send (in flight and unsent).

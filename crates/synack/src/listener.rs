@@ -19,6 +19,9 @@ pub(crate) struct Listener {
     /// When the SYN queue last overflowed; cookies are checked only for a
     /// while after that in `WhenQueueFull` mode (as Linux does).
     pub(crate) last_overflow: Option<crate::time::Instant>,
+    /// The MSS cap its children start with (`set_listener_max_segment`);
+    /// 0 for none.
+    pub(crate) user_mss: u16,
 }
 
 impl Listener {
@@ -30,6 +33,7 @@ impl Listener {
             accept_queue: VecDeque::new(),
             accept_backlog,
             last_overflow: None,
+            user_mss: 0,
         }
     }
 

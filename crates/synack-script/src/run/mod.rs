@@ -160,6 +160,8 @@ struct Sock {
     /// to this socket's connection or to those a listener accepts.
     keepalive: bool,
     keep: (u16, u16, u8),
+    /// `TCP_MAXSEG` set on this socket.
+    maxseg: Option<u16>,
 }
 
 impl Sock {
@@ -175,6 +177,7 @@ impl Sock {
             sndbuf: None,
             keepalive: false,
             keep: (7200, 75, 9),
+            maxseg: None,
         }
     }
 

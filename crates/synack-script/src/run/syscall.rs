@@ -209,6 +209,9 @@ impl Runner {
                     let backlog = self.int_arg(line, sc, 1)?.max(1) as usize;
                     match self.ep().listen(addr, backlog) {
                         Ok(l) => {
+                            if let Some(m) = self.sock(fd).maxseg {
+                                let _ = self.ep().set_listener_max_segment(l, Some(m));
+                            }
                             self.sock(fd).state = SockState::Listening(l);
                             Ok(0)
                         }
@@ -231,6 +234,7 @@ impl Runner {
                         if let Some(bytes) = child.sndbuf {
                             let _ = self.ep().set_send_buffer(c, Some(bytes));
                         }
+                        child.maxseg = self.sock(fd).maxseg;
                         child.keepalive = self.sock(fd).keepalive;
                         child.keep = self.sock(fd).keep;
                         if let Some(k) = child.keepalive() {
@@ -259,6 +263,10 @@ impl Runner {
                             }
                             if let Some(k) = self.sock(fd).keepalive() {
                                 let _ = self.ep().set_keepalive(c, Some(k));
+                            }
+                            // Before the SYN leaves: it offers at most this.
+                            if let Some(m) = self.sock(fd).maxseg {
+                                let _ = self.ep().set_max_segment(c, Some(m));
                             }
                             self.sock(fd).state = SockState::Connecting(c);
                             if nonblocking {
@@ -598,6 +606,27 @@ impl Runner {
                     let _ = self.ep().set_keepalive(c, k);
                 }
             }
+            "TCP_MAXSEG" => {
+                // Linux's bounds: TCP_MIN_MSS (88) to MAX_TCP_WINDOW.
+                let Some(mss) = u16::try_from(val)
+                    .ok()
+                    .filter(|m| (88..=32_767).contains(m))
+                else {
+                    return Ok(Err("EINVAL"));
+                };
+                self.sock(fd).maxseg = Some(mss);
+                let state = self.sock(fd).state;
+                let r = match (state, conn) {
+                    (SockState::Listening(l), _) => {
+                        self.ep().set_listener_max_segment(l, Some(mss))
+                    }
+                    (_, Some(c)) => self.ep().set_max_segment(c, Some(mss)),
+                    _ => Ok(()),
+                };
+                if r.is_err() {
+                    return Ok(Err("EINVAL"));
+                }
+            }
             other => return Err(unsupported(line, format!("setsockopt {other}"))),
         }
         Ok(Ok(0))
@@ -624,14 +653,11 @@ impl Runner {
             "TCP_KEEPIDLE" => i64::from(self.sock(fd).keep.0),
             "TCP_KEEPINTVL" => i64::from(self.sock(fd).keep.1),
             "TCP_KEEPCNT" => i64::from(self.sock(fd).keep.2),
+            // Linux: the MSS in use once connected; before, the value set,
+            // or its default of 536.
             "TCP_MAXSEG" => match conn.and_then(|c| self.ep().info(c)) {
-                Some(i) => i64::from(i.mss),
-                None => {
-                    return Err(unsupported(
-                        line,
-                        "getsockopt TCP_MAXSEG before the connection exists",
-                    ));
-                }
+                Some(i) if i.state.is_synchronized() => i64::from(i.mss),
+                _ => i64::from(self.sock(fd).maxseg.unwrap_or(536)),
             },
             other => return Err(unsupported(line, format!("getsockopt {other}"))),
         };

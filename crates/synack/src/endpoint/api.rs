@@ -222,6 +222,30 @@ impl Endpoint {
             .ok_or(Error::NotConnected)
     }
 
+    /// Caps the maximum segment size of this connection, like Linux's
+    /// `TCP_MAXSEG`: set before the SYN leaves (right after `connect`), it
+    /// lowers the MSS our SYN offers and the one we send with; later, it
+    /// lowers the one we send with. `None` removes the cap (an MSS already
+    /// lowered stays). `InvalidArgument` outside Linux's 88 to 32767.
+    pub fn set_max_segment(&mut self, c: ConnId, mss: Option<u16>) -> Result<(), Error> {
+        let mss = user_mss(mss)?;
+        self.call(c, |tcb, _| tcb.set_user_mss(mss))
+            .ok_or(Error::NotConnected)
+    }
+
+    /// `set_max_segment` for the connections a listener will accept
+    /// (Linux's children inherit `TCP_MAXSEG`): their SYN-ACK offers at
+    /// most `mss`.
+    pub fn set_listener_max_segment(
+        &mut self,
+        l: ListenerId,
+        mss: Option<u16>,
+    ) -> Result<(), Error> {
+        let mss = user_mss(mss)?;
+        self.listener_mut(l).ok_or(Error::InvalidHandle)?.user_mss = mss;
+        Ok(())
+    }
+
     /// Turns keep-alive on for this connection with these settings, or off
     /// (`None`), like `SO_KEEPALIVE` with `TCP_KEEPIDLE`, `TCP_KEEPINTVL`
     /// and `TCP_KEEPCNT` (RFC 9293 MUST-24, API-09). The idle time starts
@@ -412,6 +436,7 @@ impl Endpoint {
             cwnd: t.send_cwnd(),
             ssthresh: t.cc.ssthresh(),
             mss: t.snd_mss,
+            advertised_mss: t.our_mss(&self.cfg),
             retransmits: t.retransmits_total,
             send_queue: t.snd_buf.len(),
             recv_queue: t.rcv_buf.len(),
@@ -445,5 +470,15 @@ impl Endpoint {
             reordering_seen: t.reo.seen,
             reorder_window_mult: t.reo.mult,
         }
+    }
+}
+
+/// A user MSS as stored (0 for none), within Linux's bounds for
+/// `TCP_MAXSEG` (`TCP_MIN_MSS` 88 to `MAX_TCP_WINDOW` 32767).
+fn user_mss(mss: Option<u16>) -> Result<u16, Error> {
+    match mss {
+        None => Ok(0),
+        Some(m) if (88..=32_767).contains(&m) => Ok(m),
+        Some(_) => Err(Error::InvalidArgument),
     }
 }

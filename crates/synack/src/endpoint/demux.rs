@@ -223,11 +223,12 @@ impl Endpoint {
         let mode = self.cfg.syn_cookies;
         let table_full = self.tuples.len() >= self.cfg.max_connections;
         let queue_full = li.syn_queue_full() || table_full;
+        let user_mss = li.user_mss;
         if mode == SynCookieMode::Always || (queue_full && mode == SynCookieMode::WhenQueueFull) {
             if let Some(li) = self.listener_mut(l) {
                 li.last_overflow = Some(now);
             }
-            self.send_cookie_syn_ack(now, tuple, seg);
+            self.send_cookie_syn_ack(now, tuple, seg, user_mss);
             return;
         }
         if queue_full {
@@ -247,7 +248,14 @@ impl Endpoint {
             iss = floor.add(1);
         }
         let id = self.insert_tcb(tuple, iss, ts_offset, OpenKind::Passive, |t, cfg| {
-            t.open_passive(cfg, l, SeqNum(seg.seq), seg.window, &seg.options, now);
+            t.open_passive(
+                cfg,
+                (l, user_mss),
+                SeqNum(seg.seq),
+                seg.window,
+                &seg.options,
+                now,
+            );
             t.ecn_syn_received(cfg.ecn, seg.flags);
             t.uto_received(cfg, &seg.options);
         });
@@ -282,7 +290,13 @@ impl Endpoint {
 
     /// A stateless SYN-ACK whose ISN is a cookie (RFC 4987 3.6); with
     /// timestamps, window scale and SACK-permitted ride in TSval.
-    fn send_cookie_syn_ack(&mut self, now: Instant, tuple: FourTuple, seg: &TcpSegment<'_>) {
+    fn send_cookie_syn_ack(
+        &mut self,
+        now: Instant,
+        tuple: FourTuple,
+        seg: &TcpSegment<'_>,
+        user_mss: u16,
+    ) {
         let cfg = &self.cfg;
         let (iss, _mss) = self.cookies.encode(
             now,
@@ -291,8 +305,13 @@ impl Endpoint {
             SeqNum(seg.seq),
             seg.options.mss,
         );
+        let link = cfg.advertised_mss(tuple.is_ipv6());
         let mut options = TcpOptions {
-            mss: Some(cfg.advertised_mss(tuple.is_ipv6())),
+            mss: Some(if user_mss == 0 {
+                link
+            } else {
+                link.min(user_mss)
+            }),
             ..TcpOptions::default()
         };
         if let (true, Some(ts)) = (cfg.timestamps, seg.options.timestamps) {
@@ -382,8 +401,9 @@ impl Endpoint {
         self.counters.syncookies_recv += 1;
         self.counters.passive_opens += 1;
         let ts_offset = self.ts_offset(&tuple);
+        let user_mss = self.listener(l).map_or(0, |li| li.user_mss);
         let id = self.insert_tcb(tuple, cookie, ts_offset, OpenKind::Cookie, |t, cfg| {
-            t.open_passive(cfg, l, client_isn, seg.window, &syn_opts, now);
+            t.open_passive(cfg, (l, user_mss), client_isn, seg.window, &syn_opts, now);
             t.syn_ack_sent_statelessly(cfg);
         });
         self.child_created(l, id, tuple);

@@ -192,6 +192,9 @@ pub(crate) struct Tcb {
     /// With `Config::psh_on_bursts`: how many segments of the current
     /// run of new data, sent back to back, are already out.
     pub(crate) burst_sent: u8,
+    /// A cap on the MSS, ours and the peer's (Linux's `TCP_MAXSEG`); 0
+    /// for none.
+    pub(crate) user_mss: u16,
     /// Per-connection user timeout in milliseconds; `u32::MAX` means none
     /// (R2 is then infinite, RFC 9293 MUST-21).
     pub(crate) user_timeout_ms: u32,
@@ -284,6 +287,7 @@ impl Tcb {
             retransmits_total,
             soft_error,
             burst_sent,
+            user_mss,
             user_timeout_ms,
             rtt,
             min_rtt_us,
@@ -335,6 +339,7 @@ impl Tcb {
         *retransmits_total = 0;
         *soft_error = 0;
         *burst_sent = 0;
+        *user_mss = 0;
         // With the User Timeout option, ADV_UTO within its bounds (RFC 5482
         // 3) until the peer's arrives.
         let user_timeout = match cfg.user_timeout_option {
@@ -410,6 +415,7 @@ impl Tcb {
             retransmits_total: 0,
             soft_error: 0,
             burst_sent: 0,
+            user_mss: 0,
             user_timeout_ms: 0,
             rtt: RttEstimator::new(&cfg.rtt),
             min_rtt_us: 0,
@@ -444,14 +450,16 @@ impl Tcb {
     pub(crate) fn open_passive(
         &mut self,
         cfg: &Config,
-        listener: ListenerId,
+        listener: (ListenerId, u16),
         syn_seq: SeqNum,
         syn_window: u16,
         opts: &TcpOptions,
         now: Instant,
     ) {
         self.state = State::SynReceived;
+        let (listener, user_mss) = listener;
         self.listener = Some(listener);
+        self.user_mss = user_mss;
         self.irs = syn_seq;
         self.rcv_nxt = syn_seq.add(1);
         self.rcv_adv = self.rcv_nxt;
@@ -481,6 +489,28 @@ impl Tcb {
         self.process_text(ctx, self.irs.add(1), payload, false);
     }
 
+    /// The MSS our SYN or SYN-ACK offers: what our link carries (MUST-16's
+    /// MMS_R), or less where the application capped it.
+    pub(crate) fn our_mss(&self, cfg: &Config) -> u16 {
+        let link = cfg.advertised_mss(self.tuple.is_ipv6());
+        if self.user_mss == 0 {
+            link
+        } else {
+            link.min(self.user_mss)
+        }
+    }
+
+    /// Caps the MSS (`Endpoint::set_max_segment`): before our SYN it
+    /// lowers the MSS offered and, once negotiated, the one we send with.
+    pub(crate) fn set_user_mss(&mut self, mss: u16) {
+        self.user_mss = mss;
+        if mss != 0 && self.state.is_synchronized() && mss < self.snd_mss {
+            let old = self.snd_mss;
+            self.snd_mss = mss;
+            self.cc.on_mss_change(u32::from(old), u32::from(mss));
+        }
+    }
+
     /// Applies the peer's SYN options (RFC 9293 3.7.1; RFC 7323 2.2, 3.2;
     /// RFC 2018 2): an option is in force only if both sides sent it.
     pub(crate) fn negotiate(&mut self, opts: &TcpOptions, cfg: &Config) {
@@ -488,7 +518,7 @@ impl Tcb {
         let peer_mss = opts.mss.unwrap_or(if ipv6 { 1220 } else { 536 });
         // MUST-16: min(SendMSS + 20, MMS_S) - TCP header - IP options, where
         // MMS_S is what our link can carry.
-        let ours = cfg.advertised_mss(ipv6);
+        let ours = self.our_mss(cfg);
         let mut mss = peer_mss.min(ours).max(64);
         match (cfg.window_scaling, opts.window_scale) {
             (true, Some(shift)) => {

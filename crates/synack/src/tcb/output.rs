@@ -111,7 +111,7 @@ impl Tcb {
         }
         let cfg = ctx.cfg;
         let mut options = TcpOptions {
-            mss: Some(cfg.advertised_mss(self.tuple.is_ipv6())),
+            mss: Some(self.our_mss(cfg)),
             ..TcpOptions::default()
         };
         let tsval = self.ts_now(ctx.now);

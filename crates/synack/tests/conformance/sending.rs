@@ -627,3 +627,65 @@ fn dt_11_psh_on_bursts_option() {
         assert_eq!(pushed(&segs), if on { vec![at(11)] } else { vec![] });
     }
 }
+
+/// MUST-16 with a user cap (Linux's `TCP_MAXSEG`): a listener's cap makes
+/// its SYN-ACK offer at most that MSS and its children send no more; a
+/// connection's cap set before its SYN leaves does the same for an active
+/// open; set later it lowers the MSS in use. The bounds are Linux's. A
+/// SYN-ACK sent as a cookie is capped the same way.
+#[test]
+fn user_mss_caps_offered_and_used_mss() {
+    use synack::{Error, SynCookieMode};
+    // Passive: the listener's cap.
+    let mut h = Harness::new(conf());
+    let l = h.listen();
+    assert_eq!(
+        h.ep.set_listener_max_segment(l, Some(87)),
+        Err(Error::InvalidArgument)
+    );
+    assert_eq!(
+        h.ep.set_listener_max_segment(l, Some(32_768)),
+        Err(Error::InvalidArgument)
+    );
+    h.ep.set_listener_max_segment(l, Some(1100)).unwrap();
+    h.inject(seg(SYN).seq(0).mss(1300));
+    let s = h.expect(out(SYN | ACK).seq(0).ack(1));
+    assert_eq!(s.options.mss, Some(1100));
+    h.enter_established_passive();
+    let i = h.info().unwrap();
+    assert_eq!((i.mss, i.advertised_mss), (1100, 1100));
+    h.send(&bytes(3000)).unwrap();
+    h.expect(out(ACK).seq(1).len(1100));
+
+    // Active: capped right after connect, before the SYN leaves.
+    let mut h = Harness::new(conf());
+    h.active_layout();
+    let (local, remote) = (h.peer().engine, h.peer().peer);
+    let c = h.ep.connect(h.now, local, remote).unwrap();
+    h.peer_mut().conn = Some(c);
+    h.ep.set_max_segment(c, Some(1000)).unwrap();
+    h.pump();
+    let s = h.expect(out(SYN).seq(0));
+    assert_eq!(s.options.mss, Some(1000));
+    h.inject(seg(SYN | ACK).seq(0).ack(1).mss(1460));
+    h.expect(out(ACK).seq(1).ack(1));
+    assert_eq!(h.info().unwrap().mss, 1000);
+    // Later: the MSS in use goes down.
+    h.ep.set_max_segment(c, Some(500)).unwrap();
+    h.send(&bytes(1200)).unwrap();
+    h.expect(out(ACK).seq(1).len(500));
+    assert_eq!(h.info().unwrap().mss, 500);
+
+    // A cookie SYN-ACK offers the listener's cap too.
+    let mut cfg = conf();
+    cfg.syn_cookies = SynCookieMode::Always;
+    let mut h = Harness::new(cfg);
+    let l = h.listen();
+    h.ep.set_listener_max_segment(l, Some(1200)).unwrap();
+    h.inject(seg(SYN).seq(0).mss(1460));
+    let s = h.expect(out(SYN | ACK).seq(0).ack(1));
+    assert_eq!(s.options.mss, Some(1200));
+    h.inject(seg(ACK).seq(1).ack(1));
+    h.accept().unwrap();
+    assert_eq!(h.info().unwrap().mss, 1200);
+}
