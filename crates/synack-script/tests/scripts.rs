@@ -263,8 +263,11 @@ fn tcp_info_assertions_are_evaluated() {
         10,
         "tcpi_snd_cwnd is 10",
     );
-    match run(&format!("{base}+0 %{{ assert tcpi_advmss == 1460 }}%\n")) {
-        Err(Failure::Unsupported { what, .. }) => assert!(what.contains("tcpi_advmss"), "{what}"),
+    run(&format!("{base}+0 %{{ assert tcpi_advmss == 1460 }}%\n")).unwrap();
+    match run(&format!("{base}+0 %{{ assert tcpi_reord_seen == 0 }}%\n")) {
+        Err(Failure::Unsupported { what, .. }) => {
+            assert!(what.contains("tcpi_reord_seen"), "{what}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -681,4 +684,85 @@ fn tcp_maxseg_caps_the_mss() {
     };
     run(&script(1100)).unwrap();
     mismatch_at(&script(1460), 9, "options");
+}
+
+const POLL: &str = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 poll([{fd=3, events=POLLIN, revents=0}], 1, 0) = 0
+// Blocks until the connection is there to accept.
++0...0.2 poll([{fd=3, events=POLLIN, revents=POLLIN}], 1, -1) = 1
++.1 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 <mss 1460>
++.1 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
++0 poll([{fd=4, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 0) = 1
+// Nothing to read: times out after 50 ms.
++0...0.05 poll([{fd=4, events=POLLIN, revents=0}], 1, 50) = 0
++0...0.1 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 1000) = 1
++.1 < P. 1:11(10) ack 1 win 32792
++0 > . 1:1(0) ack 11
++0 read(4, ..., 100) = 10
++0 < F. 11:11(0) ack 1 win 32792
++0 > . 1:1(0) ack 12
++0 poll([{fd=4, events=POLLIN|POLLRDHUP, revents=POLLIN|POLLRDHUP}, {fd=9, events=POLLIN, revents=POLLNVAL}], 2, 0) = 2
++0 close(4) = 0
++0 > F. 1:1(0) ack 12
++0 < . 12:12(0) ack 2 win 32792
+";
+
+/// `poll`: readiness as Linux reports it (a pending accept, writable,
+/// readable, the peer's FIN as POLLRDHUP, a bad descriptor as POLLNVAL),
+/// masked by the events asked for; blocking until ready or until its
+/// timeout; a second call waits for a blocked first one.
+#[test]
+fn poll_reports_readiness_and_blocks() {
+    run(POLL).unwrap();
+    // Data instead of nothing: the timeout poll would see POLLIN.
+    mismatch_at(
+        &POLL.replace(
+            "revents=POLLOUT}], 1, 0) = 1",
+            "revents=POLLIN|POLLOUT}], 1, 0) = 1",
+        ),
+        11,
+        "poll: fd 4: expected revents POLLIN|POLLOUT but got POLLOUT",
+    );
+    // A timeout shorter than the wait for the connection.
+    mismatch_at(
+        &POLL.replace(
+            "+0...0.2 poll([{fd=3, events=POLLIN, revents=POLLIN}], 1, -1) = 1",
+            "+0...0.2 poll([{fd=3, events=POLLIN, revents=POLLIN}], 1, 100) = 1",
+        ),
+        6,
+        "expected revents POLLIN but got 0",
+    );
+}
+
+const IOV: &str = "\
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 <mss 1460>
++0 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
++0 writev(4, [{..., 300}, {iov_base=..., iov_len=200}], 2) = 500
++0 > P. 1:501(500) ack 1
++0 < P. 1:701(700) ack 501 win 32792
++0 > . 501:501(0) ack 701
++0 readv(4, [{..., 100}, {..., 500}], 2) = 600
++0 readv(4, [{..., 1000}], 1) = 100
+";
+
+/// `readv` and `writev` move the total of their vectors, as one `read` or
+/// `write` of that length would.
+#[test]
+fn vectored_io_moves_the_total() {
+    run(IOV).unwrap();
+    mismatch_at(
+        &IOV.replace("iov_len=200}], 2) = 500", "iov_len=300}], 2) = 500"),
+        8,
+        "expected result 500 but got 600",
+    );
 }

@@ -42,6 +42,7 @@ use synack::{
 };
 
 mod matching;
+mod poll;
 mod shell;
 mod show;
 mod syscall;
@@ -199,6 +200,8 @@ struct Pending {
     deadline: Usecs,
     /// Bytes a blocking write has queued so far.
     written: usize,
+    /// When the call returns by itself (a `poll` timeout).
+    wake: Option<Usecs>,
 }
 
 /// The connection whose segments the script describes.
@@ -238,6 +241,8 @@ pub struct Runner {
     partial_write: Option<usize>,
     /// The call being made is a blocked one tried again.
     retrying: bool,
+    /// A blocked `poll` being retried has reached its timeout.
+    poll_expired: bool,
     pub log: Vec<String>,
 }
 
@@ -373,6 +378,7 @@ impl Runner {
             blocked: false,
             partial_write: None,
             retrying: false,
+            poll_expired: false,
             log: Vec::new(),
         }
     }
@@ -487,6 +493,15 @@ impl Runner {
             }
             Action::Syscall(sc) => {
                 self.step_until(lo)?;
+                // One call at a time, as packetdrill's system-call thread
+                // runs them: a call still blocked is waited for (until it
+                // returns, or fails for returning too late).
+                while let Some(p) = &self.pending {
+                    let until = (p.deadline.saturating_add(self.tolerance) + 1)
+                        .min(p.wake.unwrap_or(Usecs::MAX))
+                        .max(self.now + 1);
+                    self.step_until(until)?;
+                }
                 let end = sc.end.map(|e| match ev.time {
                     EventTime::Absolute(_)
                     | EventTime::Range {
@@ -495,7 +510,7 @@ impl Runner {
                     _ => self.prev + e,
                 });
                 self.prev = lo;
-                self.syscall(line, sc, lo, end)?;
+                self.syscall(line, sc, lo.max(self.now), end)?;
                 self.settle()
             }
         }
@@ -565,7 +580,9 @@ impl Runner {
                 .and_then(Endpoint::poll_timeout)
                 .map(|i| i.micros() as i64 - EPOCH_US as i64);
             let stop = match &self.pending {
-                Some(p) => t.min(p.deadline.saturating_add(self.tolerance) + 1),
+                Some(p) => t
+                    .min(p.deadline.saturating_add(self.tolerance) + 1)
+                    .min(p.wake.unwrap_or(Usecs::MAX)),
                 None => t,
             };
             match next {

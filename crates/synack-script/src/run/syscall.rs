@@ -29,12 +29,19 @@ impl Runner {
             Outcome::Done(r) => self.check_result(line, sc, r),
             Outcome::Blocked => {
                 let deadline = end.unwrap_or(start);
+                let wake = match sc.name.as_str() {
+                    "poll" => Some(self.int_arg(line, sc, 2)?)
+                        .filter(|ms| *ms > 0)
+                        .map(|ms| start.saturating_add(ms.saturating_mul(1000))),
+                    _ => None,
+                };
                 self.pending = Some(Pending {
                     line,
                     call: sc.clone(),
                     start,
                     deadline,
                     written: 0,
+                    wake,
                 });
                 Ok(())
             }
@@ -51,8 +58,10 @@ impl Runner {
         }
         let written = p.written;
         self.retrying = true;
+        self.poll_expired = p.wake.is_some_and(|w| self.now >= w);
         let outcome = self.call(p.line, &p.call, written);
         self.retrying = false;
+        self.poll_expired = false;
         match outcome? {
             Outcome::Done(r) => {
                 if self.now > p.deadline + self.tolerance {
@@ -178,6 +187,9 @@ impl Runner {
         written: usize,
     ) -> Result<Outcome, Failure> {
         let name = sc.name.as_str();
+        if name == "poll" {
+            return self.poll(line, sc);
+        }
         if name == "socket" {
             let ty = self.int_arg(line, sc, 1)?;
             let proto = self.int_arg(line, sc, 2)?;
@@ -300,9 +312,8 @@ impl Runner {
             },
             "read" | "recv" | "recvfrom" | "readv" | "recvmsg" => {
                 let len = match name {
-                    "readv" | "recvmsg" => {
-                        return Err(unsupported(line, format!("{name} (vectored reads)")));
-                    }
+                    "readv" => self.iov_len(line, sc)?,
+                    "recvmsg" => return Err(unsupported(line, "recvmsg")),
                     _ => self.io_len(line, sc)?,
                 };
                 self.read(fd, len)?
@@ -311,9 +322,11 @@ impl Runner {
                 let len = self.io_len(line, sc)?;
                 self.write(fd, len, written)?
             }
-            "writev" | "sendmsg" => {
-                return Err(unsupported(line, format!("{name} (vectored writes)")));
+            "writev" => {
+                let len = self.iov_len(line, sc)?;
+                self.write(fd, len, written)?
             }
+            "sendmsg" => return Err(unsupported(line, "sendmsg")),
             "close" => {
                 match state {
                     SockState::Listening(l) => {
@@ -411,6 +424,48 @@ impl Runner {
             ));
         }
         Ok(n as usize)
+    }
+
+    /// The total length of `readv`/`writev`'s vector, written
+    /// `[{..., 1000}, {iov_base=..., iov_len=500}]`, whose count argument
+    /// must match it. The stream has no boundaries, so the calls move the
+    /// total as `read`/`write` would.
+    pub(super) fn iov_len(&self, line: usize, sc: &Syscall) -> Result<usize, Failure> {
+        let Some(Expr::Array(iov)) = sc.args.get(1) else {
+            return Err(unsupported(line, format!("{}: the iovec array", sc.name)));
+        };
+        let mut total: i64 = 0;
+        for entry in iov {
+            let len = match entry {
+                Expr::Braces(fields) => fields.iter().rev().find_map(|f| match f {
+                    Expr::Int(n) => Some(*n),
+                    Expr::Field(name, v) if name == "iov_len" => match **v {
+                        Expr::Int(n) => Some(n),
+                        _ => None,
+                    },
+                    _ => None,
+                }),
+                _ => None,
+            };
+            let Some(len) = len.filter(|n| *n >= 0) else {
+                return Err(unsupported(line, format!("{}: iovec {entry:?}", sc.name)));
+            };
+            total = total.saturating_add(len);
+        }
+        let count = self.int_arg(line, sc, 2)?;
+        if count != iov.len() as i64 {
+            return Err(unsupported(
+                line,
+                format!("{}: count {count} for {} iovecs", sc.name, iov.len()),
+            ));
+        }
+        if total > 64 << 20 {
+            return Err(unsupported(
+                line,
+                format!("{}: {total} bytes in one call", sc.name),
+            ));
+        }
+        Ok(total as usize)
     }
 
     pub(super) fn sock(&mut self, fd: i64) -> &mut Sock {
@@ -699,7 +754,7 @@ pub(super) fn constant(e: &Expr) -> Option<i64> {
             "O_NONBLOCK" => 0o4000,
             "FIONREAD" | "SIOCINQ" => 0x541B,
             "MSG_DONTWAIT" => 0x40,
-            _ => return None,
+            other => return super::poll::poll_constant(other),
         }),
         _ => None,
     }
