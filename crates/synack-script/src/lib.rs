@@ -42,17 +42,35 @@ pub fn run_file_logged(path: &Path, opts: &RunOptions) -> (Result<(), Failure>, 
     }
 }
 
-/// Every `.pkt` file under `path` (itself, if it is one), sorted.
+/// Every `.pkt` file under a directory, sorted; a file named on its own,
+/// whatever its name.
 pub fn collect(path: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
     if path.is_dir() {
-        let mut entries: Vec<_> = std::fs::read_dir(path)?.collect::<Result<_, _>>()?;
-        entries.sort_by_key(std::fs::DirEntry::path);
-        for e in entries {
-            out.extend(collect(&e.path())?);
-        }
-    } else if path.extension().is_some_and(|e| e == "pkt") {
-        out.push(path.to_path_buf());
+        let mut out = Vec::new();
+        walk(path, &mut out)?;
+        Ok(out)
+    } else if path.is_file() {
+        // Named on its own: run it whatever its name.
+        Ok(vec![path.to_path_buf()])
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file or directory",
+        ))
     }
-    Ok(out)
+}
+
+/// The `.pkt` files under `dir`, in name order.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::path);
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "pkt") {
+            out.push(p);
+        }
+    }
+    Ok(())
 }
