@@ -33,8 +33,9 @@ a real one
 
 USAGE:
     synack demo [--scenario NAME] [--seed N] [--loss PERCENT] [--pcap FILE] [--quiet]
-    synack bench [lifecycle|memory|tun|lossy] [--json] [--connections N] [--batch N]
-                 [--size MIB] [--loss PERCENT] [--min-rto MS] [--pcap FILE]
+    synack bench [lifecycle|memory|tun|lossy|throughput] [--json] [--connections N]
+                 [--batch N] [--size MIB] [--idle N] [--loss PERCENT] [--min-rto MS]
+                 [--pcap FILE]
     synack serve (--tun|--tap) IFNAME --ip ADDR [--port PORT] [--app APP]
                  [--control PATH] [--pcap FILE]
     synack connect (--tun|--tap) IFNAME --ip ADDR HOST:PORT [--timeout SECS]
@@ -79,6 +80,12 @@ BENCH
                       random loss from 0.1 to 5 % and burst loss: goodput
                       beside the Mathis bound, retransmissions beside the
                       link's drops, and smoltcp on the same link
+    throughput        one bulk connection between two stacks in one thread
+                      (no loss, no delay, MTU 1500, checksums both ways, the
+                      receiver copying every byte out), wall clock, with
+                      64 KiB and 1 MiB buffers, median of 3 rounds; smoltcp
+                      in the same setup beside it, and synack again with
+                      idle established connections on each side
     (no name)         lifecycle and memory
 
     --json            one JSON object instead of `name: value unit` lines
@@ -86,8 +93,11 @@ BENCH
                       memory default 100000)
     --batch N         lifecycle: connections in flight at once (default: 100,
                       then 1000)
-    --size MIB        tun: bytes per transfer, in MiB (default 256; each
-                      transfer also stops sending after 10 s, 30 s with --loss)
+    --size MIB        tun, throughput: bytes per transfer, in MiB (tun:
+                      default 256, and each transfer also stops sending
+                      after 10 s, 30 s with --loss; throughput: 1024)
+    --idle N          throughput: idle connections per side in the idle row
+                      (default 100000; 0 leaves the row out)
     --loss PERCENT    tun: drop PERCENT % of packets at random each way
                       (iptables, in the benchmark's namespaces; below
                       100): one transfer each way without loss, then the
@@ -394,6 +404,13 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
                 }
                 o.size_mib = Some(n);
             }
+            "--idle" => {
+                let v = a.value(flag, inline)?;
+                o.idle =
+                    Some(v.parse().map_err(|_| {
+                        format!("--idle: '{v}' is not a whole number of connections")
+                    })?);
+            }
             "--pcap" => o.pcap = Some(file(flag, a.value(flag, inline)?)?),
             "--loss" => o.loss_percent = Some(loss_percent(flag, a.value(flag, inline)?)?),
             "--min-rto" => {
@@ -408,7 +425,10 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
             }
             name if !name.starts_with('-') => {
                 let which = bench::Which::from_name(name).ok_or_else(|| {
-                    format!("unknown benchmark '{name}' (expected lifecycle, memory, tun or lossy)")
+                    format!(
+                        "unknown benchmark '{name}' (expected lifecycle, memory, tun, lossy or \
+                         throughput)"
+                    )
                 })?;
                 if o.which != bench::Which::All {
                     return Err("name one benchmark, or none for both".into());
@@ -419,12 +439,15 @@ fn parse_bench(args: &[String]) -> Result<Command, String> {
         }
     }
     if o.which != bench::Which::Tun
-        && (o.size_mib.is_some()
-            || o.pcap.is_some()
-            || o.loss_percent.is_some()
-            || o.min_rto.is_some())
+        && (o.pcap.is_some() || o.loss_percent.is_some() || o.min_rto.is_some())
     {
-        return Err("--size, --loss, --min-rto and --pcap apply to bench tun only".into());
+        return Err("--loss, --min-rto and --pcap apply to bench tun only".into());
+    }
+    if !matches!(o.which, bench::Which::Tun | bench::Which::Throughput) && o.size_mib.is_some() {
+        return Err("--size applies to bench tun and bench throughput only".into());
+    }
+    if o.which != bench::Which::Throughput && o.idle.is_some() {
+        return Err("--idle applies to bench throughput only".into());
     }
     Ok(Command::Bench(o))
 }

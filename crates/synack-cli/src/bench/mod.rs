@@ -6,11 +6,14 @@
 //! over a real TUN device (root only), with `--loss` under random loss.
 //! `lossy` runs one bulk connection through a lossy bottleneck on the
 //! simulated network, in virtual time, beside smoltcp on the same link.
+//! `throughput` moves one bulk connection between two endpoints in one
+//! thread as fast as they go, beside smoltcp in the same setup.
 
 mod lifecycle;
 mod lossy;
 mod memory;
 mod pair;
+mod throughput;
 mod tun;
 
 use crate::report::Report;
@@ -23,6 +26,7 @@ pub enum Which {
     Memory,
     Tun,
     Lossy,
+    Throughput,
 }
 
 impl Which {
@@ -32,6 +36,7 @@ impl Which {
             "memory" => Some(Which::Memory),
             "tun" => Some(Which::Tun),
             "lossy" => Some(Which::Lossy),
+            "throughput" => Some(Which::Throughput),
             _ => None,
         }
     }
@@ -43,7 +48,9 @@ pub struct Options {
     pub json: bool,
     pub connections: Option<usize>,
     pub batch: Option<usize>,
-    /// `tun`: MiB per transfer.
+    /// `throughput`: idle connections per side in the idle row.
+    pub idle: Option<usize>,
+    /// `tun`, `throughput`: MiB per transfer.
     pub size_mib: Option<u64>,
     /// `tun`: capture synack's side.
     pub pcap: Option<std::path::PathBuf>,
@@ -60,6 +67,7 @@ impl Default for Options {
             json: false,
             connections: None,
             batch: None,
+            idle: None,
             size_mib: None,
             pcap: None,
             loss_percent: None,
@@ -91,6 +99,11 @@ pub fn run(o: &Options) -> ExitCode {
     // minutes.
     if o.which == Which::Lossy {
         result = lossy::run(lossy::SECONDS, &mut r);
+    }
+    if o.which == Which::Throughput {
+        let size = o.size_mib.unwrap_or(1024) << 20;
+        let idle = o.idle.unwrap_or(throughput::DEFAULT_IDLE);
+        result = throughput::run(size, idle, &mut r);
     }
     if o.json {
         out!("{}", r.json());

@@ -1,0 +1,188 @@
+//! `synack bench throughput`: one bulk connection between two endpoints in
+//! one thread, over a link with no loss, no delay and no copies beyond the
+//! stacks' own (MTU 1500, checksums computed and verified), wall-clock
+//! time; and smoltcp 0.14 in the same setup in the same run.
+//!
+//! The sending application writes as much as the stack takes, its segments
+//! go to the receiver, whose application reads everything into a buffer of
+//! its own (the copy a real application pays), and the acknowledgments go
+//! back; virtual time stands still while anything moves and jumps to the
+//! next timer when nothing does (a delayed ACK), so only the stacks' work
+//! is timed. With `--idle N` each side also holds N idle established
+//! connections: a stack whose per-segment work grows with the number of
+//! connections shows it here.
+
+#[cfg(feature = "bench-smoltcp")]
+mod smoltcp_pair;
+
+use super::pair::{Pair, Side};
+use crate::report::Report;
+use std::net::SocketAddr;
+use synack::{Config, ConnId, Endpoint, Error};
+
+/// Rounds per row; the median is the figure.
+const ROUNDS: usize = 3;
+/// The buffer sizes of the two rows (send and receive buffer alike).
+const BUFFERS: [usize; 2] = [64 << 10, 1 << 20];
+/// Idle connections per side in the idle row by default.
+pub const DEFAULT_IDLE: usize = 100_000;
+
+const CLIENT: [u8; 4] = [198, 18, 0, 1];
+const SERVER: [u8; 4] = [198, 18, 0, 2];
+const PORT: u16 = 5001;
+
+pub fn run(size: u64, idle: usize, r: &mut Report) -> Result<(), String> {
+    r.note(format!(
+        "throughput: one connection, {} MiB per round, {ROUNDS} rounds (median), two stacks \
+         back to back in one thread, MTU 1500, checksums computed and verified, the receiver \
+         copying every byte out; wall-clock time",
+        size >> 20
+    ));
+    let mut base = 0.0;
+    for buf in BUFFERS {
+        let kib = buf >> 10;
+        let synack = median(|| synack_round(buf, size, 0))?;
+        r.figure(&format!("synack_{kib}k"), synack / 1e9, 2, "GB/s");
+        if buf == BUFFERS[0] {
+            base = synack;
+        }
+        #[cfg(feature = "bench-smoltcp")]
+        {
+            let smol = median(|| smoltcp_pair::round(buf, size))?;
+            r.figure(&format!("smoltcp_{kib}k"), smol / 1e9, 2, "GB/s");
+            r.figure(
+                &format!("ratio_synack_vs_smoltcp_{kib}k"),
+                synack / smol,
+                2,
+                "x",
+            );
+        }
+    }
+    #[cfg(not(feature = "bench-smoltcp"))]
+    r.note("built without the bench-smoltcp feature: no smoltcp rows");
+    if idle > 0 {
+        let with_idle = median(|| synack_round(BUFFERS[0], size, idle))?;
+        r.figure(
+            &format!("synack_64k_with_{idle}_idle"),
+            with_idle / 1e9,
+            2,
+            "GB/s",
+        );
+        r.figure("ratio_with_idle_vs_none", with_idle / base, 3, "x");
+    }
+    Ok(())
+}
+
+/// The median of [`ROUNDS`] rates.
+fn median(mut round: impl FnMut() -> Result<f64, String>) -> Result<f64, String> {
+    let mut rates = (0..ROUNDS)
+        .map(|_| round())
+        .collect::<Result<Vec<_>, _>>()?;
+    rates.sort_by(f64::total_cmp);
+    Ok(rates[ROUNDS / 2])
+}
+
+fn config(buf: usize, idle: usize) -> Config {
+    let mut cfg = Config::default();
+    cfg.send_buffer = buf;
+    cfg.recv_buffer = buf;
+    cfg.max_connections = cfg.max_connections.max(idle + 16);
+    cfg
+}
+
+/// Opens `n` connections from the client to the server's listener and
+/// accepts them: established, and left idle.
+fn open_idle(
+    p: &mut Pair,
+    l: synack::ListenerId,
+    server: SocketAddr,
+    n: usize,
+) -> Result<(), String> {
+    let local = SocketAddr::from((CLIENT, 0));
+    let mut opened = 0;
+    while opened < n {
+        let batch = (n - opened).min(1000);
+        for _ in 0..batch {
+            p.client
+                .connect(p.now, local, server)
+                .map_err(|e| format!("idle connect: {e}"))?;
+        }
+        p.pump();
+        while p.server.accept(l).is_some() {}
+        drain_events(&mut p.client);
+        drain_events(&mut p.server);
+        opened += batch;
+    }
+    Ok(())
+}
+
+fn drain_events(ep: &mut Endpoint) {
+    while ep.poll_event().is_some() {}
+}
+
+/// One round: bytes per second of wall-clock time for `size` bytes.
+fn synack_round(buf: usize, size: u64, idle: usize) -> Result<f64, String> {
+    let mut p = Pair::new(config(buf, idle));
+    let server = SocketAddr::from((SERVER, PORT));
+    let l = p
+        .server
+        .listen(server, 1024)
+        .map_err(|e| format!("listen: {e}"))?;
+    open_idle(&mut p, l, server, idle)?;
+    let c = p
+        .client
+        .connect(p.now, SocketAddr::from((CLIENT, 0)), server)
+        .map_err(|e| format!("connect: {e}"))?;
+    p.pump();
+    let s = p
+        .server
+        .accept(l)
+        .ok_or("the connection was not accepted")?;
+    drain_events(&mut p.client);
+    drain_events(&mut p.server);
+
+    let chunk = vec![0x5a_u8; 64 << 10];
+    let mut into = vec![0_u8; 64 << 10];
+    let (mut sent, mut received) = (0_u64, 0_u64);
+    let start = std::time::Instant::now();
+    while received < size {
+        let before = (sent, received);
+        sent += write(&mut p.client, c, &chunk, size - sent)?;
+        let moved = p.flush(Side::Client);
+        received += read(&mut p.server, s, &mut into)?;
+        let acks = p.flush(Side::Server);
+        drain_events(&mut p.client);
+        drain_events(&mut p.server);
+        if moved + acks == 0 && before == (sent, received) && !p.advance() {
+            return Err(format!("stalled at {received} of {size} bytes"));
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Ok(size as f64 / secs)
+}
+
+/// The sending application: as much of `left` as the stack takes now.
+fn write(ep: &mut Endpoint, c: ConnId, chunk: &[u8], left: u64) -> Result<u64, String> {
+    let mut total = 0;
+    while total < left {
+        let n = chunk.len().min((left - total) as usize);
+        match ep.send(c, &chunk[..n]) {
+            Ok(0) | Err(Error::WouldBlock) => break,
+            Ok(k) => total += k as u64,
+            Err(e) => return Err(format!("send: {e}")),
+        }
+    }
+    Ok(total)
+}
+
+/// The receiving application: everything buffered, copied out.
+fn read(ep: &mut Endpoint, s: ConnId, into: &mut [u8]) -> Result<u64, String> {
+    let mut total = 0;
+    loop {
+        match ep.recv(s, into) {
+            Ok(0) | Err(Error::WouldBlock) => return Ok(total),
+            Ok(k) => total += k as u64,
+            Err(e) => return Err(format!("recv: {e}")),
+        }
+    }
+}
