@@ -374,6 +374,10 @@ impl<D: Device> Device for Ethernet<D> {
         }
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.link.flush()
+    }
+
     fn raw_fd(&self) -> RawFd {
         self.link.raw_fd()
     }

@@ -40,6 +40,13 @@ pub trait Device: Send {
     /// recovers), and counts it in [`Device::counters`].
     fn send(&mut self, packet: &[u8]) -> io::Result<()>;
 
+    /// Writes out what [`Device::send`] may have held back to send in one
+    /// batch (the TUN device coalesces segments when it has offloads). The
+    /// stack calls it after each pass of sending.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// A descriptor that polls readable when [`Device::recv`] may return a
     /// packet. It must be non-blocking, owned by the device, and the same
     /// descriptor for the device's whole life (the event loop registers it
@@ -74,6 +81,9 @@ impl<D: Device + ?Sized> Device for Box<D> {
     }
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {
         (**self).send(packet)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (**self).flush()
     }
     fn raw_fd(&self) -> RawFd {
         (**self).raw_fd()

@@ -93,6 +93,10 @@ impl<D: Device, W: Write + Send> Device for Pcap<D, W> {
         self.inner.send(packet)
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+
     fn raw_fd(&self) -> RawFd {
         self.inner.raw_fd()
     }

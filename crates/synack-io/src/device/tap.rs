@@ -18,7 +18,7 @@ impl TapLink {
     /// brought up).
     pub fn open(name: &str) -> io::Result<TapLink> {
         // The interface MTU counts the IP datagram; a frame adds its header.
-        KernelLink::open(name, Layer::L2, 14).map(TapLink)
+        KernelLink::open(name, Layer::L2, 14, false).map(TapLink)
     }
 
     /// The interface name.

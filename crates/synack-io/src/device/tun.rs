@@ -1,48 +1,208 @@
 //! A Linux TUN device: raw IP datagrams, no packet-information header
 //! (IFF_NO_PI), opened through the `tun-rs` crate.
+//!
+//! With offloads (the default where the kernel has them), the device
+//! carries a virtio-net header (IFF_VNET_HDR) and the kernel's segmentation
+//! offloads are on (TUNSETOFFLOAD with checksum, TSO4 and TSO6): the
+//! segments the engine sends in one pass are coalesced into TCP
+//! super-segments of up to 64 KiB that the kernel receives as one packet
+//! (one trip through its TCP receive path, one socket lock, instead of one
+//! per segment), and the kernel hands over its own super-segments, which
+//! are cut back into MTU-sized datagrams with their checksums completed
+//! before the engine sees them. The engine's segments and what reaches the
+//! wire are the same either way; only the number of system calls and of
+//! trips through the kernel changes.
 
 use super::{Device, DeviceCounters, nonblocking};
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
-use tun_rs::{DeviceBuilder, Layer, SyncDevice};
+use tun_rs::{DeviceBuilder, GROTable, IDEAL_BATCH_SIZE, Layer, SyncDevice, VIRTIO_NET_HDR_LEN};
 
 /// A TUN device in non-blocking mode.
-pub struct Tun(KernelLink);
+pub struct Tun {
+    link: KernelLink,
+    offload: Option<Box<Offload>>,
+}
 
 impl Tun {
-    /// Attaches to the TUN device `name`, or creates it. A persistent device
-    /// (`ip tuntap add mode tun`) outlives us; one we create disappears when
-    /// this value is dropped. The device is brought up if we may; otherwise
-    /// whoever created it must have done so.
+    /// Attaches to the TUN device `name`, or creates it, with offloads if
+    /// the kernel has them (and without, if it does not). A persistent
+    /// device (`ip tuntap add mode tun`) outlives us; one we create
+    /// disappears when this value is dropped. The device is brought up if
+    /// we may; otherwise whoever created it must have done so.
     pub fn open(name: &str) -> io::Result<Tun> {
-        KernelLink::open(name, Layer::L3, 0).map(Tun)
+        match KernelLink::open(name, Layer::L3, 0, true) {
+            Ok(link) => {
+                let offload = Some(Box::new(Offload::new(link.mtu)));
+                Ok(Tun { link, offload })
+            }
+            Err(_) => Tun::open_without_offload(name),
+        }
+    }
+
+    /// As [`Tun::open`], with the offloads off: one datagram per system
+    /// call each way.
+    pub fn open_without_offload(name: &str) -> io::Result<Tun> {
+        KernelLink::open(name, Layer::L3, 0, false).map(|link| Tun {
+            link,
+            offload: None,
+        })
     }
 
     /// The interface name.
     pub fn name(&self) -> &str {
-        &self.0.name
+        &self.link.name
+    }
+
+    /// Whether segmentation offloads are on.
+    pub fn offload(&self) -> bool {
+        self.offload.is_some()
+    }
+}
+
+/// The buffers of the offload path: datagrams cut from the kernel's last
+/// super-segment, not yet read; datagrams the engine sent, not yet
+/// written.
+struct Offload {
+    /// The raw read: virtio-net header and a packet of up to 64 KiB.
+    raw: Vec<u8>,
+    rx: Vec<Vec<u8>>,
+    rx_sizes: Vec<usize>,
+    rx_next: usize,
+    rx_count: usize,
+    /// Each with `VIRTIO_NET_HDR_LEN` bytes of room in front.
+    tx: Vec<Vec<u8>>,
+    tx_count: usize,
+    gro: GROTable,
+}
+
+impl Offload {
+    fn new(mtu: usize) -> Offload {
+        Offload {
+            raw: vec![0; VIRTIO_NET_HDR_LEN + 65_535],
+            rx: vec![vec![0; mtu.max(1280)]; IDEAL_BATCH_SIZE],
+            rx_sizes: vec![0; IDEAL_BATCH_SIZE],
+            rx_next: 0,
+            rx_count: 0,
+            tx: (0..IDEAL_BATCH_SIZE)
+                .map(|_| Vec::with_capacity(VIRTIO_NET_HDR_LEN + 65_535))
+                .collect(),
+            tx_count: 0,
+            gro: GROTable::default(),
+        }
+    }
+}
+
+impl Tun {
+    fn recv_offload(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        let Tun { link, offload } = self;
+        let o = offload.as_mut().expect("offload path");
+        loop {
+            if o.rx_next < o.rx_count {
+                let i = o.rx_next;
+                o.rx_next += 1;
+                let n = o.rx_sizes[i];
+                if n > buf.len() {
+                    link.counters.rx_length_errors += 1;
+                    continue;
+                }
+                buf[..n].copy_from_slice(&o.rx[i][..n]);
+                return Ok(Some(n));
+            }
+            let Offload {
+                raw, rx, rx_sizes, ..
+            } = &mut **o;
+            match nonblocking(|| link.dev.recv_multiple(raw, rx, rx_sizes, 0)) {
+                Ok(Some(count)) => {
+                    o.rx_next = 0;
+                    o.rx_count = count;
+                }
+                Ok(None) => return Ok(None),
+                // A super-segment that cannot be cut (malformed, or more
+                // segments than buffers): lost, as on a wire.
+                Err(e)
+                    if e.kind() == io::ErrorKind::InvalidInput
+                        || e.kind() == io::ErrorKind::Other =>
+                {
+                    link.counters.rx_length_errors += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn send_offload(&mut self, packet: &[u8]) -> io::Result<()> {
+        let o = self.offload.as_mut().expect("offload path");
+        let b = &mut o.tx[o.tx_count];
+        b.clear();
+        b.resize(VIRTIO_NET_HDR_LEN, 0);
+        b.extend_from_slice(packet);
+        o.tx_count += 1;
+        if o.tx_count == o.tx.len() {
+            return self.flush_offload();
+        }
+        Ok(())
+    }
+
+    fn flush_offload(&mut self) -> io::Result<()> {
+        let Tun { link, offload } = self;
+        let o = offload.as_mut().expect("offload path");
+        let n = std::mem::take(&mut o.tx_count);
+        if n == 0 {
+            return Ok(());
+        }
+        let Offload { tx, gro, .. } = &mut **o;
+        loop {
+            match link
+                .dev
+                .send_multiple(gro, &mut tx[..n], VIRTIO_NET_HDR_LEN)
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The kernel's queue is full: what was not written is
+                // dropped, as a busy link would.
+                Err(e) if queue_full(&e) => {
+                    link.counters.tx_dropped += 1;
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
 
 impl Device for Tun {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
-        self.0.recv(buf)
+        if self.offload.is_some() {
+            return self.recv_offload(buf);
+        }
+        self.link.recv(buf)
     }
 
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {
-        self.0.send(packet)
+        if self.offload.is_some() {
+            return self.send_offload(packet);
+        }
+        self.link.send(packet)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.offload.is_some() {
+            return self.flush_offload();
+        }
+        Ok(())
     }
 
     fn raw_fd(&self) -> RawFd {
-        self.0.dev.as_raw_fd()
+        self.link.dev.as_raw_fd()
     }
 
     fn mtu(&self) -> usize {
-        self.0.mtu
+        self.link.mtu
     }
 
     fn counters(&self) -> DeviceCounters {
-        self.0.counters.clone()
+        self.link.counters.clone()
     }
 }
 
@@ -76,11 +236,17 @@ impl KernelLink {
     /// Opens a TUN (`L3`) or TAP (`L2`) device without touching its
     /// addresses, makes it non-blocking, and takes its MTU plus `framing`
     /// (what a frame adds to the IP datagram the interface MTU counts).
-    pub(super) fn open(name: &str, layer: Layer, framing: usize) -> io::Result<KernelLink> {
+    pub(super) fn open(
+        name: &str,
+        layer: Layer,
+        framing: usize,
+        offload: bool,
+    ) -> io::Result<KernelLink> {
         let dev = DeviceBuilder::new()
             .name(name)
             .layer(layer)
             .packet_information(false)
+            .offload(offload)
             .inherit_enable_state()
             .build_sync()?;
         // Bringing the link up needs CAP_NET_ADMIN, which a user given a

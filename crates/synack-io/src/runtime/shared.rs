@@ -68,6 +68,9 @@ impl Inner {
         while let Some(n) = self.ep.poll_transmit(now, &mut self.tx) {
             self.transmit(n);
         }
+        if self.dev.flush().is_err() {
+            self.io.tx_errors += 1;
+        }
     }
 
     fn transmit(&mut self, n: usize) {
