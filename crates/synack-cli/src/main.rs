@@ -37,9 +37,9 @@ USAGE:
                  [--batch N] [--size MIB] [--idle N] [--loss PERCENT] [--min-rto MS]
                  [--pcap FILE]
     synack serve (--tun|--tap) IFNAME --ip ADDR [--port PORT] [--app APP]
-                 [--control PATH] [--pcap FILE]
+                 [--control PATH] [--pcap FILE] [--no-offload]
     synack connect (--tun|--tap) IFNAME --ip ADDR HOST:PORT [--timeout SECS]
-                 [--control PATH] [--pcap FILE]
+                 [--control PATH] [--pcap FILE] [--no-offload]
     synack ss --control PATH [-i|--info] [--counters]
     synack script [--profile rfc|linux|portable] [-D NAME] [--rcv-wnd N]
                  [--tolerance-usecs N] [--verbose] PATH...
@@ -72,8 +72,9 @@ BENCH
                       16-byte exchange, and per TIME-WAIT entry
     tun               (root) single-connection throughput between the Linux
                       kernel and synack over a TUN device in a namespace of
-                      its own, both ways, and the kernel to itself over a
-                      veth pair as the baseline; prints both and the ratio
+                      its own, both ways, with the TUN offloads and then
+                      without, and the kernel to itself over a veth pair as
+                      the baseline; prints each and the ratios
     lossy             one bulk connection through a 100 Mbit/s, 20 ms
                       bottleneck with a one-BDP drop-tail queue on the
                       simulated network, 60 virtual seconds per run, with
@@ -107,6 +108,7 @@ BENCH
     --min-rto MS      tun: synack's minimum retransmission timeout (default
                       1000, RFC 6298's; Linux uses 200)
     --pcap FILE       tun: capture synack's side of the TUN transfers
+                      (with offloads)
 
 Run benchmarks from a release build: cargo run --release -- bench
 
@@ -127,6 +129,12 @@ SERVE
     --control PATH    answer `synack ss --control PATH` on this Unix socket
                       (removed on exit)
     --pcap FILE       write every packet to FILE (pcap, raw IP)
+    --no-offload      TUN: one datagram per system call each way, without
+                      the kernel's segmentation offloads (on by default
+                      where the kernel has them: synack's segments leave
+                      as super-segments of up to 64 KiB that the kernel
+                      cuts, and the kernel's arrive as such and are cut
+                      back before the engine sees them)
 
 CONNECT
     Runs synack on IFNAME as above and opens a connection to HOST:PORT
@@ -467,6 +475,7 @@ struct LinkArgs {
     ip: Option<std::net::IpAddr>,
     pcap: Option<std::path::PathBuf>,
     control: Option<std::path::PathBuf>,
+    no_offload: bool,
 }
 
 impl LinkArgs {
@@ -502,6 +511,10 @@ impl LinkArgs {
             }
             "--pcap" => self.pcap = Some(file(flag, a.value(flag, inline)?)?),
             "--control" => self.control = Some(file(flag, a.value(flag, inline)?)?),
+            "--no-offload" => {
+                no_value(flag, inline)?;
+                self.no_offload = true;
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -517,11 +530,15 @@ impl LinkArgs {
         if ip.is_unspecified() || ip.is_multicast() {
             return Err(format!("--ip: {ip} cannot be a host's address"));
         }
+        if self.no_offload && kind != live::DeviceKind::Tun {
+            return Err("--no-offload applies to --tun devices only".into());
+        }
         let link = live::Link {
             kind,
             ifname,
             ip,
             pcap: self.pcap,
+            offload: !self.no_offload,
         };
         Ok((link, self.control))
     }
@@ -770,6 +787,13 @@ mod tests {
         assert_eq!(o.link.ifname, "tun0");
         assert_eq!(o.app, live::apps::App::Http);
         assert_eq!(o.port, None);
+        assert!(o.link.offload, "offloads by default");
+        let Ok(Command::Serve(o)) = p("serve --tun tun0 --ip 198.18.0.2 --no-offload") else {
+            panic!("serve --no-offload")
+        };
+        assert!(!o.link.offload);
+        assert!(p("serve --tap tap0 --ip 198.18.0.2 --no-offload").is_err());
+        assert!(p("serve --tun tun0 --ip 198.18.0.2 --no-offload=yes").is_err());
         let Ok(Command::Serve(o)) =
             p("serve --tap=tap0 --ip 2001:db8::2 --port 8080 --control /tmp/c --pcap /tmp/p")
         else {

@@ -102,27 +102,79 @@ fn lossless(
         size >> 20,
         CAP.as_secs()
     ));
-    let ns = Netns::new("benchtun").map_err(err("namespace"))?;
-    ns.add_device("tun0", "tun").map_err(err("tun device"))?;
-    let link = TunLink::start(&ns, &ns, [198, 18, 0, 1].into(), size, CAP, min_rto, pcap)?;
-    let (k2s, _) = link.kernel_to_synack()?;
-    let (s2k, _) = link.synack_to_kernel(KERNEL_PORTS)?;
-    let (c, dev) = link.finish()?;
+    // With offloads (the default), then without, each on a TUN device
+    // of its own, then the kernel to itself over veth.
+    let mut rows = Vec::new();
+    for offload in [true, false] {
+        let ns = Netns::new(if offload {
+            "benchtun"
+        } else {
+            "benchtun-nooff"
+        })
+        .map_err(err("namespace"))?;
+        ns.add_device("tun0", "tun").map_err(err("tun device"))?;
+        let link = TunLink::start(
+            &ns,
+            &ns,
+            [198, 18, 0, 1].into(),
+            size,
+            CAP,
+            Side {
+                min_rto,
+                pcap: pcap.filter(|_| offload).map(Path::to_path_buf),
+                offload,
+            },
+        )?;
+        let (k2s, _) = link.kernel_to_synack()?;
+        let (s2k, _) = link.synack_to_kernel(KERNEL_PORTS)?;
+        let (c, dev) = link.finish()?;
+        rows.push((offload, k2s, s2k, c, dev));
+    }
     let veth = over_veth(size)?;
     let ratio = |t: Transfer| t.mib_per_sec() / veth.mib_per_sec();
-    r.figure("tun_kernel_to_synack", k2s.mib_per_sec(), 1, "MiB/s");
-    r.figure("tun_synack_to_kernel", s2k.mib_per_sec(), 1, "MiB/s");
-    r.figure("veth_kernel_to_kernel", veth.mib_per_sec(), 1, "MiB/s");
-    r.figure("ratio_kernel_to_synack_vs_veth", ratio(k2s), 3, "x");
-    r.figure("ratio_synack_to_kernel_vs_veth", ratio(s2k), 3, "x");
-    for (name, t) in [
-        ("kernel->synack", k2s),
-        ("synack->kernel", s2k),
-        ("veth (median of 3)", veth),
-    ] {
-        r.note(format!("{name}: {} bytes in {:.3} s", t.bytes, t.secs));
+    r.note("offloads: the TUN device with IFF_VNET_HDR and TSO/checksum offloads (the default; synack's segments leave as super-segments of up to 64 KiB); no_offload: one datagram per system call");
+    for (offload, k2s, s2k, c, dev) in &rows {
+        let sfx = if *offload { "" } else { "_no_offload" };
+        r.figure(
+            &format!("tun_kernel_to_synack{sfx}"),
+            k2s.mib_per_sec(),
+            1,
+            "MiB/s",
+        );
+        r.figure(
+            &format!("tun_synack_to_kernel{sfx}"),
+            s2k.mib_per_sec(),
+            1,
+            "MiB/s",
+        );
+        if *offload {
+            r.figure("veth_kernel_to_kernel", veth.mib_per_sec(), 1, "MiB/s");
+        }
+        r.figure(
+            &format!("ratio_kernel_to_synack_vs_veth{sfx}"),
+            ratio(*k2s),
+            3,
+            "x",
+        );
+        r.figure(
+            &format!("ratio_synack_to_kernel_vs_veth{sfx}"),
+            ratio(*s2k),
+            3,
+            "x",
+        );
+        let how = if *offload { "offloads" } else { "no offload" };
+        for (name, t) in [("kernel->synack", k2s), ("synack->kernel", s2k)] {
+            r.note(format!(
+                "{name} ({how}): {} bytes in {:.3} s",
+                t.bytes, t.secs
+            ));
+        }
+        note_side_counters(r, c, dev);
     }
-    note_side_counters(r, &c, &dev);
+    r.note(format!(
+        "veth (median of 3): {} bytes in {:.3} s",
+        veth.bytes, veth.secs
+    ));
     Ok(())
 }
 
@@ -216,14 +268,12 @@ impl<'a> TunLink<'a> {
         kernel_ip: IpAddr,
         size: u64,
         cap: Duration,
-        min_rto: Option<Duration>,
-        pcap: Option<&Path>,
+        side: Side,
     ) -> Result<TunLink<'a>, String> {
         let (jobs, jobs_rx) = tokio::sync::mpsc::unbounded_channel();
         let (reply, replies) = mpsc::channel();
-        let pcap = pcap.map(Path::to_path_buf);
         let synack = synack_ns.thread(move || {
-            if let Err(e) = synack_side(size, cap, min_rto, pcap, jobs_rx, &reply) {
+            if let Err(e) = synack_side(size, cap, side, jobs_rx, &reply) {
                 let _ = reply.send(Err(e));
             }
         });
@@ -312,19 +362,38 @@ impl<'a> TunLink<'a> {
 
 const STACK_IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 18, 0, 2));
 
+/// How synack's side runs.
+struct Side {
+    /// In place of the engine's minimum RTO.
+    min_rto: Option<Duration>,
+    /// Capture synack's side there.
+    pcap: Option<PathBuf>,
+    /// The TUN segmentation offloads.
+    offload: bool,
+}
+
 /// synack's side: a stack on `tun0`, listening, doing jobs in order.
 fn synack_side(
     size: u64,
     cap: Duration,
-    min_rto: Option<Duration>,
-    pcap: Option<PathBuf>,
+    side: Side,
     mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>,
     reply: &mpsc::Sender<Result<Reply, String>>,
 ) -> Result<(), String> {
     use synack_io::net::{TcpListener, TcpStream};
     let rt = crate::live::runtime().map_err(err("runtime"))?;
     rt.block_on(async move {
-        let tun = Tun::open("tun0").map_err(err("tun0"))?;
+        let Side {
+            min_rto,
+            pcap,
+            offload,
+        } = side;
+        let tun = if offload {
+            Tun::open("tun0")
+        } else {
+            Tun::open_without_offload("tun0")
+        }
+        .map_err(err("tun0"))?;
         let dev: Box<dyn Device> = match pcap {
             Some(p) => Box::new(Pcap::create(tun, &p).map_err(err("pcap"))?),
             None => Box::new(tun),

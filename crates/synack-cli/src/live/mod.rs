@@ -35,6 +35,9 @@ pub struct Link {
     pub ifname: String,
     pub ip: IpAddr,
     pub pcap: Option<PathBuf>,
+    /// TUN segmentation offloads, where the kernel has them (`--no-offload`
+    /// turns them off).
+    pub offload: bool,
 }
 
 impl Link {
@@ -46,7 +49,23 @@ impl Link {
             DeviceKind::Tap => "TAP",
         };
         let dev: Box<dyn Device> = match self.kind {
-            DeviceKind::Tun => Tun::open(&self.ifname).map(|d| Box::new(d) as Box<dyn Device>),
+            DeviceKind::Tun if self.offload => Tun::open(&self.ifname).map(|d| {
+                // Said on standard error: standard output is the data
+                // (connect) or the `listening on` line scripts wait for.
+                eprintln!(
+                    "synack: {}: segmentation offloads {}",
+                    d.name(),
+                    if d.offload() {
+                        "on"
+                    } else {
+                        "unavailable (one datagram per system call)"
+                    }
+                );
+                Box::new(d) as Box<dyn Device>
+            }),
+            DeviceKind::Tun => {
+                Tun::open_without_offload(&self.ifname).map(|d| Box::new(d) as Box<dyn Device>)
+            }
             DeviceKind::Tap => Tap::open(&self.ifname, EthernetConfig::new(self.ip))
                 .map(|d| Box::new(d) as Box<dyn Device>),
         }

@@ -17,3 +17,4 @@ mod close;
 mod echo;
 mod http;
 mod lossy;
+mod offload;
