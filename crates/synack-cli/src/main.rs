@@ -84,7 +84,7 @@ BENCH
     throughput        one bulk connection between two stacks in one thread
                       (no loss, no delay, MTU 1500, checksums both ways, the
                       receiver copying every byte out), wall clock, with
-                      64 KiB and 1 MiB buffers, median of 3 rounds; smoltcp
+                      64 KiB and 1 MiB buffers, median of 5 rounds; smoltcp
                       in the same setup beside it, and synack again with
                       idle established connections on each side
     (no name)         lifecycle and memory
