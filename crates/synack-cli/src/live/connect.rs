@@ -47,7 +47,7 @@ pub fn run(o: &Options) -> ExitCode {
 }
 
 async fn connect(o: &Options) -> Result<(), String> {
-    let stack = o.link.open()?;
+    let (stack, _) = o.link.open()?;
     let stream = match tokio::time::timeout(o.timeout, TcpStream::connect(&stack, o.remote)).await {
         Err(_) => return Err("connection timed out".into()),
         Ok(Err(e)) => return Err(reason(&e)),

@@ -42,25 +42,17 @@ pub struct Link {
 
 impl Link {
     /// Opens the device (wrapped in a capture if asked) and starts a stack
-    /// on it, in the current tokio runtime.
-    pub fn open(&self) -> Result<Stack, String> {
+    /// on it, in the current tokio runtime; says whether the TUN offloads
+    /// are on.
+    pub fn open(&self) -> Result<(Stack, bool), String> {
+        let mut offload = false;
         let what = match self.kind {
             DeviceKind::Tun => "TUN",
             DeviceKind::Tap => "TAP",
         };
         let dev: Box<dyn Device> = match self.kind {
             DeviceKind::Tun if self.offload => Tun::open(&self.ifname).map(|d| {
-                // Said on standard error: standard output is the data
-                // (connect) or the `listening on` line scripts wait for.
-                eprintln!(
-                    "synack: {}: segmentation offloads {}",
-                    d.name(),
-                    if d.offload() {
-                        "on"
-                    } else {
-                        "unavailable (one datagram per system call)"
-                    }
-                );
+                offload = d.offload();
                 Box::new(d) as Box<dyn Device>
             }),
             DeviceKind::Tun => {
@@ -87,7 +79,7 @@ impl Link {
         };
         let stack = Stack::new(dev, StackConfig::new(self.ip))
             .map_err(|e| format!("cannot start the stack: {e}"))?;
-        Ok(stack)
+        Ok((stack, offload))
     }
 }
 

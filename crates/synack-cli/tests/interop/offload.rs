@@ -27,11 +27,11 @@ fn echo_64mib(tag: &str, ip: &str, at: &str, offload: bool, seed: u64) {
     assert!(synack.terminate().success(), "{}", synack.stderr());
     let said = synack.stderr();
     let want = if offload {
-        "tun0: segmentation offloads on"
+        "synack: tun0: segmentation offloads on"
     } else {
-        "offloads"
+        "synack: tun0: segmentation offloads off (--no-offload)"
     };
-    assert_eq!(said.contains(want), offload, "stderr: {said}");
+    assert!(said.contains(want), "stderr: {said}");
 }
 
 #[test]

@@ -36,6 +36,14 @@ pub trait Device: Send {
     /// may drop it and count it in [`Device::counters`].
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>>;
 
+    /// [`Device::recv`], also saying whether the local kernel has already
+    /// verified or computed the datagram's transport checksum (a TUN device
+    /// with offloads: what it cut from a super-segment, or marked valid),
+    /// so the stack need not sum it again.
+    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
+        Ok(self.recv(buf)?.map(|n| (n, false)))
+    }
+
     /// Sends one packet. A full link may drop it, as a real one would (TCP
     /// recovers), and counts it in [`Device::counters`].
     fn send(&mut self, packet: &[u8]) -> io::Result<()>;
@@ -78,6 +86,9 @@ pub trait Device: Send {
 impl<D: Device + ?Sized> Device for Box<D> {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         (**self).recv(buf)
+    }
+    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
+        (**self).recv_verified(buf)
     }
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {
         (**self).send(packet)

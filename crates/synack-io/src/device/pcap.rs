@@ -88,6 +88,14 @@ impl<D: Device, W: Write + Send> Device for Pcap<D, W> {
         Ok(got)
     }
 
+    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
+        let got = self.inner.recv_verified(buf)?;
+        if let Some((n, _)) = got {
+            self.record(&buf[..n]);
+        }
+        Ok(got)
+    }
+
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {
         self.record(packet);
         self.inner.send(packet)

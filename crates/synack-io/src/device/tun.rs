@@ -18,6 +18,11 @@ use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use tun_rs::{DeviceBuilder, GROTable, IDEAL_BATCH_SIZE, Layer, SyncDevice, VIRTIO_NET_HDR_LEN};
 
+/// virtio-net header fields (linux/virtio_net.h).
+const VIRTIO_NET_HDR_F_NEEDS_CSUM: u8 = 1;
+const VIRTIO_NET_HDR_F_DATA_VALID: u8 = 2;
+const VIRTIO_NET_HDR_GSO_NONE: u8 = 0;
+
 /// A TUN device in non-blocking mode.
 pub struct Tun {
     link: KernelLink,
@@ -70,6 +75,9 @@ struct Offload {
     rx_sizes: Vec<usize>,
     rx_next: usize,
     rx_count: usize,
+    /// The kernel verified or computed the checksums of the datagrams cut
+    /// from its last read (a super-segment, or flags saying so).
+    rx_verified: bool,
     /// Each with `VIRTIO_NET_HDR_LEN` bytes of room in front.
     tx: Vec<Vec<u8>>,
     tx_count: usize,
@@ -84,6 +92,7 @@ impl Offload {
             rx_sizes: vec![0; IDEAL_BATCH_SIZE],
             rx_next: 0,
             rx_count: 0,
+            rx_verified: false,
             tx: (0..IDEAL_BATCH_SIZE)
                 .map(|_| Vec::with_capacity(VIRTIO_NET_HDR_LEN + 65_535))
                 .collect(),
@@ -94,7 +103,7 @@ impl Offload {
 }
 
 impl Tun {
-    fn recv_offload(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    fn recv_offload(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
         let Tun { link, offload } = self;
         let o = offload.as_mut().expect("offload path");
         loop {
@@ -107,7 +116,7 @@ impl Tun {
                     continue;
                 }
                 buf[..n].copy_from_slice(&o.rx[i][..n]);
-                return Ok(Some(n));
+                return Ok(Some((n, o.rx_verified)));
             }
             let Offload {
                 raw, rx, rx_sizes, ..
@@ -116,6 +125,13 @@ impl Tun {
                 Ok(Some(count)) => {
                     o.rx_next = 0;
                     o.rx_count = count;
+                    // The header is still there: a super-segment (cut, its
+                    // checksums computed, by tun-rs from the kernel's data),
+                    // a partial checksum from the local stack (completed),
+                    // or one the kernel marks valid.
+                    let (flags, gso_type) = (o.raw[0], o.raw[1]);
+                    o.rx_verified = gso_type != VIRTIO_NET_HDR_GSO_NONE
+                        || flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID) != 0;
                 }
                 Ok(None) => return Ok(None),
                 // A super-segment that cannot be cut (malformed, or more
@@ -173,10 +189,14 @@ impl Tun {
 
 impl Device for Tun {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        Ok(self.recv_verified(buf)?.map(|(n, _)| n))
+    }
+
+    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
         if self.offload.is_some() {
             return self.recv_offload(buf);
         }
-        self.link.recv(buf)
+        Ok(self.link.recv(buf)?.map(|n| (n, false)))
     }
 
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {

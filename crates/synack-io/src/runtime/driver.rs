@@ -119,10 +119,10 @@ fn one_pass(shared: &Shared, rx: &mut [u8], link_up: bool, read_errors: &mut u32
         if link_up {
             drained = false;
             for _ in 0..BATCH {
-                match g.dev.recv(rx) {
-                    Ok(Some(n)) => {
+                match g.dev.recv_verified(rx) {
+                    Ok(Some((n, verified))) => {
                         *read_errors = 0;
-                        g.input(now, &rx[..n], &shared.addrs);
+                        g.input(now, &rx[..n], verified, &shared.addrs);
                     }
                     Ok(None) => {
                         drained = true;

@@ -101,12 +101,17 @@ impl Inner {
     }
 
     /// One datagram from the device: TCP to the engine, ICMP to the ICMP
-    /// responder (whose errors go to the engine too).
-    pub(crate) fn input(&mut self, now: Instant, packet: &[u8], addrs: &[IpAddr]) {
+    /// responder (whose errors go to the engine too). `verified`: the
+    /// device says the kernel already checked its transport checksum.
+    pub(crate) fn input(&mut self, now: Instant, packet: &[u8], verified: bool, addrs: &[IpAddr]) {
         self.io.rx_packets += 1;
         self.io.rx_bytes += packet.len() as u64;
         if !maybe_icmp(packet) {
-            self.ep.handle_packet(now, packet);
+            if verified {
+                self.ep.handle_packet_verified(now, packet);
+            } else {
+                self.ep.handle_packet(now, packet);
+            }
             return;
         }
         let Ok(ip) = parse_ip(packet) else {

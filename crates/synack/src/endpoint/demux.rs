@@ -25,6 +25,21 @@ impl Endpoint {
     /// Takes one inbound IP datagram. Anything malformed is counted and
     /// dropped; nothing from the network can panic the engine.
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
+        self.handle_packet_as::<false>(now, packet);
+    }
+
+    /// [`handle_packet`](Self::handle_packet) for a datagram whose TCP
+    /// checksum a party the caller trusts has already verified or computed
+    /// (the local kernel, through a TUN device's offloads: a segment it cut
+    /// from a super-segment, or one it marks valid): every other check is
+    /// made, the checksum is not summed again. Anything from a wire must go
+    /// through `handle_packet`.
+    pub fn handle_packet_verified(&mut self, now: Instant, packet: &[u8]) {
+        self.handle_packet_as::<true>(now, packet);
+    }
+
+    #[inline(always)]
+    fn handle_packet_as<const VERIFIED: bool>(&mut self, now: Instant, packet: &[u8]) {
         self.now = self.now.max(now);
         // Matched by reference, as the segment below: moved out of the
         // `Result`, the header parse_ip had just written field by field was
@@ -61,6 +76,7 @@ impl Endpoint {
             _ => None,
         };
         let parsed = match v4 {
+            _ if VERIFIED => TcpSegment::parse_unchecked(ip.payload),
             Some((s, d)) => TcpSegment::parse_v4(ip.payload, s, d),
             None => TcpSegment::parse(ip.payload, ip.src, ip.dst),
         };

@@ -79,6 +79,40 @@ fn wf_01_every_emitted_checksum_verifies() {
     }
 }
 
+/// WF-02 and `Endpoint::handle_packet_verified`: a datagram whose checksum
+/// the caller vouches for (the local kernel through TUN offloads) is not
+/// summed again, so even a wrong checksum field passes; every other check
+/// still holds (a malformed header is still dropped). Through
+/// `handle_packet` the same datagram is dropped.
+#[test]
+fn verified_input_skips_only_the_checksum() {
+    for v6 in [false, true] {
+        let mut h = harness(v6);
+        h.enter_syn_received();
+        h.enter_established_passive();
+        let pkt = h.build(&seg(ACK | PSH).seq(1).ack(1).len(10).bad_checksum());
+        h.inject_raw(&pkt);
+        h.expect_none();
+        assert_eq!(h.ep.counters().dropped(DropReason::BadChecksum), 1);
+        h.ep.handle_packet_verified(h.now, &pkt);
+        h.pump();
+        h.expect(out(ACK).seq(1).ack(11));
+        assert_eq!(h.recv_all(), bytes(10));
+        // A data offset past the end is malformed, verified or not.
+        let mut bad = h.build(&seg(ACK).seq(11).ack(1));
+        let ip_len = if v6 {
+            40
+        } else {
+            usize::from(bad[0] & 0x0f) * 4
+        };
+        bad[ip_len + 12] = 0xf0;
+        h.ep.handle_packet_verified(h.now, &bad);
+        h.pump();
+        h.expect_none();
+        assert_eq!(h.ep.counters().dropped(DropReason::MalformedTcp), 1);
+    }
+}
+
 /// WF-02 (MUST-3): a segment with a bad checksum is discarded silently: no
 /// ACK, no RST, no state change, whatever it carries.
 #[test]
