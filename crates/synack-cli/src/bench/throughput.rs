@@ -68,6 +68,12 @@ pub fn run(size: u64, idle: usize, r: &mut Report) -> Result<(), String> {
     }
     #[cfg(not(feature = "bench-smoltcp"))]
     r.note("built without the bench-smoltcp feature: no smoltcp rows");
+    // The same, with the application reading in place (`recv_with`: it
+    // looks at the bytes where they lie) and writing in place
+    // (`send_with`: it fills the send buffer's room, zeroed for it).
+    let in_place = median(|| synack_round_with(BUFFERS[0], size, 0, true))?;
+    r.figure("synack_64k_in_place", in_place / 1e9, 2, "GB/s");
+    r.figure("ratio_in_place_vs_copying_64k", in_place / base, 2, "x");
     if idle > 0 {
         let with_idle = median(|| synack_round(BUFFERS[0], size, idle))?;
         r.figure(
@@ -136,6 +142,11 @@ fn drain_events(ep: &mut Endpoint) {
 
 /// One round: bytes per second of wall-clock time for `size` bytes.
 fn synack_round(buf: usize, size: u64, idle: usize) -> Result<f64, String> {
+    synack_round_with(buf, size, idle, false)
+}
+
+/// [`synack_round`], the applications copying or (`in_place`) not.
+fn synack_round_with(buf: usize, size: u64, idle: usize, in_place: bool) -> Result<f64, String> {
     let mut p = Pair::new(config(buf, idle));
     let server = SocketAddr::from((SERVER, PORT));
     let l = p
@@ -161,9 +172,17 @@ fn synack_round(buf: usize, size: u64, idle: usize) -> Result<f64, String> {
     let start = std::time::Instant::now();
     while received < size {
         let before = (sent, received);
-        sent += write(&mut p.client, c, &chunk, size - sent)?;
+        if in_place {
+            sent += write_in_place(&mut p.client, c, size - sent)?;
+        } else {
+            sent += write(&mut p.client, c, &chunk, size - sent)?;
+        }
         let moved = p.flush(Side::Client);
-        received += read(&mut p.server, s, &mut into)?;
+        if in_place {
+            received += read_in_place(&mut p.server, s)?;
+        } else {
+            received += read(&mut p.server, s, &mut into)?;
+        }
         let acks = p.flush(Side::Server);
         drain_events(&mut p.client);
         drain_events(&mut p.server);
@@ -197,6 +216,35 @@ fn read(ep: &mut Endpoint, s: ConnId, into: &mut [u8]) -> Result<u64, String> {
             Ok(0) | Err(Error::WouldBlock) => return Ok(total),
             Ok(k) => total += k as u64,
             Err(e) => return Err(format!("recv: {e}")),
+        }
+    }
+}
+
+/// The sending application writing straight into the send buffer.
+fn write_in_place(ep: &mut Endpoint, c: ConnId, left: u64) -> Result<u64, String> {
+    let mut total = 0;
+    while total < left {
+        let max = usize::try_from(left - total).unwrap_or(usize::MAX);
+        match ep.send_with(c, max, |room| {
+            room.fill(0x5a);
+            room.len()
+        }) {
+            Ok(0) | Err(Error::WouldBlock) => break,
+            Ok(k) => total += k as u64,
+            Err(e) => return Err(format!("send_with: {e}")),
+        }
+    }
+    Ok(total)
+}
+
+/// The receiving application taking everything where it lies.
+fn read_in_place(ep: &mut Endpoint, s: ConnId) -> Result<u64, String> {
+    let mut total = 0;
+    loop {
+        match ep.recv_with(s, <[u8]>::len) {
+            Ok(0) | Err(Error::WouldBlock) => return Ok(total),
+            Ok(k) => total += k as u64,
+            Err(e) => return Err(format!("recv_with: {e}")),
         }
     }
 }

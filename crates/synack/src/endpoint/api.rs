@@ -170,6 +170,35 @@ impl Endpoint {
             .unwrap_or(Err(Error::NotConnected))
     }
 
+    /// RECEIVE without a copy: `take` borrows the buffered bytes (one
+    /// contiguous slice, never empty) and returns how many it used, which
+    /// are then consumed, as `recv` consumes what it copies. At the end of
+    /// the stream `take` is not called and the result is `Ok(0)` (as it is
+    /// when `take` uses nothing: `is_eof` tells them apart); `WouldBlock`
+    /// when nothing is buffered yet.
+    pub fn recv_with(
+        &mut self,
+        c: ConnId,
+        take: impl FnOnce(&[u8]) -> usize,
+    ) -> Result<usize, Error> {
+        self.call(c, |tcb, ctx| tcb.receive_with(ctx, take))
+            .unwrap_or(Err(Error::NotConnected))
+    }
+
+    /// SEND written in place: `fill` gets up to `max` bytes of room at the
+    /// end of the send buffer (zeroed) and returns how many it wrote, which
+    /// are then queued as `send` queues what it copies. `WouldBlock` when
+    /// the buffer is full.
+    pub fn send_with(
+        &mut self,
+        c: ConnId,
+        max: usize,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Result<usize, Error> {
+        self.call(c, |tcb, ctx| tcb.send_with(ctx, max, fill))
+            .unwrap_or(Err(Error::NotConnected))
+    }
+
     /// CLOSE of the sending half (RFC 9293 3.10.4): a FIN follows the queued
     /// data. Reading goes on until the peer's FIN. Calling it again is
     /// harmless and sends no second FIN (API-04).

@@ -98,6 +98,32 @@ impl Bytes {
         n
     }
 
+    /// Appends up to `max` bytes under `cap` written in place by `fill`,
+    /// which gets the room (zeroed) and returns how much of it it used.
+    fn push_with(
+        &mut self,
+        max: usize,
+        cap: usize,
+        pool: &mut BufferPool,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> usize {
+        let room = cap.saturating_sub(self.len()).min(max);
+        if room == 0 {
+            return 0;
+        }
+        if self.data.capacity() == 0 {
+            self.data = pool.take(room.max(MIN_CAPACITY).min(cap));
+        } else if self.head > 0 && self.data.len() + room > self.data.capacity() {
+            self.data.drain(..self.head());
+            self.head = 0;
+        }
+        let start = self.data.len();
+        self.data.resize(start + room, 0);
+        let used = fill(&mut self.data[start..]).min(room);
+        self.data.truncate(start + used);
+        used
+    }
+
     /// Drops `n` bytes from the front.
     fn consume(&mut self, n: usize) {
         let n = n.min(self.len());
@@ -140,6 +166,18 @@ impl SendBuffer {
     /// Appends as much of `bytes` as fits under `cap`; returns how much.
     pub(crate) fn push(&mut self, bytes: &[u8], cap: usize, pool: &mut BufferPool) -> usize {
         self.0.push(bytes, cap, pool)
+    }
+
+    /// Appends up to `max` bytes under `cap`, written in place by `fill`;
+    /// returns how many it wrote.
+    pub(crate) fn push_with(
+        &mut self,
+        max: usize,
+        cap: usize,
+        pool: &mut BufferPool,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> usize {
+        self.0.push_with(max, cap, pool, fill)
     }
 
     /// Drops `n` acknowledged bytes from the front.
@@ -204,11 +242,11 @@ impl RecvBuffer {
         self.0.push(bytes, cap, pool)
     }
 
-    /// Copies out up to `out.len()` bytes and removes them.
-    pub(crate) fn read(&mut self, out: &mut [u8]) -> usize {
+    /// Lends the buffered bytes (one slice: the buffer is contiguous) to
+    /// `take`, and removes as many as it says it used.
+    pub(crate) fn read_with(&mut self, take: impl FnOnce(&[u8]) -> usize) -> usize {
         let live = self.0.as_slice();
-        let n = live.len().min(out.len());
-        out[..n].copy_from_slice(&live[..n]);
+        let n = take(live).min(live.len());
         self.0.consume(n);
         n
     }
@@ -249,14 +287,43 @@ mod tests {
         let mut r = RecvBuffer::default();
         assert_eq!(r.push(b"abcdef", 4, &mut pool), 4);
         assert_eq!(r.push(b"x", 4, &mut pool), 0);
-        let mut out = [0u8; 3];
-        assert_eq!(r.read(&mut out), 3);
-        assert_eq!(&out, b"abc");
+        // The reader sees everything buffered, and takes three.
+        assert_eq!(
+            r.read_with(|live| {
+                assert_eq!(live, b"abcd");
+                3
+            }),
+            3
+        );
         assert_eq!(r.push(b"gh", 4, &mut pool), 2);
-        let mut out = [0u8; 8];
-        assert_eq!(r.read(&mut out), 3);
-        assert_eq!(&out[..3], b"dgh");
+        // It cannot take more than there is.
+        assert_eq!(
+            r.read_with(|live| {
+                assert_eq!(live, b"dgh");
+                99
+            }),
+            3
+        );
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn send_buffer_filled_in_place_respects_cap() {
+        let mut pool = BufferPool::default();
+        let mut b = SendBuffer::default();
+        assert_eq!(b.push(b"ab", 6, &mut pool), 2);
+        // Room for 4 under the cap though 10 were asked; the filler uses 3.
+        let n = b.push_with(10, 6, &mut pool, |room| {
+            assert_eq!(room.len(), 4);
+            room[..3].copy_from_slice(b"cde");
+            3
+        });
+        assert_eq!(n, 3);
+        assert_eq!(b.slice(0, 10), b"abcde");
+        // A filler claiming more than its room is held to the room.
+        assert_eq!(b.push_with(10, 6, &mut pool, |room| room.len() + 5), 1);
+        assert_eq!(b.len(), 6);
+        assert_eq!(b.push_with(10, 6, &mut pool, |_| unreachable!()), 0);
     }
 
     #[test]

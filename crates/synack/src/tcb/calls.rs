@@ -23,6 +23,30 @@ impl Tcb {
         }
         let cap = self.snd_buf.limit(ctx.cfg.send_buffer);
         let n = self.snd_buf.push(data, cap, ctx.pool);
+        self.sent_into_buffer(ctx, n)
+    }
+
+    /// SEND written in place: `fill` gets up to `max` bytes of room in the
+    /// send buffer and returns how many it wrote.
+    pub(crate) fn send_with(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        max: usize,
+        fill: impl FnOnce(&mut [u8]) -> usize,
+    ) -> Result<usize, Error> {
+        if self.flags.has(Flags::FIN_QUEUED) || !self.state.can_send() {
+            return Err(Error::BrokenPipe);
+        }
+        if max == 0 {
+            return Ok(0);
+        }
+        let cap = self.snd_buf.limit(ctx.cfg.send_buffer);
+        let n = self.snd_buf.push_with(max, cap, ctx.pool, fill);
+        self.sent_into_buffer(ctx, n)
+    }
+
+    /// What follows `n` bytes queued by a SEND.
+    fn sent_into_buffer(&mut self, ctx: &mut Ctx<'_>, n: usize) -> Result<usize, Error> {
         if n == 0 {
             self.flags.set(Flags::WRITE_BLOCKED);
             return Err(Error::WouldBlock);
@@ -77,14 +101,34 @@ impl Tcb {
     /// end of the stream (the peer's FIN); `WouldBlock` when nothing is
     /// buffered yet.
     pub(crate) fn receive(&mut self, ctx: &mut Ctx<'_>, out: &mut [u8]) -> Result<usize, Error> {
+        if out.is_empty() && self.rcv_buf.is_empty() {
+            self.flags.clear(Flags::READ_NOTIFIED);
+            return Ok(0);
+        }
+        self.receive_with(ctx, |live| {
+            let n = live.len().min(out.len());
+            out[..n].copy_from_slice(&live[..n]);
+            n
+        })
+    }
+
+    /// RECEIVE without a copy: `take` borrows what is buffered (one
+    /// contiguous slice) and returns how much it used; that much is
+    /// consumed. `Ok(0)` at the end of the stream, `WouldBlock` when
+    /// nothing is buffered yet.
+    pub(crate) fn receive_with(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        take: impl FnOnce(&[u8]) -> usize,
+    ) -> Result<usize, Error> {
         if self.rcv_buf.is_empty() {
             self.flags.clear(Flags::READ_NOTIFIED);
-            if self.flags.has(Flags::FIN_RECEIVED) || out.is_empty() {
+            if self.flags.has(Flags::FIN_RECEIVED) {
                 return Ok(0);
             }
             return Err(Error::WouldBlock);
         }
-        let n = self.rcv_buf.read(out);
+        let n = self.rcv_buf.read_with(take);
         if self.rcv_buf.is_empty() {
             self.flags.clear(Flags::READ_NOTIFIED);
         }

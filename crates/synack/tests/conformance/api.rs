@@ -246,3 +246,53 @@ fn api_send_buffer_per_connection() {
         "back to Config::send_buffer"
     );
 }
+
+/// RECEIVE and SEND without the copy (`recv_with`, `send_with`): the
+/// reader borrows what is buffered and consumes what it used, the rest
+/// stays for the next call; the writer fills room in the send buffer in
+/// place and what it wrote goes out as `send`'s would. `WouldBlock` with
+/// nothing buffered, `Ok(0)` without calling the reader at the end of the
+/// stream, `BrokenPipe` for a writer after `shutdown`.
+#[test]
+fn api_03_receive_and_send_in_place() {
+    let mut h = Harness::passive_established(conf());
+    let c = h.conn();
+    assert_eq!(
+        h.ep.recv_with(c, |_| unreachable!("nothing buffered")),
+        Err(Error::WouldBlock)
+    );
+    h.inject(seg(ACK | PSH).seq(1).ack(1).len(10));
+    h.expect(out(ACK).ack(11));
+    let want = bytes(10);
+    assert_eq!(
+        h.ep.recv_with(c, |live| {
+            assert_eq!(live, &want[..]);
+            4
+        }),
+        Ok(4)
+    );
+    assert_eq!(
+        h.ep.recv_with(c, |live| {
+            assert_eq!(live, &want[4..]);
+            live.len()
+        }),
+        Ok(6)
+    );
+    // Written in place: goes out as a SEND's data would.
+    let n =
+        h.ep.send_with(c, 5, |room| {
+            room.copy_from_slice(b"hello");
+            5
+        })
+        .unwrap();
+    assert_eq!(n, 5);
+    h.pump();
+    let s = h.expect(out(ACK | PSH).seq(1).ack(11).len(5));
+    assert_eq!(&s.payload[..], b"hello");
+    // The peer's FIN: the end of the stream, the reader not called.
+    h.inject(seg(FIN | ACK).seq(11).ack(6));
+    h.drain();
+    assert_eq!(h.ep.recv_with(c, |_| unreachable!("end of stream")), Ok(0));
+    h.ep.shutdown(c).unwrap();
+    assert_eq!(h.ep.send_with(c, 5, |_| 5), Err(Error::BrokenPipe));
+}
