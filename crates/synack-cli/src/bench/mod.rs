@@ -13,6 +13,8 @@ mod lifecycle;
 mod lossy;
 mod memory;
 mod pair;
+#[cfg(feature = "bench-smoltcp")]
+mod smoltcp_queues;
 mod throughput;
 mod tun;
 

@@ -93,9 +93,9 @@ impl Offload {
             rx_next: 0,
             rx_count: 0,
             rx_verified: false,
-            tx: (0..IDEAL_BATCH_SIZE)
-                .map(|_| Vec::with_capacity(VIRTIO_NET_HDR_LEN + 65_535))
-                .collect(),
+            // Grown on first use: a segment's worth each, up to 64 KiB for
+            // the first of a coalesced run.
+            tx: (0..IDEAL_BATCH_SIZE).map(|_| Vec::new()).collect(),
             tx_count: 0,
             gro: GROTable::default(),
         }
@@ -134,12 +134,10 @@ impl Tun {
                         || flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID) != 0;
                 }
                 Ok(None) => return Ok(None),
-                // A super-segment that cannot be cut (malformed, or more
-                // segments than buffers): lost, as on a wire.
-                Err(e)
-                    if e.kind() == io::ErrorKind::InvalidInput
-                        || e.kind() == io::ErrorKind::Other =>
-                {
+                // A super-segment tun-rs cannot cut (malformed, or more
+                // segments than buffers; its own errors, not the system's):
+                // lost, as on a wire.
+                Err(e) if e.raw_os_error().is_none() => {
                     link.counters.rx_length_errors += 1;
                 }
                 Err(e) => return Err(e),

@@ -82,19 +82,25 @@ impl Bytes {
 
     /// Appends as much of `bytes` as fits under `cap`; returns how much.
     fn push(&mut self, bytes: &[u8], cap: usize, pool: &mut BufferPool) -> usize {
-        let room = cap.saturating_sub(self.len());
-        let n = room.min(bytes.len());
+        let n = self.make_room(bytes.len(), cap, pool);
+        self.data.extend_from_slice(&bytes[..n]);
+        n
+    }
+
+    /// How much of `want` fits under `cap`, with storage made ready to
+    /// append that much (taken from the pool, or consumed space reclaimed
+    /// before growing).
+    fn make_room(&mut self, want: usize, cap: usize, pool: &mut BufferPool) -> usize {
+        let n = cap.saturating_sub(self.len()).min(want);
         if n == 0 {
             return 0;
         }
         if self.data.capacity() == 0 {
             self.data = pool.take(n.max(MIN_CAPACITY).min(cap));
         } else if self.head > 0 && self.data.len() + n > self.data.capacity() {
-            // Reclaim consumed space before growing.
             self.data.drain(..self.head());
             self.head = 0;
         }
-        self.data.extend_from_slice(&bytes[..n]);
         n
     }
 
@@ -107,15 +113,9 @@ impl Bytes {
         pool: &mut BufferPool,
         fill: impl FnOnce(&mut [u8]) -> usize,
     ) -> usize {
-        let room = cap.saturating_sub(self.len()).min(max);
+        let room = self.make_room(max, cap, pool);
         if room == 0 {
             return 0;
-        }
-        if self.data.capacity() == 0 {
-            self.data = pool.take(room.max(MIN_CAPACITY).min(cap));
-        } else if self.head > 0 && self.data.len() + room > self.data.capacity() {
-            self.data.drain(..self.head());
-            self.head = 0;
         }
         let start = self.data.len();
         self.data.resize(start + room, 0);
