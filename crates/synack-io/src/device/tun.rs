@@ -93,9 +93,12 @@ impl Offload {
             rx_next: 0,
             rx_count: 0,
             rx_verified: false,
-            // Grown on first use: a segment's worth each, up to 64 KiB for
-            // the first of a coalesced run.
-            tx: (0..IDEAL_BATCH_SIZE).map(|_| Vec::new()).collect(),
+            // Room for a whole super-segment in each: the coalescing only
+            // appends to a buffer with the capacity for it. (Allocated, not
+            // touched: pages never written cost no memory.)
+            tx: (0..IDEAL_BATCH_SIZE)
+                .map(|_| Vec::with_capacity(VIRTIO_NET_HDR_LEN + 65_535))
+                .collect(),
             tx_count: 0,
             gro: GROTable::default(),
         }
