@@ -36,7 +36,8 @@ const IDLE_PORTS: u16 = 6000;
 
 pub fn run(size: u64, idle: usize, r: &mut Report) -> Result<(), String> {
     r.note(format!(
-        "throughput: one connection, {} MiB per round, {ROUNDS} rounds (median), two stacks \
+        "throughput: one connection, {} MiB per round, {ROUNDS} rounds of every row interleaved \
+         (medians; ratios: the median of each round's), two stacks \
          back to back in one thread, MTU 1500, checksums computed and verified, the receiver \
          copying every byte out; wall-clock time, after an untimed round of each",
         size >> 20
@@ -46,54 +47,91 @@ pub fn run(size: u64, idle: usize, r: &mut Report) -> Result<(), String> {
     synack_round(BUFFERS[0], size.min(64 << 20), 0)?;
     #[cfg(feature = "bench-smoltcp")]
     smoltcp_pair::round(BUFFERS[0], size.min(64 << 20))?;
-    let mut base = 0.0;
-    for buf in BUFFERS {
-        let kib = buf >> 10;
-        let synack = median(|| synack_round(buf, size, 0))?;
-        r.figure(&format!("synack_{kib}k"), synack / 1e9, 2, "GB/s");
-        if buf == BUFFERS[0] {
-            base = synack;
+    // Every row once per round, interleaved, so that a slow phase of a
+    // shared machine falls on all of them alike; the ratios are the
+    // medians of each round's ratio.
+    #[derive(Default)]
+    struct Rows {
+        synack: [Vec<f64>; 2],
+        smoltcp: [Vec<f64>; 2],
+        in_place: Vec<f64>,
+        idle: Vec<f64>,
+    }
+    let mut rows = Rows::default();
+    for _ in 0..ROUNDS {
+        for (k, buf) in BUFFERS.into_iter().enumerate() {
+            rows.synack[k].push(synack_round(buf, size, 0)?);
+            #[cfg(feature = "bench-smoltcp")]
+            rows.smoltcp[k].push(smoltcp_pair::round(buf, size)?);
         }
-        #[cfg(feature = "bench-smoltcp")]
-        {
-            let smol = median(|| smoltcp_pair::round(buf, size))?;
-            r.figure(&format!("smoltcp_{kib}k"), smol / 1e9, 2, "GB/s");
+        // The applications in place: `recv_with` looks at the bytes where
+        // they lie, `send_with` fills the send buffer's room (zeroed).
+        rows.in_place
+            .push(synack_round_with(BUFFERS[0], size, 0, true)?);
+        if idle > 0 {
+            rows.idle.push(synack_round(BUFFERS[0], size, idle)?);
+        }
+    }
+    let ratio = |a: &[f64], b: &[f64]| median(a.iter().zip(b).map(|(x, y)| x / y).collect());
+    for (k, buf) in BUFFERS.into_iter().enumerate() {
+        let kib = buf >> 10;
+        r.figure(
+            &format!("synack_{kib}k"),
+            median(rows.synack[k].clone()) / 1e9,
+            2,
+            "GB/s",
+        );
+        if cfg!(feature = "bench-smoltcp") {
+            r.figure(
+                &format!("smoltcp_{kib}k"),
+                median(rows.smoltcp[k].clone()) / 1e9,
+                2,
+                "GB/s",
+            );
             r.figure(
                 &format!("ratio_synack_vs_smoltcp_{kib}k"),
-                synack / smol,
+                ratio(&rows.synack[k], &rows.smoltcp[k]),
                 2,
                 "x",
             );
         }
     }
-    #[cfg(not(feature = "bench-smoltcp"))]
-    r.note("built without the bench-smoltcp feature: no smoltcp rows");
-    // The same, with the application reading in place (`recv_with`: it
-    // looks at the bytes where they lie) and writing in place
-    // (`send_with`: it fills the send buffer's room, zeroed for it).
-    let in_place = median(|| synack_round_with(BUFFERS[0], size, 0, true))?;
-    r.figure("synack_64k_in_place", in_place / 1e9, 2, "GB/s");
-    r.figure("ratio_in_place_vs_copying_64k", in_place / base, 2, "x");
+    if !cfg!(feature = "bench-smoltcp") {
+        r.note("built without the bench-smoltcp feature: no smoltcp rows");
+    }
+    r.figure(
+        "synack_64k_in_place",
+        median(rows.in_place.clone()) / 1e9,
+        2,
+        "GB/s",
+    );
+    r.figure(
+        "ratio_in_place_vs_copying_64k",
+        ratio(&rows.in_place, &rows.synack[0]),
+        2,
+        "x",
+    );
     if idle > 0 {
-        let with_idle = median(|| synack_round(BUFFERS[0], size, idle))?;
         r.figure(
             &format!("synack_64k_with_{idle}_idle"),
-            with_idle / 1e9,
+            median(rows.idle.clone()) / 1e9,
             2,
             "GB/s",
         );
-        r.figure("ratio_with_idle_vs_none", with_idle / base, 3, "x");
+        r.figure(
+            "ratio_with_idle_vs_none",
+            ratio(&rows.idle, &rows.synack[0]),
+            3,
+            "x",
+        );
     }
     Ok(())
 }
 
-/// The median of [`ROUNDS`] rates.
-fn median(mut round: impl FnMut() -> Result<f64, String>) -> Result<f64, String> {
-    let mut rates = (0..ROUNDS)
-        .map(|_| round())
-        .collect::<Result<Vec<_>, _>>()?;
+/// The median of some rates.
+fn median(mut rates: Vec<f64>) -> f64 {
     rates.sort_by(f64::total_cmp);
-    Ok(rates[ROUNDS / 2])
+    rates.get(rates.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn config(buf: usize, idle: usize) -> Config {
