@@ -114,7 +114,7 @@ impl Tun {
                 let i = o.rx_next;
                 o.rx_next += 1;
                 let n = o.rx_sizes[i];
-                if n > buf.len() {
+                if n > buf.len() || n > o.rx[i].len() {
                     link.counters.rx_length_errors += 1;
                     continue;
                 }
@@ -127,7 +127,7 @@ impl Tun {
             match nonblocking(|| link.dev.recv_multiple(raw, rx, rx_sizes, 0)) {
                 Ok(Some(count)) => {
                     o.rx_next = 0;
-                    o.rx_count = count;
+                    o.rx_count = count.min(o.rx.len());
                     // The header is still there: a super-segment (cut, its
                     // checksums computed, by tun-rs from the kernel's data),
                     // a partial checksum from the local stack (completed),
