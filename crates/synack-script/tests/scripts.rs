@@ -766,3 +766,27 @@ fn vectored_io_moves_the_total() {
         "expected result 500 but got 600",
     );
 }
+
+/// SO_RCVBUF once the stack has started: on a listener it sizes the
+/// receive buffer of what it accepts (doubled, as Linux does), so the
+/// SYN-ACK offers that window and the window follows it.
+#[test]
+fn so_rcvbuf_after_the_stack_started() {
+    let script = |syn_ack_win: u32| {
+        format!(
+            "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [1500], 4) = 0
++0 < S 0:0(0) win 32792 <mss 1000>
++0 > S. 0:0(0) ack 1 win {syn_ack_win} <mss 1460>
++0 < . 1:1(0) ack 1 win 32792
++0 accept(3, ..., ...) = 4
++0 < P. 1:1001(1000) ack 1 win 32792
++0 > . 1:1(0) ack 1001 win 2000
+"
+        )
+    };
+    run(&script(3000)).unwrap();
+    mismatch_at(&script(65535), 6, "win");
+}

@@ -19,9 +19,18 @@ pub(crate) struct Listener {
     /// When the SYN queue last overflowed; cookies are checked only for a
     /// while after that in `WhenQueueFull` mode (as Linux does).
     pub(crate) last_overflow: Option<crate::time::Instant>,
-    /// The MSS cap its children start with (`set_listener_max_segment`);
-    /// 0 for none.
+    /// What its children start with.
+    pub(crate) child: ChildSettings,
+}
+
+/// Per-connection settings a listener gives the connections it accepts
+/// (as Linux's children inherit their listener's socket options).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ChildSettings {
+    /// The MSS cap (`set_listener_max_segment`); 0 for none.
     pub(crate) user_mss: u16,
+    /// The receive buffer (`set_listener_recv_buffer`); `None`: `Config`'s.
+    pub(crate) recv_buffer: Option<usize>,
 }
 
 impl Listener {
@@ -33,7 +42,7 @@ impl Listener {
             accept_queue: VecDeque::new(),
             accept_backlog,
             last_overflow: None,
-            user_mss: 0,
+            child: ChildSettings::default(),
         }
     }
 

@@ -163,6 +163,9 @@ struct Sock {
     keep: (u16, u16, u8),
     /// `TCP_MAXSEG` set on this socket.
     maxseg: Option<u16>,
+    /// `SO_RCVBUF` set after the stack started (bytes, doubled as Linux
+    /// does), for this connection or those a listener accepts.
+    rcvbuf: Option<usize>,
 }
 
 impl Sock {
@@ -179,6 +182,7 @@ impl Sock {
             keepalive: false,
             keep: (7200, 75, 9),
             maxseg: None,
+            rcvbuf: None,
         }
     }
 

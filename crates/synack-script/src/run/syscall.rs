@@ -224,6 +224,9 @@ impl Runner {
                             if let Some(m) = self.sock(fd).maxseg {
                                 let _ = self.ep().set_listener_max_segment(l, Some(m));
                             }
+                            if let Some(b) = self.sock(fd).rcvbuf {
+                                let _ = self.ep().set_listener_recv_buffer(l, Some(b));
+                            }
                             self.sock(fd).state = SockState::Listening(l);
                             Ok(0)
                         }
@@ -247,6 +250,7 @@ impl Runner {
                             let _ = self.ep().set_send_buffer(c, Some(bytes));
                         }
                         child.maxseg = self.sock(fd).maxseg;
+                        child.rcvbuf = self.sock(fd).rcvbuf;
                         child.keepalive = self.sock(fd).keepalive;
                         child.keep = self.sock(fd).keep;
                         if let Some(k) = child.keepalive() {
@@ -279,6 +283,9 @@ impl Runner {
                             // Before the SYN leaves: it offers at most this.
                             if let Some(m) = self.sock(fd).maxseg {
                                 let _ = self.ep().set_max_segment(c, Some(m));
+                            }
+                            if let Some(b) = self.sock(fd).rcvbuf {
+                                let _ = self.ep().set_recv_buffer(c, Some(b));
                             }
                             self.sock(fd).state = SockState::Connecting(c);
                             if nonblocking {
@@ -625,6 +632,21 @@ impl Runner {
                 if let Some(c) = conn {
                     let _ = self.ep().set_send_buffer(c, Some(bytes));
                 }
+            }
+            // After the stack started a receive buffer is per connection
+            // too: set now on a connection, before its SYN on a socket not
+            // yet connected, or on a listener for what it accepts.
+            "SO_RCVBUF" if self.ep.is_some() => {
+                let bytes = (val.max(1) as usize) * 2;
+                self.sock(fd).rcvbuf = Some(bytes);
+                let state = self.sock(fd).state;
+                let _ = match (state, conn) {
+                    (SockState::Listening(l), _) => {
+                        self.ep().set_listener_recv_buffer(l, Some(bytes))
+                    }
+                    (_, Some(c)) => self.ep().set_recv_buffer(c, Some(bytes)),
+                    _ => Ok(()),
+                };
             }
             "SO_RCVBUF" | "SO_SNDBUF" if self.ep.is_none() => {
                 // Linux doubles the value for its bookkeeping overhead.

@@ -271,7 +271,40 @@ impl Endpoint {
         mss: Option<u16>,
     ) -> Result<(), Error> {
         let mss = user_mss(mss)?;
-        self.listener_mut(l).ok_or(Error::InvalidHandle)?.user_mss = mss;
+        self.listener_mut(l)
+            .ok_or(Error::InvalidHandle)?
+            .child
+            .user_mss = mss;
+        Ok(())
+    }
+
+    /// This connection's receive buffer, like `SO_RCVBUF` (`None` goes
+    /// back to `Config::recv_buffer`). The window offered follows it from
+    /// now on (set before the SYN leaves, right after `connect`, the SYN's
+    /// too), within the window scale chosen at the SYN from
+    /// `Config::recv_buffer`; a smaller buffer never takes back window
+    /// already offered (RFC 9293 SHLD-14). `InvalidArgument` for zero.
+    pub fn set_recv_buffer(&mut self, c: ConnId, bytes: Option<usize>) -> Result<(), Error> {
+        if bytes == Some(0) {
+            return Err(Error::InvalidArgument);
+        }
+        self.call(c, |tcb, ctx| tcb.set_recv_buffer(ctx, bytes))
+            .ok_or(Error::NotConnected)
+    }
+
+    /// `set_recv_buffer` for the connections a listener will accept.
+    pub fn set_listener_recv_buffer(
+        &mut self,
+        l: ListenerId,
+        bytes: Option<usize>,
+    ) -> Result<(), Error> {
+        if bytes == Some(0) {
+            return Err(Error::InvalidArgument);
+        }
+        self.listener_mut(l)
+            .ok_or(Error::InvalidHandle)?
+            .child
+            .recv_buffer = bytes;
         Ok(())
     }
 

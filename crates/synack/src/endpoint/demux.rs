@@ -8,6 +8,7 @@ use crate::cookie::{CookieOptions, SynCookies};
 use crate::counters::DropReason;
 use crate::event::{ConnId, Event, ListenerId, OpenKind, Sockets, StateChange};
 use crate::isn::ts_clock;
+use crate::listener::ChildSettings;
 use crate::seq::SeqNum;
 use crate::state::State;
 use crate::time::Instant;
@@ -239,12 +240,12 @@ impl Endpoint {
         let mode = self.cfg.syn_cookies;
         let table_full = self.tuples.len() >= self.cfg.max_connections;
         let queue_full = li.syn_queue_full() || table_full;
-        let user_mss = li.user_mss;
+        let child = li.child;
         if mode == SynCookieMode::Always || (queue_full && mode == SynCookieMode::WhenQueueFull) {
             if let Some(li) = self.listener_mut(l) {
                 li.last_overflow = Some(now);
             }
-            self.send_cookie_syn_ack(now, tuple, seg, user_mss);
+            self.send_cookie_syn_ack(now, tuple, seg, child);
             return;
         }
         if queue_full {
@@ -266,7 +267,7 @@ impl Endpoint {
         let id = self.insert_tcb(tuple, iss, ts_offset, OpenKind::Passive, |t, cfg| {
             t.open_passive(
                 cfg,
-                (l, user_mss),
+                (l, child),
                 SeqNum(seg.seq),
                 seg.window,
                 &seg.options,
@@ -311,9 +312,10 @@ impl Endpoint {
         now: Instant,
         tuple: FourTuple,
         seg: &TcpSegment<'_>,
-        user_mss: u16,
+        child: ChildSettings,
     ) {
         let cfg = &self.cfg;
+        let user_mss = child.user_mss;
         let (iss, _mss) = self.cookies.encode(
             now,
             tuple.local(),
@@ -417,9 +419,11 @@ impl Endpoint {
         self.counters.syncookies_recv += 1;
         self.counters.passive_opens += 1;
         let ts_offset = self.ts_offset(&tuple);
-        let user_mss = self.listener(l).map_or(0, |li| li.user_mss);
+        let child = self
+            .listener(l)
+            .map_or_else(ChildSettings::default, |li| li.child);
         let id = self.insert_tcb(tuple, cookie, ts_offset, OpenKind::Cookie, |t, cfg| {
-            t.open_passive(cfg, (l, user_mss), client_isn, seg.window, &syn_opts, now);
+            t.open_passive(cfg, (l, child), client_isn, seg.window, &syn_opts, now);
             t.syn_ack_sent_statelessly(cfg);
         });
         self.child_created(l, id, tuple);

@@ -242,6 +242,20 @@ impl RecvBuffer {
         self.0.push(bytes, cap, pool)
     }
 
+    /// The connection's own size (`SO_RCVBUF`), in place of `default`
+    /// (`Config::recv_buffer`); `None` goes back to the default.
+    pub(crate) fn set_limit(&mut self, bytes: Option<usize>) {
+        self.0.limit = bytes.map_or(0, |b| u32::try_from(b.max(1)).unwrap_or(u32::MAX));
+    }
+
+    /// The size in force: the connection's own, else `default`.
+    pub(crate) fn limit(&self, default: usize) -> usize {
+        match self.0.limit {
+            0 => default,
+            l => l as usize,
+        }
+    }
+
     /// Lends the buffered bytes (one slice: the buffer is contiguous) to
     /// `take`, and removes as many as it says it used.
     pub(crate) fn read_with(&mut self, take: impl FnOnce(&[u8]) -> usize) -> usize {

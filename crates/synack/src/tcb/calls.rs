@@ -57,6 +57,18 @@ impl Tcb {
         Ok(n)
     }
 
+    /// The connection's own receive buffer size: a window grown by it is
+    /// announced at once if the update is due (as after a read).
+    pub(crate) fn set_recv_buffer(&mut self, ctx: &mut Ctx<'_>, bytes: Option<usize>) {
+        self.rcv_buf.set_limit(bytes);
+        if self.state.is_synchronized()
+            && !self.flags.has(Flags::FIN_RECEIVED)
+            && self.window_update_due(ctx)
+        {
+            self.flags.set(Flags::ACK_NOW);
+        }
+    }
+
     /// The send buffer may have room again (its size grew): a blocked
     /// writer hears so.
     pub(crate) fn send_space_grew(&mut self, ctx: &mut Ctx<'_>) {

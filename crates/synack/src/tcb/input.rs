@@ -663,9 +663,8 @@ impl Tcb {
         // unit so it never shrinks (RFC 7323 2.4), which can promise up to
         // 2^shift - 1 bytes more than the buffer's free space. Dropping them
         // would discard the rest of the peer's flight as out of order.
-        let cap = ctx
-            .cfg
-            .recv_buffer
+        let cap = self
+            .recv_cap(ctx.cfg)
             .max(self.rcv_buf.len() + self.rcv_wnd() as usize);
         let accepted = self.rcv_buf.push(payload, cap, ctx.pool);
         if accepted > 0 {

@@ -33,6 +33,7 @@ use crate::config::Config;
 use crate::control::{ControlQueue, ControlSegment};
 use crate::counters::{Counters, DropReason};
 use crate::event::{CloseReason, ConnId, Event, ListenerId, OpenKind, StateChange};
+use crate::listener::ChildSettings;
 use crate::rtt::RttEstimator;
 use crate::seq::SeqNum;
 use crate::state::State;
@@ -450,16 +451,17 @@ impl Tcb {
     pub(crate) fn open_passive(
         &mut self,
         cfg: &Config,
-        listener: (ListenerId, u16),
+        listener: (ListenerId, ChildSettings),
         syn_seq: SeqNum,
         syn_window: u16,
         opts: &TcpOptions,
         now: Instant,
     ) {
         self.state = State::SynReceived;
-        let (listener, user_mss) = listener;
+        let (listener, child) = listener;
         self.listener = Some(listener);
-        self.user_mss = user_mss;
+        self.user_mss = child.user_mss;
+        self.rcv_buf.set_limit(child.recv_buffer);
         self.irs = syn_seq;
         self.rcv_nxt = syn_seq.add(1);
         self.rcv_adv = self.rcv_nxt;
@@ -479,14 +481,20 @@ impl Tcb {
     /// what the peer may fill.
     pub(crate) fn syn_ack_sent_statelessly(&mut self, cfg: &Config) {
         self.snd_nxt = self.iss.add(1);
-        self.rcv_adv = self.rcv_nxt.add(cfg.recv_buffer.min(65535) as u32);
+        self.rcv_adv = self.rcv_nxt.add(self.recv_cap(cfg).min(65535) as u32);
     }
 
     /// Data that came on the SYN (CE-10): held, within the window the
     /// SYN-ACK offers, and delivered once the connection is established.
     pub(crate) fn syn_data(&mut self, ctx: &mut Ctx<'_>, payload: &[u8]) {
-        self.rcv_adv = self.rcv_nxt.add(ctx.cfg.recv_buffer.min(65535) as u32);
+        self.rcv_adv = self.rcv_nxt.add(self.recv_cap(ctx.cfg).min(65535) as u32);
         self.process_text(ctx, self.irs.add(1), payload, false);
+    }
+
+    /// The receive buffer's size: the connection's own (`set_recv_buffer`),
+    /// else `Config::recv_buffer`.
+    pub(crate) fn recv_cap(&self, cfg: &Config) -> usize {
+        self.rcv_buf.limit(cfg.recv_buffer)
     }
 
     /// The MSS our SYN or SYN-ACK offers: what our link carries (MUST-16's

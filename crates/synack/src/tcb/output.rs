@@ -138,7 +138,7 @@ impl Tcb {
         }
         options.user_timeout = self.uto_for_syn(ctx);
         // The window of a SYN is never scaled (RFC 7323 2.2).
-        let window = cfg.recv_buffer.min(65535) as u16;
+        let window = self.recv_cap(cfg).min(65535) as u16;
         let retransmission = self.flags.has(Flags::SYN_RETRANSMITTED);
         self.snd_nxt = self.iss.add(1);
         if with_ack {

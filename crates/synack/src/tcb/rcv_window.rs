@@ -8,7 +8,7 @@ use crate::seq::SeqNum;
 impl Tcb {
     /// The receiver's SWS step: min(buffer / 2, MSS) (MUST-39).
     fn sws_step(&self, ctx: &Ctx<'_>) -> u32 {
-        (ctx.cfg.recv_buffer / 2).min(usize::from(self.snd_mss)) as u32
+        (self.recv_cap(ctx.cfg) / 2).min(usize::from(self.snd_mss)) as u32
     }
 
     /// The window field to send, and RCV.WND behind it. The right edge never
@@ -44,7 +44,7 @@ impl Tcb {
     /// RCV.NXT plus the free receive-buffer space, capped by what the window
     /// field can express.
     fn possible_right_edge(&self, ctx: &Ctx<'_>) -> SeqNum {
-        let free = ctx.cfg.recv_buffer.saturating_sub(self.rcv_buf.len()) as u64;
+        let free = self.recv_cap(ctx.cfg).saturating_sub(self.rcv_buf.len()) as u64;
         let max = 65535u64 << self.rcv_shift;
         self.rcv_nxt.add(free.min(max) as u32)
     }

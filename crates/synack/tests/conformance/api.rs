@@ -296,3 +296,40 @@ fn api_03_receive_and_send_in_place() {
     h.ep.shutdown(c).unwrap();
     assert_eq!(h.ep.send_with(c, 5, |_| 5), Err(Error::BrokenPipe));
 }
+
+/// `SO_RCVBUF` per connection (`set_listener_recv_buffer`,
+/// `set_recv_buffer`): a listener's size is its children's, offered in the
+/// SYN-ACK and followed by the window; growing it announces the larger
+/// window at once; shrinking it never takes back window already offered
+/// (RFC 9293 SHLD-14); zero is refused.
+#[test]
+fn per_connection_receive_buffer() {
+    let mut h = Harness::new(conf());
+    let l = h.listen();
+    assert_eq!(
+        h.ep.set_listener_recv_buffer(l, Some(0)),
+        Err(Error::InvalidArgument)
+    );
+    h.ep.set_listener_recv_buffer(l, Some(3000)).unwrap();
+    h.inject(seg(SYN).seq(0).mss(1000));
+    h.expect(out(SYN | ACK).seq(0).ack(1).win(3000));
+    h.enter_established_passive();
+    let c = h.conn();
+    h.inject(seg(ACK | PSH).seq(1).ack(1).len(1000));
+    h.expect(out(ACK).ack(1001).win(2000));
+    // Grown: the larger window goes out at once.
+    h.ep.set_recv_buffer(c, Some(10_000)).unwrap();
+    h.pump();
+    h.expect(out(ACK).ack(1001).win(9000));
+    // Shrunk below what is buffered plus offered: the edge stays.
+    h.ep.set_recv_buffer(c, Some(1500)).unwrap();
+    h.pump();
+    h.expect_none();
+    h.inject(seg(ACK | PSH).seq(1001).ack(1).len(1000));
+    let a = h.expect(out(ACK).ack(2001));
+    assert_eq!(a.window, 8000, "the offered edge holds");
+    assert_eq!(
+        h.ep.set_recv_buffer(c, Some(0)),
+        Err(Error::InvalidArgument)
+    );
+}
