@@ -45,9 +45,11 @@ mod matching;
 mod poll;
 mod shell;
 mod show;
+mod sockopt;
 mod syscall;
 
 use show::{secs, show_flags, show_option_bytes, show_script};
+use sockopt::SockOpts;
 use syscall::reason_errno;
 
 /// Why a script did not pass.
@@ -153,19 +155,8 @@ struct Sock {
     reset_reported: bool,
     /// `SO_LINGER` with a zero timeout: close() aborts (RST).
     linger_zero: bool,
-    /// `SO_SNDBUF` set after the stack started (bytes, doubled as Linux
-    /// does), for this connection or those a listener accepts.
-    sndbuf: Option<usize>,
-    /// `SO_KEEPALIVE` and its `TCP_KEEPIDLE`, `TCP_KEEPINTVL` and
-    /// `TCP_KEEPCNT` (seconds, seconds, probes; Linux's defaults), applied
-    /// to this socket's connection or to those a listener accepts.
-    keepalive: bool,
-    keep: (u16, u16, u8),
-    /// `TCP_MAXSEG` set on this socket.
-    maxseg: Option<u16>,
-    /// `SO_RCVBUF` set after the stack started (bytes, doubled as Linux
-    /// does), for this connection or those a listener accepts.
-    rcvbuf: Option<usize>,
+    /// Options kept with the socket (`sockopt.rs`).
+    opts: SockOpts,
 }
 
 impl Sock {
@@ -178,21 +169,8 @@ impl Sock {
             error: None,
             reset_reported: false,
             linger_zero: false,
-            sndbuf: None,
-            keepalive: false,
-            keep: (7200, 75, 9),
-            maxseg: None,
-            rcvbuf: None,
+            opts: SockOpts::default(),
         }
-    }
-
-    /// The keep-alive setting for `Endpoint::set_keepalive`.
-    fn keepalive(&self) -> Option<synack::Keepalive> {
-        let (idle, interval, probes) = self.keep;
-        let secs = |s: u16| core::time::Duration::from_secs(u64::from(s));
-        self.keepalive
-            .then(|| synack::Keepalive::new(secs(idle), secs(interval), probes).ok())
-            .flatten()
     }
 }
 

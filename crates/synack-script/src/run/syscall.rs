@@ -221,13 +221,8 @@ impl Runner {
                     let backlog = self.int_arg(line, sc, 1)?.max(1) as usize;
                     match self.ep().listen(addr, backlog) {
                         Ok(l) => {
-                            if let Some(m) = self.sock(fd).maxseg {
-                                let _ = self.ep().set_listener_max_segment(l, Some(m));
-                            }
-                            if let Some(b) = self.sock(fd).rcvbuf {
-                                let _ = self.ep().set_listener_recv_buffer(l, Some(b));
-                            }
                             self.sock(fd).state = SockState::Listening(l);
+                            self.apply_opts(fd);
                             Ok(0)
                         }
                         Err(e) => Err(errno(e)),
@@ -236,87 +231,8 @@ impl Runner {
                 SockState::Listening(_) => Ok(0),
                 _ => Err("EINVAL"),
             },
-            "accept" | "accept4" => {
-                let SockState::Listening(l) = state else {
-                    return Ok(Outcome::Done(Err("EINVAL")));
-                };
-                match self.ep().accept(l) {
-                    Some(c) => {
-                        let newfd = self.new_fd(sc);
-                        let mut child = Sock::new(SockState::Connected(c), false);
-                        // Linux's children inherit these from the listener.
-                        child.sndbuf = self.sock(fd).sndbuf;
-                        if let Some(bytes) = child.sndbuf {
-                            let _ = self.ep().set_send_buffer(c, Some(bytes));
-                        }
-                        child.maxseg = self.sock(fd).maxseg;
-                        child.rcvbuf = self.sock(fd).rcvbuf;
-                        child.keepalive = self.sock(fd).keepalive;
-                        child.keep = self.sock(fd).keep;
-                        if let Some(k) = child.keepalive() {
-                            let _ = self.ep().set_keepalive(c, Some(k));
-                        }
-                        self.socks.insert(newfd, child);
-                        Ok(newfd)
-                    }
-                    None if nonblocking => Err("EAGAIN"),
-                    None => return Ok(Outcome::Blocked),
-                }
-            }
-            "connect" => match state {
-                SockState::Fresh | SockState::Bound(_) => {
-                    let local = match state {
-                        SockState::Bound(a) => a,
-                        _ => SocketAddr::new(self.local_ip, 0),
-                    };
-                    let remote = SocketAddr::new(self.remote_ip, CONNECT_PORT);
-                    let now = self.instant();
-                    match self.ep().connect(now, local, remote) {
-                        Ok(c) => {
-                            let nodelay = self.sock(fd).nodelay;
-                            if nodelay {
-                                let _ = self.ep().set_nodelay(c, true);
-                            }
-                            if let Some(k) = self.sock(fd).keepalive() {
-                                let _ = self.ep().set_keepalive(c, Some(k));
-                            }
-                            // Before the SYN leaves: it offers at most this.
-                            if let Some(m) = self.sock(fd).maxseg {
-                                let _ = self.ep().set_max_segment(c, Some(m));
-                            }
-                            if let Some(b) = self.sock(fd).rcvbuf {
-                                let _ = self.ep().set_recv_buffer(c, Some(b));
-                            }
-                            self.sock(fd).state = SockState::Connecting(c);
-                            if nonblocking {
-                                Err("EINPROGRESS")
-                            } else {
-                                return Ok(Outcome::Blocked);
-                            }
-                        }
-                        // Linux refuses a route to a broadcast or
-                        // multicast destination with ENETUNREACH.
-                        Err(Error::InvalidAddress) if !unicast_ip(remote.ip()) => {
-                            Err("ENETUNREACH")
-                        }
-                        Err(e) => Err(errno(e)),
-                    }
-                }
-                SockState::Connecting(_) => {
-                    if let Some(e) = self.sock(fd).error.take() {
-                        self.sock(fd).state = SockState::Closed;
-                        Err(e)
-                    } else if nonblocking {
-                        Err("EALREADY")
-                    } else {
-                        return Ok(Outcome::Blocked);
-                    }
-                }
-                // A blocking connect returns once established.
-                SockState::Connected(_) if self.retrying => Ok(0),
-                SockState::Connected(_) => Err("EISCONN"),
-                _ => Err("EBADF"),
-            },
+            "accept" | "accept4" => return Ok(self.accept_call(sc, fd, state, nonblocking)),
+            "connect" => return Ok(self.connect_call(fd, state, nonblocking)),
             "read" | "recv" | "recvfrom" | "readv" | "recvmsg" => {
                 let len = match name {
                     "readv" => self.iov_len(line, sc)?,
@@ -431,6 +347,84 @@ impl Runner {
             ));
         }
         Ok(n as usize)
+    }
+
+    /// `accept`: the next connection a listener has, as a new descriptor
+    /// that inherits the listener's options.
+    fn accept_call(
+        &mut self,
+        sc: &Syscall,
+        fd: i64,
+        state: SockState,
+        nonblocking: bool,
+    ) -> Outcome {
+        let SockState::Listening(l) = state else {
+            return Outcome::Done(Err("EINVAL"));
+        };
+        let r = match self.ep().accept(l) {
+            Some(c) => {
+                let newfd = self.new_fd(sc);
+                let mut child = Sock::new(SockState::Connected(c), false);
+                // Linux's children inherit these from the listener.
+                child.opts = self.sock(fd).opts;
+                self.socks.insert(newfd, child);
+                self.apply_opts(newfd);
+                Ok(newfd)
+            }
+            None if nonblocking => Err("EAGAIN"),
+            None => return Outcome::Blocked,
+        };
+        Outcome::Done(r)
+    }
+
+    /// `connect`: an active OPEN (RFC 9293 3.10.1) from the socket's
+    /// address, or its progress when called again.
+    fn connect_call(&mut self, fd: i64, state: SockState, nonblocking: bool) -> Outcome {
+        let r = match state {
+            SockState::Fresh | SockState::Bound(_) => {
+                let local = match state {
+                    SockState::Bound(a) => a,
+                    _ => SocketAddr::new(self.local_ip, 0),
+                };
+                let remote = SocketAddr::new(self.remote_ip, CONNECT_PORT);
+                let now = self.instant();
+                match self.ep().connect(now, local, remote) {
+                    Ok(c) => {
+                        let nodelay = self.sock(fd).nodelay;
+                        if nodelay {
+                            let _ = self.ep().set_nodelay(c, true);
+                        }
+                        self.sock(fd).state = SockState::Connecting(c);
+                        // Before the SYN leaves: it offers what they say.
+                        self.apply_opts(fd);
+                        if nonblocking {
+                            Err("EINPROGRESS")
+                        } else {
+                            return Outcome::Blocked;
+                        }
+                    }
+                    // Linux refuses a route to a broadcast or
+                    // multicast destination with ENETUNREACH.
+                    Err(Error::InvalidAddress) if !unicast_ip(remote.ip()) => Err("ENETUNREACH"),
+                    Err(e) => Err(errno(e)),
+                }
+            }
+            SockState::Connecting(_) => {
+                if let Some(e) = self.sock(fd).error.take() {
+                    self.sock(fd).state = SockState::Closed;
+                    Err(e)
+                } else if nonblocking {
+                    Err("EALREADY")
+                } else {
+                    return Outcome::Blocked;
+                }
+            }
+            // A blocking connect returns once established.
+            SockState::Connected(_) if self.retrying => Ok(0),
+            SockState::Connected(_) => Err("EISCONN"),
+            _ => Err("EBADF"),
+        };
+        Outcome::Done(r)
     }
 
     /// The total length of `readv`/`writev`'s vector, written
@@ -578,173 +572,6 @@ impl Runner {
             Err(Error::BrokenPipe) => Err("EPIPE"),
             Err(e) => self.conn_error(fd, c, e),
         })
-    }
-
-    pub(super) fn setsockopt(
-        &mut self,
-        line: usize,
-        sc: &Syscall,
-        fd: i64,
-    ) -> Result<Result<i64, &'static str>, Failure> {
-        let opt = word_arg(sc, 2).ok_or_else(|| unsupported(line, "setsockopt option"))?;
-        if opt == "SO_LINGER" {
-            // {onoff=1, linger=0}: close() aborts. A non-zero linger time
-            // (close() blocking until the data is acknowledged) is not
-            // modelled.
-            let fields = match sc.args.get(3) {
-                Some(Expr::Braces(f)) => f.clone(),
-                other => return Err(unsupported(line, format!("SO_LINGER value {other:?}"))),
-            };
-            let field = |name: &str| {
-                fields.iter().find_map(|f| match f {
-                    Expr::Field(n, v) if n == name => match **v {
-                        Expr::Int(i) => Some(i),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-            };
-            let (Some(onoff), Some(secs)) = (field("onoff"), field("linger")) else {
-                return Err(unsupported(line, "SO_LINGER without onoff and linger"));
-            };
-            if onoff != 0 && secs != 0 {
-                return Err(unsupported(line, "SO_LINGER with a non-zero time"));
-            }
-            self.sock(fd).linger_zero = onoff != 0;
-            return Ok(Ok(0));
-        }
-        let val = self.int_arg(line, sc, 3)?;
-        let conn = self.conn_of(fd);
-        match opt.as_str() {
-            "SO_REUSEADDR" | "SO_REUSEPORT" => {}
-            "TCP_NODELAY" => {
-                self.sock(fd).nodelay = val != 0;
-                if let Some(c) = conn {
-                    let _ = self.ep().set_nodelay(c, val != 0);
-                }
-            }
-            // After the stack started, a send buffer is per connection:
-            // set now on a connection, or kept on a listener for the
-            // connections it accepts (as Linux's children inherit it).
-            "SO_SNDBUF" if self.ep.is_some() => {
-                let bytes = (val.max(1) as usize) * 2;
-                self.sock(fd).sndbuf = Some(bytes);
-                if let Some(c) = conn {
-                    let _ = self.ep().set_send_buffer(c, Some(bytes));
-                }
-            }
-            // After the stack started a receive buffer is per connection
-            // too: set now on a connection, before its SYN on a socket not
-            // yet connected, or on a listener for what it accepts.
-            "SO_RCVBUF" if self.ep.is_some() => {
-                let bytes = (val.max(1) as usize) * 2;
-                self.sock(fd).rcvbuf = Some(bytes);
-                let state = self.sock(fd).state;
-                let _ = match (state, conn) {
-                    (SockState::Listening(l), _) => {
-                        self.ep().set_listener_recv_buffer(l, Some(bytes))
-                    }
-                    (_, Some(c)) => self.ep().set_recv_buffer(c, Some(bytes)),
-                    _ => Ok(()),
-                };
-            }
-            "SO_RCVBUF" | "SO_SNDBUF" if self.ep.is_none() => {
-                // Linux doubles the value for its bookkeeping overhead.
-                let bytes = (val.max(0) as usize) * 2;
-                if opt == "SO_RCVBUF" {
-                    self.cfg.recv_buffer = bytes;
-                } else {
-                    self.cfg.send_buffer = bytes;
-                }
-            }
-            "TCP_USER_TIMEOUT" if self.ep.is_none() => {
-                self.cfg.user_timeout =
-                    (val > 0).then(|| core::time::Duration::from_millis(val as u64));
-            }
-            "TCP_USER_TIMEOUT" if conn.is_some() => {
-                let t = (val > 0).then(|| core::time::Duration::from_millis(val as u64));
-                let c = conn.expect("checked");
-                if self.ep().set_user_timeout(c, t).is_err() {
-                    return Ok(Err("EINVAL"));
-                }
-            }
-            "SO_KEEPALIVE" | "TCP_KEEPIDLE" | "TCP_KEEPINTVL" | "TCP_KEEPCNT" => {
-                // Linux's bounds: times 1 to 32767 s, 1 to 127 probes.
-                let sock = self.sock(fd);
-                match opt.as_str() {
-                    "SO_KEEPALIVE" => sock.keepalive = val != 0,
-                    "TCP_KEEPCNT" if (1..=127).contains(&val) => sock.keep.2 = val as u8,
-                    "TCP_KEEPIDLE" if (1..=32_767).contains(&val) => sock.keep.0 = val as u16,
-                    "TCP_KEEPINTVL" if (1..=32_767).contains(&val) => sock.keep.1 = val as u16,
-                    _ => return Ok(Err("EINVAL")),
-                }
-                let k = self.sock(fd).keepalive();
-                if let Some(c) = conn {
-                    let _ = self.ep().set_keepalive(c, k);
-                }
-            }
-            "TCP_MAXSEG" => {
-                // Linux's bounds: TCP_MIN_MSS (88) to MAX_TCP_WINDOW.
-                let Some(mss) = u16::try_from(val)
-                    .ok()
-                    .filter(|m| (88..=32_767).contains(m))
-                else {
-                    return Ok(Err("EINVAL"));
-                };
-                self.sock(fd).maxseg = Some(mss);
-                let state = self.sock(fd).state;
-                let r = match (state, conn) {
-                    (SockState::Listening(l), _) => {
-                        self.ep().set_listener_max_segment(l, Some(mss))
-                    }
-                    (_, Some(c)) => self.ep().set_max_segment(c, Some(mss)),
-                    _ => Ok(()),
-                };
-                if r.is_err() {
-                    return Ok(Err("EINVAL"));
-                }
-            }
-            other => return Err(unsupported(line, format!("setsockopt {other}"))),
-        }
-        Ok(Ok(0))
-    }
-
-    pub(super) fn getsockopt(
-        &mut self,
-        line: usize,
-        sc: &Syscall,
-        fd: i64,
-    ) -> Result<Result<i64, &'static str>, Failure> {
-        let opt = word_arg(sc, 2).ok_or_else(|| unsupported(line, "getsockopt option"))?;
-        let want = self.int_arg(line, sc, 3)?;
-        let conn = self.conn_of(fd);
-        let got: i64 = match opt.as_str() {
-            // Portable: the other kernel's buffer accounting, not compared.
-            "SO_RCVBUF" | "SO_SNDBUF" if self.portable() => want,
-            "SO_ERROR" => {
-                let e = self.sock(fd).error.take();
-                e.map_or(0, errno_number)
-            }
-            "TCP_NODELAY" => i64::from(self.sock(fd).nodelay),
-            "SO_KEEPALIVE" => i64::from(self.sock(fd).keepalive),
-            "TCP_KEEPIDLE" => i64::from(self.sock(fd).keep.0),
-            "TCP_KEEPINTVL" => i64::from(self.sock(fd).keep.1),
-            "TCP_KEEPCNT" => i64::from(self.sock(fd).keep.2),
-            // Linux: the MSS in use once connected; before, the value set,
-            // or its default of 536.
-            "TCP_MAXSEG" => match conn.and_then(|c| self.ep().info(c)) {
-                Some(i) if i.state.is_synchronized() => i64::from(i.mss),
-                _ => i64::from(self.sock(fd).maxseg.unwrap_or(536)),
-            },
-            other => return Err(unsupported(line, format!("getsockopt {other}"))),
-        };
-        if got != want {
-            return Err(mismatch(
-                line,
-                format!("getsockopt {opt}: expected {want}, got {got}"),
-            ));
-        }
-        Ok(Ok(0))
     }
 }
 

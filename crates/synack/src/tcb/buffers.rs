@@ -143,6 +143,19 @@ impl Bytes {
         &self.data[self.head()..]
     }
 
+    /// A per-connection size in place of `Config`'s; `None` for none.
+    fn set_limit(&mut self, bytes: Option<usize>) {
+        self.limit = bytes.map_or(0, |b| u32::try_from(b.max(1)).unwrap_or(u32::MAX));
+    }
+
+    /// The size in force: the connection's own, else `default`.
+    fn limit(&self, default: usize) -> usize {
+        match self.limit {
+            0 => default,
+            l => l as usize,
+        }
+    }
+
     /// Gives the storage back to the pool (the connection ends: its
     /// limit goes too).
     fn free(&mut self, pool: &mut BufferPool) {
@@ -194,15 +207,12 @@ impl SendBuffer {
     /// The connection's own size (`SO_SNDBUF`), in place of `default`
     /// (`Config::send_buffer`); `None` goes back to the default.
     pub(crate) fn set_limit(&mut self, bytes: Option<usize>) {
-        self.0.limit = bytes.map_or(0, |b| u32::try_from(b.max(1)).unwrap_or(u32::MAX));
+        self.0.set_limit(bytes);
     }
 
     /// The size in force: the connection's own, else `default`.
     pub(crate) fn limit(&self, default: usize) -> usize {
-        match self.0.limit {
-            0 => default,
-            l => l as usize,
-        }
+        self.0.limit(default)
     }
 
     /// `len` bytes starting `offset` bytes after SND.UNA.
@@ -245,15 +255,12 @@ impl RecvBuffer {
     /// The connection's own size (`SO_RCVBUF`), in place of `default`
     /// (`Config::recv_buffer`); `None` goes back to the default.
     pub(crate) fn set_limit(&mut self, bytes: Option<usize>) {
-        self.0.limit = bytes.map_or(0, |b| u32::try_from(b.max(1)).unwrap_or(u32::MAX));
+        self.0.set_limit(bytes);
     }
 
     /// The size in force: the connection's own, else `default`.
     pub(crate) fn limit(&self, default: usize) -> usize {
-        match self.0.limit {
-            0 => default,
-            l => l as usize,
-        }
+        self.0.limit(default)
     }
 
     /// Lends the buffered bytes (one slice: the buffer is contiguous) to

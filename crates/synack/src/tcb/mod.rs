@@ -491,12 +491,6 @@ impl Tcb {
         self.process_text(ctx, self.irs.add(1), payload, false);
     }
 
-    /// The receive buffer's size: the connection's own (`set_recv_buffer`),
-    /// else `Config::recv_buffer`.
-    pub(crate) fn recv_cap(&self, cfg: &Config) -> usize {
-        self.rcv_buf.limit(cfg.recv_buffer)
-    }
-
     /// The MSS our SYN or SYN-ACK offers: what our link carries (MUST-16's
     /// MMS_R), or less where the application capped it.
     pub(crate) fn our_mss(&self, cfg: &Config) -> u16 {

@@ -3,9 +3,16 @@
 //! and when reading freed enough space to be worth a window update.
 
 use super::{Ctx, Tcb};
+use crate::config::Config;
 use crate::seq::SeqNum;
 
 impl Tcb {
+    /// The receive buffer's size: the connection's own (`set_recv_buffer`),
+    /// else `Config::recv_buffer`.
+    pub(crate) fn recv_cap(&self, cfg: &Config) -> usize {
+        self.rcv_buf.limit(cfg.recv_buffer)
+    }
+
     /// The receiver's SWS step: min(buffer / 2, MSS) (MUST-39).
     fn sws_step(&self, ctx: &Ctx<'_>) -> u32 {
         (self.recv_cap(ctx.cfg) / 2).min(usize::from(self.snd_mss)) as u32
