@@ -63,6 +63,8 @@ pub struct Options {
     /// Percent, 0 to 100.
     pub loss: f64,
     pub pcap: Option<PathBuf>,
+    /// Write the run as a page of pictures (`synack plot`'s page).
+    pub html: Option<PathBuf>,
     pub quiet: bool,
 }
 
@@ -73,6 +75,7 @@ impl Default for Options {
             seed: 1,
             loss: 0.0,
             pcap: None,
+            html: None,
             quiet: false,
         }
     }

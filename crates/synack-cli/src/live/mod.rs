@@ -9,6 +9,7 @@
 pub mod apps;
 pub mod connect;
 pub mod control;
+pub mod kernel_side;
 pub mod serve;
 pub mod ss;
 
@@ -46,6 +47,7 @@ impl Link {
     /// are on.
     pub fn open(&self) -> Result<(Stack, bool), String> {
         let mut offload = false;
+        let existed = kernel_side::exists(&self.ifname);
         let what = match self.kind {
             DeviceKind::Tun => "TUN",
             DeviceKind::Tap => "TAP",
@@ -70,6 +72,12 @@ impl Link {
             };
             format!("cannot open {what} device {}: {e}{hint}", self.ifname)
         })?;
+        if !existed {
+            tracing::info!(device = %self.ifname, "created {what} device {}", self.ifname);
+        }
+        for missing in kernel_side::what_is_missing(&self.ifname, self.ip, !existed) {
+            tracing::warn!("{missing}");
+        }
         let dev: Box<dyn Device> = match &self.pcap {
             Some(path) => Box::new(
                 Pcap::create(dev, path)

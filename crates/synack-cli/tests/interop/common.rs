@@ -37,10 +37,20 @@ pub struct Synack {
 }
 
 impl Synack {
-    /// Starts `synack ARGS...` inside `ns` with piped stdio.
+    /// Starts `synack ARGS...` inside `ns` with piped stdio (and the
+    /// default logging, whatever the test's own RUST_LOG).
     pub fn spawn(ns: &Netns, args: &[&str]) -> Synack {
-        let mut child = ns
-            .command(SYNACK)
+        Synack::spawn_logging(ns, args, None)
+    }
+
+    /// As `spawn`, with `RUST_LOG` set to `log` (or unset for `None`).
+    pub fn spawn_logging(ns: &Netns, args: &[&str], log: Option<&str>) -> Synack {
+        let mut cmd = ns.command(SYNACK);
+        match log {
+            Some(spec) => cmd.env("RUST_LOG", spec),
+            None => cmd.env_remove("RUST_LOG"),
+        };
+        let mut child = cmd
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

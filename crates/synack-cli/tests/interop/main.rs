@@ -16,5 +16,6 @@ mod client;
 mod close;
 mod echo;
 mod http;
+mod logging;
 mod lossy;
 mod offload;

@@ -132,6 +132,7 @@ fn one_pass(shared: &Shared, rx: &mut [u8], link_up: bool, read_errors: &mut u32
                         g.io.rx_errors += 1;
                         *read_errors += 1;
                         link_down = fatal(&e) || *read_errors >= MAX_READ_ERRORS;
+                        super::trace::read_error(&e, link_down);
                         drained = true;
                         break;
                     }

@@ -7,6 +7,7 @@ mod errors;
 mod ops;
 mod registry;
 mod shared;
+mod trace;
 
 pub use counters::IoCounters;
 
@@ -129,6 +130,7 @@ impl Stack {
         engine.mtu = engine.mtu.min(link_mtu);
         let secret = config.secret.unwrap_or_else(Secret::random);
         let ep = Endpoint::new(engine, secret, clock.now());
+        trace::device_up(&config.addrs, device.mtu());
         let inner = Inner::new(ep, Box::new(device));
         let shared = Arc::new(Shared::new(
             inner,

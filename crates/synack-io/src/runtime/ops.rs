@@ -40,7 +40,7 @@ impl Stack {
                 // A connection is queued established; one that ended in the
                 // queue has no TCB left to describe and is skipped.
                 if let Some(info) = g.ep.info(id) {
-                    g.reg.add_conn(id, true);
+                    g.reg.add_conn(id, true, info.local, info.remote);
                     return Poll::Ready(Ok((id, info.local, info.remote)));
                 }
             }
@@ -67,7 +67,7 @@ impl Stack {
         self.shared.with(|g| {
             let id = g.ep.connect(now, SocketAddr::new(ip, 0), remote)?;
             let local = g.ep.info(id).map_or(SocketAddr::new(ip, 0), |i| i.local);
-            g.reg.add_conn(id, false);
+            g.reg.add_conn(id, false, local, remote);
             Ok((id, local))
         })
     }

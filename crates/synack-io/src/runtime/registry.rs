@@ -1,7 +1,9 @@
 //! Who is waiting for what: the wakers of every connection and listener
 //! that has a user handle, and what the engine's events mean for them.
 
+use super::trace;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::task::Waker;
 use synack::{CloseReason, ConnId, Event, ListenerId};
 
@@ -18,6 +20,9 @@ pub(crate) struct ConnSlot {
     pub closed: Option<CloseReason>,
     /// The user shut down reading (`Shutdown::Read`): reads return 0.
     pub read_shut: bool,
+    /// Our socket and the peer's, for the log when the connection ends
+    /// (the engine may have freed its TCB by then).
+    pub tuple: Option<(SocketAddr, SocketAddr)>,
 }
 
 /// The waker tables.
@@ -26,7 +31,15 @@ pub(crate) struct Registry {
     conns: HashMap<ConnId, ConnSlot>,
     /// Tasks waiting in `accept`; several may wait on one listener.
     listeners: HashMap<ListenerId, Vec<Waker>>,
+    /// The 4-tuples of connections whose handles are gone but which the
+    /// engine has not finished yet (a close still exchanging FINs), so
+    /// that the log can name them when they end. Only for the log: past
+    /// `LINGERING_MAX` entries it is cleared rather than grown.
+    lingering: HashMap<ConnId, (SocketAddr, SocketAddr)>,
 }
+
+/// Bound on `Registry::lingering`.
+const LINGERING_MAX: usize = 65536;
 
 /// Stores `w` in `slot` unless the same task is already there.
 pub(crate) fn park(slot: &mut Option<Waker>, w: &Waker) {
@@ -36,11 +49,25 @@ pub(crate) fn park(slot: &mut Option<Waker>, w: &Waker) {
 }
 
 impl Registry {
-    pub(crate) fn add_conn(&mut self, id: ConnId, connected: bool) {
+    /// A connection got a handle: accepted (`connected`) or opening.
+    pub(crate) fn add_conn(
+        &mut self,
+        id: ConnId,
+        connected: bool,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) {
+        trace::opened(
+            id,
+            local,
+            remote,
+            if connected { "accepted" } else { "connecting" },
+        );
         self.conns.insert(
             id,
             ConnSlot {
                 connected,
+                tuple: Some((local, remote)),
                 ..ConnSlot::default()
             },
         );
@@ -55,7 +82,26 @@ impl Registry {
     }
 
     pub(crate) fn remove_conn(&mut self, id: ConnId) {
-        self.conns.remove(&id);
+        if let Some(ConnSlot {
+            closed: None,
+            tuple: Some(t),
+            ..
+        }) = self.conns.remove(&id)
+        {
+            if self.lingering.len() >= LINGERING_MAX {
+                self.lingering.clear();
+            }
+            self.lingering.insert(id, t);
+        }
+    }
+
+    /// The 4-tuple of a connection with a handle, or of one whose handle
+    /// went while it was still open.
+    fn tuple(&self, id: ConnId) -> Option<(SocketAddr, SocketAddr)> {
+        self.conns
+            .get(&id)
+            .and_then(|s| s.tuple)
+            .or_else(|| self.lingering.get(&id).copied())
     }
 
     pub(crate) fn add_listener(&mut self, id: ListenerId) {
@@ -84,7 +130,8 @@ impl Registry {
                     wake.append(waiters);
                 }
             }
-            Event::Connected { conn, .. } => {
+            Event::Connected { conn, how } => {
+                trace::established(conn, self.tuple(conn), how);
                 if let Some(s) = self.conns.get_mut(&conn) {
                     s.connected = true;
                     wake.extend(s.connector.take());
@@ -102,6 +149,8 @@ impl Registry {
                 }
             }
             Event::Closed { conn, reason } => {
+                trace::closed(conn, self.tuple(conn), reason);
+                self.lingering.remove(&conn);
                 if let Some(s) = self.conns.get_mut(&conn) {
                     s.closed = Some(reason);
                     wake.extend(s.connector.take());
@@ -109,7 +158,8 @@ impl Registry {
                     wake.extend(s.writer.take());
                 }
             }
-            // Trace records and soft errors change no socket's state.
+            Event::SoftError { conn, error } => trace::soft_error(conn, error),
+            // Trace records change no socket's state.
             _ => {}
         }
     }

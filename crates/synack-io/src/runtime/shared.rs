@@ -9,6 +9,7 @@
 use super::clock::Clock;
 use super::counters::IoCounters;
 use super::registry::Registry;
+use super::trace;
 use crate::device::Device;
 use crate::icmp::{self, Icmp};
 use std::net::IpAddr;
@@ -16,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::Duration;
-use synack::{Endpoint, Instant};
+use synack::{DropReason, Endpoint, Instant};
 use synack_wire::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, parse_ip};
 use tokio::sync::Notify;
 
@@ -34,6 +35,8 @@ pub(crate) struct Inner {
     /// The engine instant the driver sleeps until (`NEVER` if none). A call
     /// that makes an earlier deadline wakes the driver.
     pub(crate) driver_deadline: Instant,
+    /// The engine's drop counters as last logged.
+    drops_seen: [u64; DropReason::COUNT],
 }
 
 /// What the driver and every handle of one stack hold.
@@ -60,6 +63,7 @@ impl Inner {
             io: IoCounters::default(),
             tx: vec![0u8; MAX_DATAGRAM],
             driver_deadline: Instant::NEVER,
+            drops_seen: [0; DropReason::COUNT],
         }
     }
 
@@ -70,6 +74,7 @@ impl Inner {
         }
         if self.dev.flush().is_err() {
             self.io.tx_errors += 1;
+            trace::write_error(self.io.tx_errors);
         }
     }
 
@@ -79,7 +84,10 @@ impl Inner {
                 self.io.tx_packets += 1;
                 self.io.tx_bytes += n as u64;
             }
-            Err(_) => self.io.tx_errors += 1,
+            Err(_) => {
+                self.io.tx_errors += 1;
+                trace::write_error(self.io.tx_errors);
+            }
         }
     }
 
@@ -88,6 +96,7 @@ impl Inner {
         while let Some(ev) = self.ep.poll_event() {
             self.reg.dispatch(ev, wake);
         }
+        trace::drops(self.ep.counters(), &mut self.drops_seen);
     }
 
     /// The earlier of the engine's and the device's next deadline.
