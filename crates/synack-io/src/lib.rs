@@ -19,7 +19,7 @@
 //! use synack_io::{Stack, StackConfig, device::Tun, net::TcpListener};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //! let stack = Stack::new(Tun::open("tun0")?, StackConfig::new("198.18.0.2".parse().unwrap()))?;
-//! let listener = TcpListener::bind(&stack, "198.18.0.2:7".parse().unwrap()).await?;
+//! let listener = TcpListener::bind(&stack, "198.18.0.2:7").await?;
 //! let (mut s, _peer) = listener.accept().await?;
 //! let mut buf = [0u8; 1024];
 //! let n = s.read(&mut buf).await?;
@@ -27,10 +27,12 @@
 //! # Ok(()) }
 //! ```
 
+mod addr;
 pub mod blocking;
 pub mod device;
 pub mod icmp;
 pub mod net;
 mod runtime;
 
+pub use addr::ToSocketAddrs;
 pub use runtime::{IoCounters, Stack, StackConfig};

@@ -78,7 +78,7 @@ fn connect_timeout_gives_up() {
     // Nobody is behind the peer's end of the link: the SYN goes nowhere.
     let (da, _db) = ChannelDevice::pair(1500).unwrap();
     let a = Stack::spawn_thread(da, StackConfig::new(A)).unwrap();
-    let e = TcpStream::connect_timeout(&a, addr(B, 7), Duration::from_millis(100)).unwrap_err();
+    let e = TcpStream::connect_timeout(&a, &addr(B, 7), Duration::from_millis(100)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TimedOut);
 }
 

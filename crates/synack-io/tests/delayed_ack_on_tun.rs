@@ -73,7 +73,7 @@ fn small_writes_both_ways_with_nagle_and_delayed_acks() {
     });
     let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
     let synack = tun::on_tun(&ns, cfg, move |stack| async move {
-        let s = TcpStream::connect(&stack, "198.18.0.1:7200".parse().unwrap())
+        let s = TcpStream::connect(&stack, "198.18.0.1:7200")
             .await
             .expect("connect");
         let start = Instant::now();

@@ -93,14 +93,12 @@ fn ecn_negotiated_with_the_kernel_both_ways() {
     cfg.engine.ecn = EcnMode::Request;
     let synack = tun::on_tun(&ns, cfg, move |stack| async move {
         // synack's server; the kernel's client asks for ECN.
-        let l = TcpListener::bind(&stack, "198.18.0.2:7501".parse().unwrap())
-            .await
-            .unwrap();
+        let l = TcpListener::bind(&stack, "198.18.0.2:7501").await.unwrap();
         ready_tx.send(()).unwrap();
         let (s, _) = l.accept().await.unwrap();
         let passive = synack_exchange(s).await;
         // synack's client asks; the kernel's server agrees.
-        let s = TcpStream::connect(&stack, "198.18.0.1:7500".parse().unwrap())
+        let s = TcpStream::connect(&stack, "198.18.0.1:7500")
             .await
             .expect("connect");
         let active = synack_exchange(s).await;

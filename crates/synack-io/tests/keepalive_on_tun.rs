@@ -41,7 +41,7 @@ fn keepalive_probes_a_kernel_peer_and_finds_it_gone() {
     let mut cfg = StackConfig::new("198.18.0.2".parse().unwrap());
     cfg.engine.keepalive = Some(keepalive);
     let synack = tun::on_tun(&ns, cfg, move |stack| async move {
-        let mut s = TcpStream::connect(&stack, "198.18.0.1:7100".parse().unwrap())
+        let mut s = TcpStream::connect(&stack, "198.18.0.1:7100")
             .await
             .expect("connect");
         // Five seconds of silence: the kernel answers every probe.

@@ -77,7 +77,7 @@ fn urgent_data_both_ways_with_the_kernel() {
     });
     let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
     let synack = tun::on_tun(&ns, cfg, move |stack| async move {
-        let mut s = TcpStream::connect(&stack, "198.18.0.1:7300".parse().unwrap())
+        let mut s = TcpStream::connect(&stack, "198.18.0.1:7300")
             .await
             .expect("connect");
         // Wait until all nine bytes have arrived, then ask before reading.

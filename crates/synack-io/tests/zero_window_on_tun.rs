@@ -55,7 +55,7 @@ fn zero_window_both_ways_with_the_kernel() {
     });
     let cfg = StackConfig::new("198.18.0.2".parse().unwrap());
     let synack = tun::on_tun(&ns, cfg, move |stack| async move {
-        let mut s = TcpStream::connect(&stack, "198.18.0.1:7400".parse().unwrap())
+        let mut s = TcpStream::connect(&stack, "198.18.0.1:7400")
             .await
             .expect("connect");
         // 1: the write completes only once the kernel reads again.

@@ -624,10 +624,7 @@ mod tests {
         let (dev, _peer) = ChannelDevice::pair_with_capacity(1500, 0).unwrap();
         let stack = Stack::new(dev, StackConfig::new("198.18.0.2".parse().unwrap())).unwrap();
         let s = stack.clone();
-        let connect =
-            tokio::spawn(
-                async move { TcpStream::connect(&s, "198.18.0.1:7".parse().unwrap()).await },
-            );
+        let connect = tokio::spawn(async move { TcpStream::connect(&s, "198.18.0.1:7").await });
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
         while stack.device_counters().tx_dropped == 0 {
             assert!(std::time::Instant::now() < deadline, "the SYN never left");

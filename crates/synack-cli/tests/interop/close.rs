@@ -134,9 +134,7 @@ fn abort_from_synack_is_a_reset_for_the_kernel() {
                 StackConfig::new(STACK_V4.parse().unwrap()),
             )
             .unwrap();
-            let l = TcpListener::bind(&stack, "198.18.0.2:7000".parse().unwrap())
-                .await
-                .unwrap();
+            let l = TcpListener::bind(&stack, "198.18.0.2:7000").await.unwrap();
             ready_tx.send(()).unwrap();
             let (mut s, _) = l.accept().await.unwrap();
             let mut buf = [0u8; 5];

@@ -2,6 +2,7 @@
 
 use super::park::{Wait, block_on};
 use super::stream::TcpStream;
+use crate::addr::ToSocketAddrs;
 use crate::{Stack, net};
 use std::io;
 use std::net::SocketAddr;
@@ -14,12 +15,19 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Listens on `addr` (see [`net::TcpListener::bind`]).
-    pub fn bind(stack: &Stack, addr: SocketAddr) -> io::Result<TcpListener> {
-        Ok(TcpListener {
-            inner: net::TcpListener::bind_now(stack, addr)?,
+    /// Listens on `addr`, the first address that works (see
+    /// [`net::TcpListener::bind`]; port 0 takes a free ephemeral port).
+    pub fn bind(stack: &Stack, addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        Ok(TcpListener::from_async(net::TcpListener::bind_now(
+            stack, addr,
+        )?))
+    }
+
+    pub(crate) fn from_async(inner: net::TcpListener) -> TcpListener {
+        TcpListener {
+            inner,
             nonblocking: AtomicBool::new(false),
-        })
+        }
     }
 
     /// Waits for the next established connection. Several threads may
@@ -46,8 +54,24 @@ impl TcpListener {
         Ok(())
     }
 
-    /// The address it listens on, as bound.
+    /// The address it listens on (with the port chosen, if bound to 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
+    }
+
+    /// The TTL of the connections it accepts from now on, 1 to 255.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.set_ttl(ttl)
+    }
+
+    /// The TTL accepted connections take.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.ttl()
+    }
+
+    /// Always `None`: a listener holds no pending error (for parity with
+    /// `std::net::TcpListener`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
     }
 }

@@ -9,7 +9,9 @@
 
 mod listener;
 mod park;
+mod socket;
 mod stream;
 
 pub use listener::TcpListener;
+pub use socket::TcpSocket;
 pub use stream::TcpStream;

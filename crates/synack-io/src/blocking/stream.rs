@@ -2,6 +2,7 @@
 
 use super::park::{Wait, block_on};
 use crate::Stack;
+use crate::addr::{ToSocketAddrs, each_addr};
 use crate::net::{self, Conn};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -27,18 +28,23 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Opens a connection to `addr` (see [`net::TcpStream::connect`]).
-    pub fn connect(stack: &Stack, addr: SocketAddr) -> io::Result<TcpStream> {
-        TcpStream::open(stack, addr, Wait::Forever)
+    /// Opens a connection to `addr`, each address in turn until one
+    /// connects (see [`net::TcpStream::connect`]).
+    pub fn connect(stack: &Stack, addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        each_addr(addr, |a| {
+            TcpStream::open(socket_for(stack, a)?, a, Wait::Forever)
+        })
     }
 
-    /// [`TcpStream::connect`], giving up with `TimedOut` after `timeout`.
+    /// [`TcpStream::connect`] to one address, giving up with `TimedOut`
+    /// after `timeout` (a zero timeout is `InvalidInput`, as in `std`).
     pub fn connect_timeout(
         stack: &Stack,
-        addr: SocketAddr,
+        addr: &SocketAddr,
         timeout: Duration,
     ) -> io::Result<TcpStream> {
-        TcpStream::open(stack, addr, Wait::For(timeout)).map_err(|e| {
+        check_timeout(Some(timeout))?;
+        TcpStream::open(socket_for(stack, *addr)?, *addr, Wait::For(timeout)).map_err(|e| {
             if e.kind() == io::ErrorKind::WouldBlock {
                 io::Error::new(io::ErrorKind::TimedOut, "connection timed out")
             } else {
@@ -47,15 +53,15 @@ impl TcpStream {
         })
     }
 
-    fn open(stack: &Stack, addr: SocketAddr, wait: Wait) -> io::Result<TcpStream> {
-        let (id, local) = stack.start_connect(addr)?;
-        let conn = Arc::new(Conn {
-            stack: stack.clone(),
-            id,
-            local,
-            peer: addr,
-        });
-        block_on(wait, |cx| conn.stack.poll_connect(id, cx))?;
+    /// Connects `socket` (its settings applied before the SYN) and waits
+    /// for the handshake.
+    pub(crate) fn open(
+        socket: net::TcpSocket,
+        addr: SocketAddr,
+        wait: Wait,
+    ) -> io::Result<TcpStream> {
+        let conn = socket.start_connect(addr)?;
+        block_on(wait, |cx| conn.stack.poll_connect(conn.id, cx))?;
         Ok(TcpStream {
             conn,
             opts: Arc::default(),
@@ -122,6 +128,47 @@ impl TcpStream {
         self.conn.set_nodelay(nodelay)
     }
 
+    /// Whether Nagle's algorithm is off.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.conn.nodelay()
+    }
+
+    /// The TTL (IPv6: hop limit) of the connection's segments, 1 to 255.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.conn.set_ttl(ttl)
+    }
+
+    /// The TTL the connection sends with.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.conn.ttl()
+    }
+
+    /// `SO_LINGER`, as [`net::TcpStream::set_linger`]: dropping the last
+    /// clone never blocks.
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.conn.set_linger(linger)
+    }
+
+    /// What `set_linger` set.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.conn.linger()
+    }
+
+    /// The error the connection ended with, reported once (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.conn.take_error()
+    }
+
+    /// Reads without consuming, waiting as `read` does (read timeout and
+    /// non-blocking mode included).
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let wait = self.wait(self.opts().read_timeout);
+        block_on(wait, |cx| self.conn.poll_peek(cx, buf))
+    }
+
     /// A snapshot of the connection: state, sequence numbers, RTT, window.
     pub fn info(&self) -> io::Result<ConnInfo> {
         self.conn.info()
@@ -173,6 +220,15 @@ impl TcpStream {
         }
         let wait = self.wait(self.opts().write_timeout);
         block_on(wait, |cx| self.conn.poll_write(cx, data))
+    }
+}
+
+/// A socket of `addr`'s family.
+fn socket_for(stack: &Stack, addr: SocketAddr) -> io::Result<net::TcpSocket> {
+    if addr.is_ipv6() {
+        net::TcpSocket::new_v6(stack)
+    } else {
+        net::TcpSocket::new_v4(stack)
     }
 }
 

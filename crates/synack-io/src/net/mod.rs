@@ -4,10 +4,12 @@
 
 mod conn;
 mod listener;
+mod socket;
 mod split;
 mod stream;
 
 pub(crate) use conn::Conn;
 pub use listener::TcpListener;
+pub use socket::TcpSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use stream::TcpStream;

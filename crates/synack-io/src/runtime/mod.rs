@@ -5,11 +5,14 @@ mod counters;
 mod driver;
 mod errors;
 mod ops;
+mod ready;
 mod registry;
 mod shared;
+mod sockopts;
 mod trace;
 
 pub use counters::IoCounters;
+pub(crate) use sockopts::ConnOptions;
 
 use crate::device::{Device, DeviceCounters};
 use clock::Clock;

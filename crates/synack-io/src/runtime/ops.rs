@@ -4,21 +4,41 @@
 //! step that no event can slip between.
 
 use super::Stack;
-use super::errors::{close_error, read_after, write_after};
+use super::errors::close_error;
 use super::registry::park;
 use super::shared::Inner;
+use super::sockopts::ConnOptions;
 use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 use synack::{ConnId, ConnInfo, Error, ListenerId};
 
 impl Stack {
-    pub(crate) fn listen(&self, addr: SocketAddr) -> io::Result<ListenerId> {
-        let backlog = self.shared.backlog;
+    /// Passive open on `addr`; port 0 takes a free ephemeral port. Returns
+    /// the listener and the address it listens on. `backlog` of `None` is
+    /// the stack's.
+    pub(crate) fn listen(
+        &self,
+        addr: SocketAddr,
+        backlog: Option<usize>,
+    ) -> io::Result<(ListenerId, SocketAddr)> {
+        let ip = addr.ip();
+        if !ip.is_unspecified() && !self.shared.addrs.contains(&ip) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("{ip} is not one of the stack's addresses"),
+            ));
+        }
+        let backlog = backlog.unwrap_or(self.shared.backlog);
+        let seed = self.shared.clock.now().micros();
         self.shared.with(|g| {
-            let id = g.ep.listen(addr, backlog)?;
+            let (id, addr) = if addr.port() == 0 {
+                listen_any_port(&mut g.ep, ip, backlog, seed)?
+            } else {
+                (g.ep.listen(addr, backlog)?, addr)
+            };
             g.reg.add_listener(id);
-            Ok(id)
+            Ok((id, addr))
         })
     }
 
@@ -30,9 +50,12 @@ impl Stack {
     }
 
     /// The next accepted connection: (id, local, remote).
+    /// `opts` are applied to the connection before anything else can
+    /// happen to it.
     pub(crate) fn poll_accept(
         &self,
         l: ListenerId,
+        opts: &ConnOptions,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(ConnId, SocketAddr, SocketAddr)>> {
         self.shared.with(|g| {
@@ -40,6 +63,7 @@ impl Stack {
                 // A connection is queued established; one that ended in the
                 // queue has no TCB left to describe and is skipped.
                 if let Some(info) = g.ep.info(id) {
+                    opts.apply(&mut g.ep, id);
                     g.reg.add_conn(id, true, info.local, info.remote);
                     return Poll::Ready(Ok((id, info.local, info.remote)));
                 }
@@ -49,24 +73,44 @@ impl Stack {
         })
     }
 
-    /// Starts an active open from our address of `remote`'s family.
-    pub(crate) fn start_connect(&self, remote: SocketAddr) -> io::Result<(ConnId, SocketAddr)> {
-        let ip = self
-            .shared
-            .addrs
-            .iter()
-            .copied()
-            .find(|a| a.is_ipv4() == remote.is_ipv4())
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::AddrNotAvailable,
-                    "the stack has no address of the remote's family",
-                )
-            })?;
+    /// Starts an active open to `remote` from `local` (its IP one of
+    /// ours, port 0 for an ephemeral one) or, without it, from our address
+    /// of `remote`'s family; `opts` apply before the SYN leaves.
+    pub(crate) fn start_connect(
+        &self,
+        local: Option<SocketAddr>,
+        remote: SocketAddr,
+        opts: &ConnOptions,
+    ) -> io::Result<(ConnId, SocketAddr)> {
+        let local = match local {
+            Some(l) if l.is_ipv4() != remote.is_ipv4() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the local and remote addresses are of different families",
+                ));
+            }
+            Some(l) if !l.ip().is_unspecified() => l,
+            _ => {
+                let ip = self
+                    .shared
+                    .addrs
+                    .iter()
+                    .copied()
+                    .find(|a| a.is_ipv4() == remote.is_ipv4())
+                    .ok_or_else(|| {
+                        io::Error::new(
+                            io::ErrorKind::AddrNotAvailable,
+                            "the stack has no address of the remote's family",
+                        )
+                    })?;
+                SocketAddr::new(ip, local.map_or(0, |l| l.port()))
+            }
+        };
         let now = self.shared.clock.now();
         self.shared.with(|g| {
-            let id = g.ep.connect(now, SocketAddr::new(ip, 0), remote)?;
-            let local = g.ep.info(id).map_or(SocketAddr::new(ip, 0), |i| i.local);
+            let id = g.ep.connect(now, local, remote)?;
+            opts.apply(&mut g.ep, id);
+            let local = g.ep.info(id).map_or(local, |i| i.local);
             g.reg.add_conn(id, false, local, remote);
             Ok((id, local))
         })
@@ -84,69 +128,6 @@ impl Stack {
             } else {
                 park(&mut slot.connector, cx.waker());
                 Poll::Pending
-            }
-        })
-    }
-
-    pub(crate) fn poll_recv(
-        &self,
-        c: ConnId,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.shared.with(|g| {
-            let (closed, read_shut) = match g.reg.conn(c) {
-                Some(s) => (s.closed, s.read_shut),
-                None => (None, false),
-            };
-            if read_shut {
-                return Poll::Ready(Ok(0));
-            }
-            match g.ep.recv(c, buf) {
-                Ok(n) => Poll::Ready(Ok(n)),
-                Err(Error::WouldBlock) => match closed {
-                    // Closed yet still blocking: no event will come.
-                    Some(r) => Poll::Ready(read_after(r)),
-                    None => {
-                        if let Some(s) = g.reg.conn_mut(c) {
-                            park(&mut s.reader, cx.waker());
-                        }
-                        Poll::Pending
-                    }
-                },
-                Err(Error::NotConnected | Error::InvalidHandle) => match closed {
-                    Some(r) => Poll::Ready(read_after(r)),
-                    None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-                },
-                Err(e) => Poll::Ready(Err(e.into())),
-            }
-        })
-    }
-
-    pub(crate) fn poll_send(
-        &self,
-        c: ConnId,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.shared.with(|g| {
-            let closed = g.reg.conn(c).and_then(|s| s.closed);
-            match g.ep.send(c, data) {
-                Ok(n) => Poll::Ready(Ok(n)),
-                Err(Error::WouldBlock) => match closed {
-                    Some(r) => Poll::Ready(Err(write_after(r))),
-                    None => {
-                        if let Some(s) = g.reg.conn_mut(c) {
-                            park(&mut s.writer, cx.waker());
-                        }
-                        Poll::Pending
-                    }
-                },
-                Err(Error::NotConnected | Error::InvalidHandle) => match closed {
-                    Some(r) => Poll::Ready(Err(write_after(r))),
-                    None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-                },
-                Err(e) => Poll::Ready(Err(e.into())),
             }
         })
     }
@@ -239,9 +220,46 @@ impl Stack {
     }
 }
 
+/// Listens on a free ephemeral port (RFC 6335's 49152 to 65535) of `ip`:
+/// one no connection of ours uses as its local port and no listener holds
+/// (the engine refuses those), tried from a pseudo-random start so that
+/// consecutive binds do not probe the same ports.
+fn listen_any_port(
+    ep: &mut synack::Endpoint,
+    ip: std::net::IpAddr,
+    backlog: usize,
+    seed: u64,
+) -> io::Result<(ListenerId, SocketAddr)> {
+    const FIRST: u32 = 49152;
+    const COUNT: u32 = 65536 - FIRST;
+    let in_use: std::collections::HashSet<u16> = ep
+        .connections()
+        .filter(|(_, i)| ip.is_unspecified() || i.local.ip() == ip)
+        .map(|(_, i)| i.local.port())
+        .collect();
+    let start = (seed % u64::from(COUNT)) as u32;
+    for i in 0..COUNT {
+        // 7919 is prime, so the walk visits every port of the range.
+        let port = (FIRST + (start + i * 7919) % COUNT) as u16;
+        if in_use.contains(&port) {
+            continue;
+        }
+        let addr = SocketAddr::new(ip, port);
+        match ep.listen(addr, backlog) {
+            Ok(id) => return Ok((id, addr)),
+            Err(Error::AddrInUse) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AddrInUse,
+        "no free ephemeral port",
+    ))
+}
+
 /// An engine error, or the recorded close reason if the engine no longer
 /// knows the connection.
-fn after_close(g: &Inner, c: ConnId, e: Error) -> io::Error {
+pub(super) fn after_close(g: &Inner, c: ConnId, e: Error) -> io::Error {
     match (e, g.reg.conn(c).and_then(|s| s.closed)) {
         (Error::NotConnected | Error::InvalidHandle, Some(r)) => close_error(r),
         _ => e.into(),

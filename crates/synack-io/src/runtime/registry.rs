@@ -23,6 +23,8 @@ pub(crate) struct ConnSlot {
     /// Our socket and the peer's, for the log when the connection ends
     /// (the engine may have freed its TCB by then).
     pub tuple: Option<(SocketAddr, SocketAddr)>,
+    /// `take_error` has reported the close reason already.
+    pub error_taken: bool,
 }
 
 /// The waker tables.
