@@ -148,7 +148,8 @@ mod tests {
             vec![a]
         );
         assert_eq!(a.to_socket_addrs().unwrap(), vec![a]);
-        assert_eq!((&a).to_socket_addrs().unwrap(), vec![a]);
+        let by_ref: &SocketAddr = &a;
+        assert_eq!(ToSocketAddrs::to_socket_addrs(&by_ref).unwrap(), vec![a]);
         let v6: SocketAddr = "[2001:db8::2]:80".parse().unwrap();
         assert_eq!("[2001:db8::2]:80".to_socket_addrs().unwrap(), vec![v6]);
         assert_eq!([a, v6][..].to_socket_addrs().unwrap(), vec![a, v6]);
