@@ -105,7 +105,9 @@ fn unsupported(line: usize, what: impl Into<String>) -> Failure {
     }
 }
 
-/// How to run.
+/// How to run a script: the stack profile and the settings a harness
+/// gives on packetdrill's command line. The default is the rfc profile,
+/// quiet, packetdrill's 4 ms tolerance.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     /// The stack configuration to run against; [`Profile::Rfc`] by

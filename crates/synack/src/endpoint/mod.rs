@@ -285,7 +285,8 @@ impl Endpoint {
         &self.counters
     }
 
-    /// The next event for the application.
+    /// The next event for the application, oldest first; `None` when
+    /// there is none. Events wait in a queue until taken here.
     #[must_use = "an event not looked at is lost"]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
