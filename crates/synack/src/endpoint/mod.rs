@@ -51,9 +51,9 @@ use timer_heap::TimerHeap;
 /// After any input (a datagram, a timeout, an application call):
 ///
 /// 1. call [`poll_transmit`](Endpoint::poll_transmit) until it returns
-///    `None`, sending each datagram it writes. Input queues output but never
-///    sends it; what is not drained waits (and holds its sequence space)
-///    until the next drain;
+///    `None`, sending each datagram it writes. Input only queues output;
+///    segments are built as `poll_transmit` asks for them, so what is not
+///    drained simply waits for the next drain;
 /// 2. call [`poll_event`](Endpoint::poll_event) until `None`, and act on the
 ///    events (accept, read, write, forget a closed handle). Events are kept
 ///    in a queue until taken; an event never taken is never repeated;
