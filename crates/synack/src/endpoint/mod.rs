@@ -52,7 +52,7 @@ use timer_heap::TimerHeap;
 ///
 /// 1. call [`poll_transmit`](Endpoint::poll_transmit) until it returns
 ///    `None`, sending each datagram it writes. Input only queues output;
-///    segments are built as `poll_transmit` asks for them, so what is not
+///    datagrams are written only as `poll_transmit` asks, so what is not
 ///    drained simply waits for the next drain;
 /// 2. call [`poll_event`](Endpoint::poll_event) until `None`, and act on the
 ///    events (accept, read, write, forget a closed handle). Events are kept
