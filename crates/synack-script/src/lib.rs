@@ -3,6 +3,8 @@
 //! script. See [`run::Runner`] for how the script's view is matched
 //! against the stack's, and [`profile`] for the stack profiles.
 
+#![warn(missing_docs)]
+
 pub mod ast;
 mod code;
 mod lex;
@@ -19,11 +21,18 @@ use std::path::{Path, PathBuf};
 /// A script that could not be read as packetdrill's language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScriptError {
+    /// The 1-based line where reading stopped.
     pub line: usize,
+    /// What was wrong. Starts with `unsupported: ` when the text is valid
+    /// packetdrill but uses what this runner does not read (UDP, ICMP and
+    /// other non-TCP packets, IP fields other than ECN);
+    /// [`run_source`] reports those as [`Failure::Unsupported`].
     pub msg: String,
 }
 
-/// Runs one `.pkt` file.
+/// Runs one `.pkt` file. Its directory is where the script's shell
+/// commands look for the files they name. A file that cannot be read is
+/// [`Failure::Unsupported`] at line 0.
 pub fn run_file(path: &Path, opts: &RunOptions) -> Result<(), Failure> {
     run_file_logged(path, opts).0
 }

@@ -6,6 +6,9 @@ use crate::ScriptError;
 use crate::ast::*;
 use crate::lex::{Tok, Token, lex};
 
+/// Reads a script's text (after [`preprocess`](crate::run::preprocess),
+/// for the portable profile). The error gives the line where reading
+/// stopped; nothing is checked against the stack here.
 pub fn parse(src: &str) -> Result<Script, ScriptError> {
     let toks = lex(src)?;
     let mut p = Parser { toks, i: 0 };

@@ -21,6 +21,8 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// The name on the command line (`--profile rfc`): `rfc`, `linux` or
+    /// `portable`.
     pub fn name(self) -> &'static str {
         match self {
             Profile::Rfc => "rfc",
@@ -29,6 +31,8 @@ impl Profile {
         }
     }
 
+    /// The profile a [`name`](Profile::name) names; `None` for any other
+    /// string.
     pub fn parse(s: &str) -> Option<Profile> {
         match s {
             "rfc" => Some(Profile::Rfc),

@@ -8,6 +8,8 @@
 //! host. Each namespace is deleted when its handle drops, even when a test
 //! fails.
 
+#![warn(missing_docs)]
+
 use std::ffi::OsStr;
 use std::fmt;
 use std::fs::File;

@@ -21,7 +21,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// (`-i`) or those leaving by it (`-o`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Crossing<'a> {
+    /// Packets arriving on the named interface (`-i NAME`).
     In(&'a str),
+    /// Packets leaving by the named interface (`-o NAME`).
     Out(&'a str),
 }
 

@@ -47,6 +47,7 @@
 //! the field values and sums the payload while copying it.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod error;
 mod ip;

@@ -1,9 +1,21 @@
 //! synack: a sans-IO TCP engine after RFC 9293.
 //!
 //! Packets, time and application calls go in; packets, events and the next
-//! deadline come out. No I/O, no clock, no threads inside. See
-//! [`Endpoint`] for the calling contract and [`sim`] for the deterministic
-//! simulated network that tests and demos run on.
+//! deadline come out. No I/O, no clock, no threads inside.
+//!
+//! # Where to start
+//!
+//! - [`Endpoint`] is the engine: one host's connections, listeners and
+//!   TIME-WAIT entries. Its documentation states the calling contract
+//!   (what to call when, time, buffers, bad input) and runs two endpoints
+//!   through a whole connection.
+//! - [`Config`] holds every stack-wide setting, with RFC references and
+//!   defaults; [`Event`] is what the application hears back.
+//! - [`sim::Network`] runs endpoints on a deterministic simulated network
+//!   with delay, loss, reordering and a virtual clock: what the tests and
+//!   `synack demo` use.
+//! - The `synack-io` crate runs an endpoint on a real link (TUN, TAP)
+//!   with a real clock, behind sockets shaped like tokio's and std's.
 //!
 //! # What is implemented
 //!
@@ -66,6 +78,7 @@
 //!   (MAY-9) is not exposed.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod seq;
 pub mod time;

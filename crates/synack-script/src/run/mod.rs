@@ -55,13 +55,26 @@ use syscall::reason_errno;
 /// Why a script did not pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
-    /// The stack did something else than the script says.
-    Mismatch { line: usize, msg: String },
+    /// The stack did something else than the script says (or the script
+    /// has a syntax error).
+    Mismatch {
+        /// The script line whose expectation failed (1-based).
+        line: usize,
+        /// What was expected and what the stack did.
+        msg: String,
+    },
     /// The script needs something the runner or synack does not have.
-    Unsupported { line: usize, what: String },
+    Unsupported {
+        /// The script line that needs it (1-based; 0 when the file could
+        /// not be read).
+        line: usize,
+        /// What is missing.
+        what: String,
+    },
 }
 
 impl Failure {
+    /// The script line the failure is about (1-based; 0 for none).
     pub fn line(&self) -> usize {
         match self {
             Failure::Mismatch { line, .. } | Failure::Unsupported { line, .. } => *line,
@@ -92,9 +105,13 @@ fn unsupported(line: usize, what: impl Into<String>) -> Failure {
     }
 }
 
-/// How to run.
+/// How to run a script: the stack profile and the settings a harness
+/// gives on packetdrill's command line. The default is the rfc profile,
+/// quiet, packetdrill's 4 ms tolerance.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
+    /// The stack configuration to run against; [`Profile::Rfc`] by
+    /// default.
     pub profile: Profile,
     /// Print every segment both ways, and every call.
     pub verbose: bool,
@@ -193,6 +210,11 @@ struct Live {
     remote: SocketAddr,
 }
 
+/// The state of one script's run: the engine under test, virtual time,
+/// the script's sockets and the sequence, timestamp and ISN mappings
+/// between the script's view and the stack's (see the module docs).
+/// [`run_source`] makes one per script; it cannot be built outside this
+/// crate.
 pub struct Runner {
     opts: RunOptions,
     cfg: Config,
@@ -225,6 +247,8 @@ pub struct Runner {
     retrying: bool,
     /// A blocked `poll` being retried has reached its timeout.
     poll_expired: bool,
+    /// What `--verbose` shows, one line per entry: every segment both
+    /// ways and every call (empty unless [`RunOptions::verbose`]).
     pub log: Vec<String>,
 }
 

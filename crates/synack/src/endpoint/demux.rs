@@ -23,8 +23,10 @@ use synack_wire::{PROTO_TCP, TcpFlags, TcpOptions, TcpSegment, Timestamps, WireE
 const COOKIE_VALID: Duration = Duration::from_secs(120);
 
 impl Endpoint {
-    /// Takes one inbound IP datagram. Anything malformed is counted and
-    /// dropped; nothing from the network can panic the engine.
+    /// Takes one inbound IP datagram: IPv4 or IPv6, starting at the IP
+    /// header (no link-layer header), read during the call and not kept.
+    /// Anything malformed is counted and dropped; nothing from the network
+    /// can panic the engine.
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
         self.handle_packet_as::<false>(now, packet);
     }

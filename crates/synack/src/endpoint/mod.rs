@@ -1,19 +1,7 @@
 //! The endpoint: every connection, listener and TIME-WAIT entry of one
 //! stack, behind a sans-IO interface. Packets, time and application calls go
-//! in; packets, events and the next deadline come out.
-//!
-//! Calling contract (in the style of quinn-proto): feed input with
-//! [`Endpoint::handle_packet`] and application calls, then drain
-//! [`Endpoint::poll_transmit`] until `None`, then [`Endpoint::poll_event`],
-//! then sleep until [`Endpoint::poll_timeout`] and call
-//! [`Endpoint::handle_timeout`]. `handle_timeout` may be called spuriously.
-//!
-//! Application calls that take no `now` (`send`, `close`, ...) read the
-//! endpoint's clock, which only `handle_packet`, `handle_timeout` and
-//! `poll_transmit` move forward. After a quiet spell, call
-//! `handle_timeout(now)` before them (synack-io does before every call):
-//! a timer such a call arms, like FIN-WAIT-2's after `close`, counts from
-//! the last time the endpoint was told.
+//! in; packets, events and the next deadline come out. The calling contract
+//! is on [`Endpoint`].
 
 mod api;
 mod demux;
@@ -41,7 +29,194 @@ use slab::Slab;
 use std::collections::VecDeque;
 use timer_heap::TimerHeap;
 
-/// A TCP endpoint: the engine.
+/// A TCP endpoint: every connection, listener and TIME-WAIT entry of one
+/// host's stack, with no I/O of its own.
+///
+/// The endpoint never reads a clock, a socket or a device. Whoever embeds it
+/// (an event loop such as `synack-io`'s, the simulator in [`crate::sim`], a
+/// test) moves datagrams and time in and out through six calls, in the
+/// style of quinn-proto:
+///
+/// | call | direction | what |
+/// |------|-----------|------|
+/// | [`handle_packet`](Endpoint::handle_packet) | in | one received IP datagram (IPv4 or IPv6, starting at the IP header) |
+/// | [`handle_timeout`](Endpoint::handle_timeout) | in | time has reached `now`: fire the timers due |
+/// | application calls | in | [`listen`](Endpoint::listen), [`connect`](Endpoint::connect), [`send`](Endpoint::send), [`recv`](Endpoint::recv), [`close`](Endpoint::close), ... |
+/// | [`poll_transmit`](Endpoint::poll_transmit) | out | the next datagram to send, written into the caller's buffer |
+/// | [`poll_event`](Endpoint::poll_event) | out | the next [`Event`] for the application |
+/// | [`poll_timeout`](Endpoint::poll_timeout) | out | when to call `handle_timeout` next |
+///
+/// # The loop
+///
+/// After any input (a datagram, a timeout, an application call):
+///
+/// 1. call [`poll_transmit`](Endpoint::poll_transmit) until it returns
+///    `None`, sending each datagram it writes. Input only queues output;
+///    datagrams are written only as `poll_transmit` asks, so what is not
+///    drained simply waits for the next drain;
+/// 2. call [`poll_event`](Endpoint::poll_event) until `None`, and act on the
+///    events (accept, read, write, forget a closed handle). Events are kept
+///    in a queue until taken; an event never taken is never repeated;
+/// 3. wait until a datagram arrives or the instant that
+///    [`poll_timeout`](Endpoint::poll_timeout) returns, whichever is first,
+///    and call [`handle_packet`](Endpoint::handle_packet) or
+///    [`handle_timeout`](Endpoint::handle_timeout). `poll_timeout` changes
+///    with every input, so ask again each time round. `handle_timeout` may
+///    be called early or spuriously: it fires only what is due.
+///
+/// # Time
+///
+/// Every [`Instant`] is on one monotonic clock of the caller's choosing
+/// (microseconds from any origin: a real clock's elapsed time, or virtual
+/// time), and the `now` passed to successive calls must never decrease.
+/// The endpoint remembers the latest `now` it was given (by
+/// `handle_packet`, `handle_timeout`, `poll_transmit`, `connect` or
+/// `handle_icmp_error`). Application calls that take no `now` (`send`,
+/// `close`, ...) act at that remembered time, so after a quiet spell call
+/// `handle_timeout(now)` before them (`synack-io` does before every call):
+/// a timer such a call arms, like FIN-WAIT-2's after `close`, counts from
+/// the last time the endpoint was told.
+///
+/// # Buffers
+///
+/// The caller owns every datagram buffer: `handle_packet` reads the slice
+/// during the call and keeps nothing; `poll_transmit` writes one whole
+/// datagram (IP header, TCP header, payload, both checksums) into the
+/// caller's buffer, which must hold [`max_datagram_len`]
+/// bytes (a shorter one gets `None` and loses nothing). The endpoint owns
+/// each connection's send and receive buffers
+/// ([`Config::send_buffer`](crate::Config::send_buffer),
+/// [`Config::recv_buffer`](crate::Config::recv_buffer), or per connection
+/// [`set_send_buffer`](Endpoint::set_send_buffer),
+/// [`set_recv_buffer`](Endpoint::set_recv_buffer)): `send` copies in what
+/// fits and returns how much, `recv` copies out what was received.
+///
+/// # Bad input
+///
+/// Nothing from the network can make the endpoint panic: a malformed,
+/// misaddressed, out-of-window or otherwise unacceptable datagram is
+/// dropped (answered with a RST or a challenge ACK where RFC 9293 and
+/// RFC 5961 say so) and counted in [`counters`](Endpoint::counters),
+/// under its [`DropReason`](crate::DropReason). What the network can fill
+/// is bounded by [`Config`](crate::Config): connections, SYN and accept
+/// queues, TIME-WAIT entries, queued control segments. An application
+/// call on a handle that is closed or never existed fails with an
+/// [`Error`](crate::Error) (or returns `None`, or does nothing for
+/// [`abort`](Endpoint::abort)) and changes nothing else; handles are never
+/// reused, so a stale [`ConnId`] never reaches another connection.
+///
+/// # Handles and events
+///
+/// [`connect`](Endpoint::connect) returns a [`ConnId`] at once (the
+/// connection is in SYN-SENT); [`Event::Connected`] says when it is
+/// established. A [`listen`](Endpoint::listen)er's connections become
+/// established in the background; [`Event::Accepted`] says one is waiting
+/// and [`accept`](Endpoint::accept) takes it. [`Event::Closed`] is the
+/// last event about a connection: its handle is dead from then on (the
+/// active closer's TIME-WAIT is kept in a compact table of the endpoint's
+/// own, [`time_wait_count`](Endpoint::time_wait_count)).
+///
+/// # Example
+///
+/// Two endpoints wired back to back, with a function standing in for the
+/// network: a handshake, a message one way, and a close from both sides
+/// down to CLOSED.
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use std::time::Duration;
+/// use synack::{CloseReason, Config, Endpoint, Event, Instant, OpenKind, Secret};
+///
+/// /// The network and the event loop in one: moves every datagram each
+/// /// endpoint has to send to the other, then fires whichever timers fall
+/// /// due by `until`, until neither has anything left to do by then.
+/// /// Returns the time reached.
+/// fn run(a: &mut Endpoint, b: &mut Endpoint, mut now: Instant, until: Instant) -> Instant {
+///     let mut buf = vec![0u8; a.max_datagram_len().max(b.max_datagram_len())];
+///     loop {
+///         let mut moved = false;
+///         while let Some(n) = a.poll_transmit(now, &mut buf) {
+///             b.handle_packet(now, &buf[..n]);
+///             moved = true;
+///         }
+///         while let Some(n) = b.poll_transmit(now, &mut buf) {
+///             a.handle_packet(now, &buf[..n]);
+///             moved = true;
+///         }
+///         if moved {
+///             continue;
+///         }
+///         // Quiet: jump to the earlier timer, if it is due by `until`.
+///         let next = [a.poll_timeout(), b.poll_timeout()].into_iter().flatten().min();
+///         match next {
+///             Some(t) if t <= until => {
+///                 now = now.max(t);
+///                 a.handle_timeout(now);
+///                 b.handle_timeout(now);
+///             }
+///             _ => return now,
+///         }
+///     }
+/// }
+///
+/// fn events(e: &mut Endpoint) -> Vec<Event> {
+///     std::iter::from_fn(|| e.poll_event()).collect()
+/// }
+///
+/// let mut now = Instant::from_secs(1);
+/// // Fixed secrets give the same ISNs and ports every run; use
+/// // `Secret::random()` outside tests.
+/// let mut client = Endpoint::new(Config::default(), Secret::from_bytes([1; 16]), now);
+/// let mut server = Endpoint::new(Config::default(), Secret::from_bytes([2; 16]), now);
+///
+/// let server_addr: SocketAddr = "192.0.2.2:80".parse()?;
+/// let listener = server.listen(server_addr, 16)?;
+/// // Port 0: an ephemeral port is chosen (RFC 6056).
+/// let conn = client.connect(now, "192.0.2.1:0".parse()?, server_addr)?;
+///
+/// // SYN, SYN-ACK, ACK.
+/// now = run(&mut client, &mut server, now, now);
+/// assert_eq!(events(&mut client), [Event::Connected { conn, how: OpenKind::Active }]);
+/// assert_eq!(events(&mut server), [Event::Accepted { listener }]);
+/// let accepted = server.accept(listener).expect("an established connection");
+///
+/// // Data one way.
+/// assert_eq!(client.send(conn, b"hello, world")?, 12);
+/// now = run(&mut client, &mut server, now, now);
+/// assert_eq!(events(&mut server), [Event::Readable { conn: accepted }]);
+/// let mut buf = [0u8; 64];
+/// let n = server.recv(accepted, &mut buf)?;
+/// assert_eq!(&buf[..n], b"hello, world");
+///
+/// // The client closes first; the server sees the end of the stream and
+/// // closes too.
+/// client.close(conn)?;
+/// now = run(&mut client, &mut server, now, now);
+/// assert_eq!(events(&mut server), [Event::Readable { conn: accepted }]);
+/// assert_eq!(server.recv(accepted, &mut buf)?, 0);
+/// server.close(accepted)?;
+/// now = run(&mut client, &mut server, now, now);
+/// let closed = |conn| Event::Closed { conn, reason: CloseReason::Normal };
+/// assert_eq!(events(&mut server), [closed(accepted)]);
+/// assert_eq!(events(&mut client).last(), Some(&closed(conn)));
+/// assert_eq!(server.connection_count(), 0);
+///
+/// // The client, the active closer, holds the 4-tuple in TIME-WAIT for
+/// // 2 x MSL, then forgets it.
+/// assert_eq!((client.connection_count(), client.time_wait_count()), (0, 1));
+/// run(&mut client, &mut server, now, now + Duration::from_secs(3600));
+/// assert_eq!(client.time_wait_count(), 0);
+/// assert_eq!(client.counters().active_opens, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// [`max_datagram_len`]: Endpoint::max_datagram_len
+/// [`ConnId`]: crate::ConnId
+/// [`Event`]: crate::Event
+/// [`Event::Connected`]: crate::Event::Connected
+/// [`Event::Accepted`]: crate::Event::Accepted
+/// [`Event::Closed`]: crate::Event::Closed
+/// [`Instant`]: crate::Instant
 pub struct Endpoint {
     cfg: Config,
     isn: IsnGenerator,
@@ -110,7 +285,8 @@ impl Endpoint {
         &self.counters
     }
 
-    /// The next event for the application.
+    /// The next event for the application, oldest first; `None` when
+    /// there is none. Events wait in a queue until taken here.
     #[must_use = "an event not looked at is lost"]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()

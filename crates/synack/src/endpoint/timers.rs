@@ -13,7 +13,10 @@ use crate::timewait::TimeWaitEntry;
 use synack_wire::{TcpFlags, TcpOptions, Timestamps};
 
 impl Endpoint {
-    /// When [`Endpoint::handle_timeout`] should next be called.
+    /// When [`Endpoint::handle_timeout`] should next be called: the
+    /// earliest timer of any connection or TIME-WAIT entry. `None` when no
+    /// timer is armed (then only a packet or an application call gives the
+    /// endpoint work). Any input can move it, so ask after each.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         let heap = self.timers.next_deadline();
