@@ -369,6 +369,22 @@ pub fn help() -> String {
     Cli::command().render_long_help().to_string()
 }
 
+/// A usage error as one line, `synack: ` and clap's own first line (which
+/// names the argument), with a pointer to `--help` on the same line.
+pub fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    // The first paragraph: the message, and for some errors the
+    // arguments it names on the indented lines below it.
+    let para: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let msg = para.join(" ");
+    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+    format!("synack: {msg} (see --help)")
+}
+
 /// A usage error found after clap's own checks, formatted as clap formats
 /// its own (and so exiting with code 2).
 fn usage(kind: ErrorKind, msg: String) -> clap::Error {

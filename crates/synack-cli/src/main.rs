@@ -42,11 +42,15 @@ fn main() -> ExitCode {
         Ok(Command::Connect(opts)) => live::connect::run(&opts),
         Ok(Command::Ss(opts)) => live::ss::run(&opts),
         Ok(Command::Script(opts)) => script::run(&opts),
-        // Help and --version print to standard output and exit 0; usage
-        // errors to standard error with exit code 2.
+        // Help and --version print to standard output and exit 0; a usage
+        // error is one line on standard error, exit code 2.
+        Err(e) if e.use_stderr() => {
+            eprintln!("{}", cli::one_line(&e));
+            ExitCode::from(2)
+        }
         Err(e) => {
             let _ = e.print();
-            ExitCode::from(e.exit_code() as u8)
+            ExitCode::SUCCESS
         }
     }
 }
@@ -306,11 +310,16 @@ mod tests {
             ("demo --loss 5 --scenario refused", "--loss"),
             ("bench memory --loss 1", "--loss"),
             ("frobnicate", "frobnicate"),
+            ("serve --ip 198.18.0.2", "--tun"),
+            ("ss", "--control"),
         ] {
             let v = std::iter::once("synack").chain(args.split_whitespace());
             let e = parse(v).expect_err(args);
             assert_eq!(e.exit_code(), 2, "{args}");
-            assert!(e.to_string().contains(named), "{args}: {e}");
+            let line = cli::one_line(&e);
+            assert!(!line.contains('\n'), "{args}: {line}");
+            assert!(line.starts_with("synack: "), "{args}: {line}");
+            assert!(line.contains(named), "{args}: {line}");
         }
     }
 }
