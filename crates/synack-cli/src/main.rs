@@ -17,6 +17,9 @@ mod demo;
 mod host;
 mod ladder;
 mod live;
+// `run` and `PlotOptions` wait for the CLI's `plot` subcommand.
+#[allow(dead_code)]
+mod plot;
 mod report;
 mod scenarios;
 mod script;

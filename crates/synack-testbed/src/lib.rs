@@ -42,6 +42,8 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     ("curl", "curl"),
     ("iptables", "iptables"),
     ("ip6tables", "iptables"),
+    ("tcpdump", "tcpdump"),
+    ("chromium", "chromium"),
 ];
 
 /// Set to anything but `0` or the empty string, this environment variable

@@ -1,0 +1,1 @@
+//! Unit tests of the reader, the state inference and the counts.
