@@ -231,7 +231,7 @@ fn elided(out: &mut String, c: &Conn, from: usize, to: usize, y: f64) {
     let dup = part.iter().filter(|g| g.dup_ack).count();
     let _ = write!(
         out,
-        r#"<g class="elided" data-count="{n}" data-from="{from}"><rect x="{x:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}"/><text x="{mx:.1}" y="{ty:.1}" text-anchor="middle">{n} segments elided (#{from} to #{last}: {rexmit} retransmissions, {dup} duplicate ACKs; all in the time-sequence graphs)</text></g>"#,
+        r#"<g class="elided" data-count="{n}" data-from="{from}"><rect x="{x:.1}" y="{ry:.1}" width="{w:.1}" height="{h:.1}"/><text x="{mx:.1}" y="{ty:.1}" text-anchor="middle">{n} segments elided (#{from} to #{last}: {rexmit} retransmitted, {dup} dup ACKs)</text></g>"#,
         n = to - from,
         last = to - 1,
         x = X_A,
