@@ -220,7 +220,7 @@ fn arrow(out: &mut String, c: &Conn, i: usize, g: &Seg, y: f64, origin_ns: u64) 
         h1 = y1 - 4.0,
         h2 = y1 + 1.0,
         mx = (X_A + X_B) / 2.0,
-        ly = y + ROW * 0.2,
+        ly = y + 1.0,
         lbl = esc(&format!("{text}{mark}")),
     );
 }
