@@ -525,3 +525,34 @@ fn inference_agrees_with_the_engine() {
     }
     super::browser::done(&dir);
 }
+
+#[test]
+fn run_writes_the_page_or_says_why_not() {
+    let dir = super::browser::scratch("run");
+    let frames: Vec<_> = exchange().iter().map(|x| (0, ipv4(x, 100))).collect();
+    let input = dir.join("in.pcap");
+    std::fs::write(&input, classic(true, false, 101, &frames)).unwrap();
+    let output = dir.join("out.html");
+    let opts = super::PlotOptions {
+        input: input.clone(),
+        output: output.clone(),
+        title: None,
+    };
+    assert_eq!(super::run(&opts), std::process::ExitCode::SUCCESS);
+    let page = std::fs::read_to_string(&output).unwrap();
+    assert!(page.contains("<title>in.pcap (pcap capture)</title>"));
+    // Not a capture, and no such file: exit 1, no page.
+    std::fs::write(&input, b"hello").unwrap();
+    let bad = super::PlotOptions {
+        output: dir.join("bad.html"),
+        ..opts.clone()
+    };
+    assert_eq!(super::run(&bad), std::process::ExitCode::from(1));
+    let missing = super::PlotOptions {
+        input: dir.join("missing.pcap"),
+        ..bad.clone()
+    };
+    assert_eq!(super::run(&missing), std::process::ExitCode::from(1));
+    assert!(!dir.join("bad.html").exists());
+    super::browser::done(&dir);
+}
