@@ -4,7 +4,7 @@
 //! errors exit with code 2 (clap's), so scripts can tell them from a demo
 //! whose claims did not hold (1).
 
-use crate::{bench, demo, live, script};
+use crate::{bench, demo, live, plot, script};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -299,7 +299,7 @@ pub enum Command {
     Connect(live::connect::Options),
     Ss(live::ss::Options),
     Script(script::Options),
-    // Plot(plot::PlotOptions), wired when the plot module lands
+    Plot(plot::PlotOptions),
 }
 
 /// Parses the arguments (the program name first). Help and version
@@ -357,10 +357,11 @@ where
             rcv_wnd: a.rcv_wnd.map(|n| n as usize),
             tolerance_usecs: a.tolerance_usecs,
         }),
-        Cmd::Plot(a) => {
-            let _ = (a.input, a.output, a.title);
-            return Err(usage(ErrorKind::InvalidSubcommand, "plot: not yet".into()));
-        }
+        Cmd::Plot(a) => Command::Plot(plot::PlotOptions {
+            input: a.input,
+            output: a.output,
+            title: a.title,
+        }),
     })
 }
 

@@ -1,12 +1,15 @@
 //! `synack demo`: runs a scenario on the simulated network, checks what it
 //! claims, and turns the verdict into the exit code.
 
-use crate::host::{Pcap, World};
+use crate::host::{Pcap, Recorder, World};
+use crate::plot::{self, Samples};
 use crate::scenarios;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::rc::Rc;
 use synack::sim::PcapWriter;
 use synack::{ConnId, Counters, Endpoint, Error, Instant};
 
@@ -63,7 +66,8 @@ pub struct Options {
     /// Percent, 0 to 100.
     pub loss: f64,
     pub pcap: Option<PathBuf>,
-    /// Write the run as a page of pictures (`synack plot`'s page).
+    /// `--html FILE`: the run's pictures (`synack plot` of its capture,
+    /// with the engine's own states, cwnd, ssthresh and SRTT).
     pub html: Option<PathBuf>,
     pub quiet: bool,
 }
@@ -86,6 +90,8 @@ impl Default for Options {
 pub struct Ctx<'a> {
     pub opts: &'a Options,
     pcap: Option<Pcap>,
+    /// With `--html`: the engine's transitions and congestion state.
+    recorder: Option<Recorder>,
     checks: Vec<(bool, String)>,
 }
 
@@ -93,7 +99,11 @@ impl Ctx<'_> {
     /// A new world at `start`, with the options' seed, loss and capture.
     pub fn world(&mut self, start: Instant) -> World {
         let o = self.opts;
-        World::new(o.seed, o.loss, o.quiet, start, self.pcap.take())
+        let mut w = World::new(o.seed, o.loss, o.quiet, start, self.pcap.take());
+        if let Some(r) = &self.recorder {
+            w.record_into(r.clone());
+        }
+        w
     }
 
     /// Takes the capture back from a world that is done.
@@ -115,12 +125,27 @@ impl Ctx<'_> {
     }
 }
 
+/// What a run recorded for its pictures (with `--html`).
+#[derive(Default)]
+pub struct Recording {
+    /// The whole capture, as `--pcap` would write it.
+    pub pcap: Vec<u8>,
+    pub samples: Samples,
+    /// The page's counts.
+    pub counts: Option<plot::Counts>,
+}
+
 /// Runs the chosen scenario and returns 0 if all its claims held, 1 if
-/// not, 2 if the capture file could not be written.
+/// not, 2 if the capture or page file could not be created.
 pub fn run(opts: &Options) -> ExitCode {
-    let pcap = match &opts.pcap {
-        Some(path) => match open_pcap(path) {
-            Ok(w) => Some(w),
+    run_recorded(opts, &mut Recording::default())
+}
+
+/// [`run`], leaving what `--html` drew from in `rec`.
+pub fn run_recorded(opts: &Options, rec: &mut Recording) -> ExitCode {
+    let file = match &opts.pcap {
+        Some(path) => match File::create(path) {
+            Ok(f) => Some(BufWriter::new(f)),
             Err(e) => {
                 eprintln!("synack: --pcap {}: {e}", path.display());
                 return ExitCode::from(2);
@@ -128,9 +153,39 @@ pub fn run(opts: &Options) -> ExitCode {
         },
         None => None,
     };
+    // Created now, so a path that cannot be written fails before the run.
+    let html = match &opts.html {
+        Some(path) => match File::create(path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                eprintln!("synack: --html {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let memory = html.as_ref().map(|_| Rc::new(RefCell::new(Vec::new())));
+    let pcap = if file.is_some() || memory.is_some() {
+        match PcapWriter::new(Box::new(Tee {
+            file,
+            memory: memory.clone(),
+        }) as Box<dyn Write>)
+        {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!("synack: --pcap: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
     let mut ctx = Ctx {
         opts,
         pcap,
+        recorder: html
+            .as_ref()
+            .map(|_| Rc::new(RefCell::new(Samples::default()))),
         checks: Vec::new(),
     };
     let loss = if opts.loss > 0.0 {
@@ -154,18 +209,23 @@ pub fn run(opts: &Options) -> ExitCode {
     }
     let wall = wall.elapsed();
 
-    if let (Some(mut w), Some(path)) = (ctx.pcap.take(), &opts.pcap) {
-        let flushed = w.flush();
+    let flushed = ctx.pcap.take().map(|mut w| w.flush().is_ok());
+    if let Some(path) = &opts.pcap {
+        // The network drops the writer at its first write error.
         ctx.check(
-            flushed.is_ok(),
+            flushed == Some(true),
             format!(
                 "capture written to {} (classic pcap, raw IP)",
                 path.display()
             ),
         );
-    } else if let Some(path) = &opts.pcap {
-        // The network drops the writer at its first write error.
-        ctx.check(false, format!("capture written to {}", path.display()));
+    }
+    if let (Some(file), Some(path), Some(memory)) = (html, &opts.html, memory) {
+        rec.pcap = memory.take();
+        if let Some(r) = ctx.recorder.take() {
+            rec.samples = r.take();
+        }
+        write_page(&mut ctx, rec, file, path);
     }
 
     outln!();
@@ -194,10 +254,67 @@ pub fn run(opts: &Options) -> ExitCode {
     }
 }
 
-fn open_pcap(path: &PathBuf) -> std::io::Result<Pcap> {
-    let f = File::create(path)?;
-    let w: Box<dyn Write> = Box::new(BufWriter::new(f));
-    PcapWriter::new(w)
+/// The capture's destination: the `--pcap` file, memory for `--html`,
+/// or both.
+struct Tee {
+    file: Option<BufWriter<File>>,
+    memory: Option<Rc<RefCell<Vec<u8>>>>,
+}
+
+impl Write for Tee {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if let Some(m) = &self.memory {
+            m.borrow_mut().extend_from_slice(buf);
+        }
+        match &mut self.file {
+            Some(f) => f.write_all(buf),
+            None => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Renders the recorded run and writes the page, as one more claim.
+fn write_page(ctx: &mut Ctx<'_>, rec: &mut Recording, mut file: File, path: &std::path::Path) {
+    let o = ctx.opts;
+    let title = format!(
+        "synack demo: scenario {}, seed {}",
+        o.scenario.name(),
+        o.seed
+    );
+    let page = match plot::render_titled(&rec.pcap, Some(&rec.samples), &title) {
+        Ok(p) => p,
+        Err(e) => {
+            ctx.check(false, format!("pictures of the run: {e}"));
+            return;
+        }
+    };
+    let written = file
+        .write_all(page.html.as_bytes())
+        .and_then(|_| file.flush());
+    let k = page.counts;
+    rec.counts = Some(k);
+    ctx.check(
+        written.is_ok(),
+        format!(
+            "pictures written to {} ({} connections, {} segments, {} state transitions)",
+            path.display(),
+            k.connections,
+            k.segments,
+            k.transitions
+        ),
+    );
 }
 
 /// Deterministic, position-dependent content, different for each `tag`,

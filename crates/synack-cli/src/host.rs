@@ -8,6 +8,7 @@
 //! for the scenario's application logic.
 
 use crate::ladder::{Ladder, Side};
+use crate::plot::Samples;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::Write;
@@ -18,6 +19,8 @@ use synack::{Config, Endpoint, Event, Instant, Secret, State};
 
 pub type Shared = Rc<RefCell<Ladder>>;
 pub type Pcap = PcapWriter<Box<dyn Write>>;
+/// Where hosts record the engine's own view for `demo --html`.
+pub type Recorder = Rc<RefCell<Samples>>;
 
 /// An endpoint on the network, with its application-visible events.
 pub struct Host {
@@ -26,26 +29,44 @@ pub struct Host {
     /// Events other than state transitions, oldest first, for the scenario.
     pub events: VecDeque<Event>,
     ladder: Shared,
+    recorder: Option<Recorder>,
+    /// Synchronized connections, whose congestion state the recorder
+    /// follows (a listener's thousands of half-open ones are left out).
+    synced: Vec<synack::ConnId>,
 }
 
 impl Host {
     /// Moves the endpoint's pending events to the ladder or to `events`.
     fn drain(&mut self, now: Instant) {
         while let Some(ev) = self.ep.poll_event() {
-            match ev {
+            let (local, remote, from, to) = match ev {
                 Event::StateChanged(c) => {
-                    self.ladder
-                        .borrow_mut()
-                        .state(now, self.name, c.remote.ip(), c.from, c.to)
+                    if c.to == State::Established {
+                        self.synced.push(c.conn);
+                    } else if c.to == State::Closed {
+                        self.synced.retain(|x| *x != c.conn);
+                    }
+                    (c.local, c.remote, c.from, c.to)
                 }
-                Event::TimeWaitEnded(s) => self.ladder.borrow_mut().state(
-                    now,
-                    self.name,
-                    s.remote.ip(),
-                    State::TimeWait,
-                    State::Closed,
-                ),
-                other => self.events.push_back(other),
+                Event::TimeWaitEnded(s) => (s.local, s.remote, State::TimeWait, State::Closed),
+                other => {
+                    self.events.push_back(other);
+                    continue;
+                }
+            };
+            self.ladder
+                .borrow_mut()
+                .state(now, self.name, remote.ip(), from, to);
+            if let Some(r) = &self.recorder {
+                r.borrow_mut().transition(now, local, remote, from, to);
+            }
+        }
+        // Every call into the endpoint can move cwnd, ssthresh or SRTT;
+        // the recorder keeps only readings that changed.
+        if let Some(r) = &self.recorder {
+            let mut r = r.borrow_mut();
+            for info in self.synced.iter().filter_map(|c| self.ep.info(*c)) {
+                r.record(now, &info);
             }
         }
     }
@@ -140,6 +161,7 @@ pub struct World {
     pub net: Network<SimNode>,
     pub ladder: Shared,
     seed: u64,
+    recorder: Option<Recorder>,
 }
 
 impl World {
@@ -162,7 +184,18 @@ impl World {
         if let Some(w) = pcap {
             net.set_pcap(w);
         }
-        World { net, ladder, seed }
+        World {
+            net,
+            ladder,
+            seed,
+            recorder: None,
+        }
+    }
+
+    /// Makes the hosts added from now on record their transitions and
+    /// congestion state into `r`.
+    pub fn record_into(&mut self, r: Recorder) {
+        self.recorder = Some(r);
     }
 
     /// Attaches an engine endpoint at `ip`, drawn in column `side`.
@@ -173,6 +206,8 @@ impl World {
             ep: Endpoint::new(cfg, secret(self.seed, name), now),
             events: VecDeque::new(),
             ladder: self.ladder.clone(),
+            recorder: self.recorder.clone(),
+            synced: Vec::new(),
         };
         self.ladder.borrow_mut().name(v4(ip), name, side);
         self.net

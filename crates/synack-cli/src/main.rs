@@ -18,6 +18,7 @@ mod demo;
 mod host;
 mod ladder;
 mod live;
+mod plot;
 mod report;
 mod scenarios;
 mod script;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Ok(Command::Connect(opts)) => live::connect::run(&opts),
         Ok(Command::Ss(opts)) => live::ss::run(&opts),
         Ok(Command::Script(opts)) => script::run(&opts),
+        Ok(Command::Plot(opts)) => plot::run(&opts),
         // Help and --version print to standard output and exit 0; a usage
         // error is one line on standard error, exit code 2.
         Err(e) if e.use_stderr() => {
@@ -278,7 +280,7 @@ mod tests {
         assert_eq!(kind("--help"), ErrorKind::DisplayHelp);
         assert_eq!(kind("--version"), ErrorKind::DisplayVersion);
         // Every subcommand's help has its purpose and an example.
-        for sub in ["demo", "bench", "serve", "connect", "ss", "script"] {
+        for sub in ["demo", "bench", "serve", "connect", "ss", "script", "plot"] {
             let v = ["synack", sub, "--help"];
             let e = parse(v).expect_err(sub);
             assert_eq!(e.kind(), ErrorKind::DisplayHelp, "{sub}");
