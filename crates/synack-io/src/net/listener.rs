@@ -97,10 +97,7 @@ impl TcpListener {
 
     /// The TTL accepted connections take: as set, or the stack's default.
     pub fn ttl(&self) -> io::Result<u32> {
-        let set = self.settings().opts.ttl;
-        Ok(u32::from(set.unwrap_or_else(|| {
-            self.stack.inspect(|ep| ep.config().ttl)
-        })))
+        Ok(self.settings().ttl(&self.stack))
     }
 
     /// A listener holds no pending error: always `None` (the call exists

@@ -23,6 +23,17 @@ pub(crate) struct Settings {
     pub reuseaddr: bool,
 }
 
+impl Settings {
+    /// The TTL connections take: as set, or the stack's default.
+    pub(crate) fn ttl(&self, stack: &Stack) -> u32 {
+        u32::from(
+            self.opts
+                .ttl
+                .unwrap_or_else(|| stack.inspect(|ep| ep.config().ttl)),
+        )
+    }
+}
+
 /// A TCP socket of a [`Stack`] before `connect` or `listen`, as
 /// `tokio::net::TcpSocket`.
 ///
@@ -196,10 +207,7 @@ impl TcpSocket {
 
     /// The TTL: as set, or the stack's default.
     pub fn ttl(&self) -> io::Result<u32> {
-        let set = self.settings().opts.ttl;
-        Ok(u32::from(set.unwrap_or_else(|| {
-            self.stack.inspect(|ep| ep.config().ttl)
-        })))
+        Ok(self.settings().ttl(&self.stack))
     }
 
     /// Opens a connection to `addr` with these settings (see
