@@ -272,12 +272,26 @@ pub struct Config {
     pub challenge_ack_interval: Duration,
     /// Emit `Event::StateChanged` for every transition.
     pub trace_states: bool,
+    /// How long an intercepted SYN waits for the application's decision
+    /// (`InterceptMode::Decide`) before it is abandoned
+    /// (`Event::SynRequestAbandoned`); the client's next SYN starts a new
+    /// request. 75 s, BSD's connection-establishment timer.
+    pub syn_request_timeout: Duration,
+    /// The most SYNs held for a decision at once; beyond it (or beyond
+    /// the per-source bound) SYNs are answered at once with SYN cookies,
+    /// as in `InterceptMode::AcceptFirst`, or dropped if cookies are off.
+    pub max_syn_requests: usize,
+    /// The most SYNs held for a decision from one source address.
+    pub max_syn_requests_per_source: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             local_addrs: Vec::new(),
+            syn_request_timeout: Duration::from_secs(75),
+            max_syn_requests: 4096,
+            max_syn_requests_per_source: 64,
             mtu: 1500,
             recv_buffer: 256 * 1024,
             send_buffer: 256 * 1024,

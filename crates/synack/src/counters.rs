@@ -88,6 +88,9 @@ drop_reasons! {
     ListenUnexpected => "DropListenUnexpected",
     /// A segment for a listener that closed while it was being handled.
     NoListener => "DropNoListener",
+    /// The destination is not one of `Config::local_addrs` and no
+    /// intercepting listener takes it (a host drops what is not for it).
+    NotLocal => "DropNotLocal",
     /// A segment for a connection that had already closed (its TCB kept
     /// only until the application reads what is left).
     Closed => "DropClosed",
@@ -191,6 +194,12 @@ pub struct Counters {
     pub sack_reorder: u64,
     /// Peers that dropped data they had SACKed (TCPSACKReneging).
     pub sack_reneging: u64,
+    /// SYNs held for the application's decision by an intercepting
+    /// listener (retransmitted SYNs of one request count once).
+    pub syn_requests: u64,
+    /// SYNs an intercepting listener answered with a cookie at once
+    /// because the pending SYNs were at their bound.
+    pub syn_requests_overflow: u64,
     /// Drops, indexed by `DropReason as usize`.
     pub drops: [u64; DropReason::COUNT],
 }
@@ -245,6 +254,8 @@ impl Counters {
             ("TCPDSACKOfoSent", self.dsack_ofo_sent),
             ("TCPSACKReorder", self.sack_reorder),
             ("TCPSACKReneging", self.sack_reneging),
+            ("SynRequests", self.syn_requests),
+            ("SynRequestsOverflow", self.syn_requests_overflow),
         ];
         main.into_iter()
             .chain(DropReason::ALL.iter().map(|&r| (r.name(), self.dropped(r))))

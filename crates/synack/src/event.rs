@@ -143,6 +143,23 @@ pub enum Event {
         /// Why.
         reason: CloseReason,
     },
+    /// An intercepting listener in `InterceptMode::Decide` holds a new SYN:
+    /// accept, reset or ignore it (`Endpoint::accept_request` and its
+    /// siblings); `Endpoint::syn_request` describes it.
+    SynRequest {
+        /// The intercepting listener.
+        listener: ListenerId,
+        /// The request.
+        request: crate::intercept::RequestId,
+    },
+    /// A SYN held for a decision went away without one: the client gave
+    /// up (RST), it waited too long, or its listener closed.
+    SynRequestAbandoned {
+        /// The request, no longer valid.
+        request: crate::intercept::RequestId,
+        /// Why.
+        reason: crate::intercept::AbandonReason,
+    },
     /// A TIME-WAIT entry expired after 2 x MSL (TIME-WAIT -> CLOSED).
     /// Only emitted when `Config::trace_states` is on; boxed as
     /// `StateChanged` is.

@@ -92,6 +92,7 @@ mod endpoint;
 mod error;
 mod event;
 mod icmp;
+pub mod intercept;
 mod info;
 pub mod isn;
 mod keepalive;
@@ -115,6 +116,7 @@ pub use event::{
     CloseReason, ConnId, Event, ListenerId, OpenKind, Sockets, SoftError, StateChange,
 };
 pub use icmp::{IcmpError, IcmpErrorKind};
+pub use intercept::{AbandonReason, Intercept, InterceptMode, RequestId, SynRequest};
 pub use info::ConnInfo;
 pub use keepalive::Keepalive;
 pub use secret::Secret;

@@ -21,6 +21,9 @@ pub(crate) struct Listener {
     pub(crate) last_overflow: Option<crate::time::Instant>,
     /// What its children start with.
     pub(crate) child: ChildSettings,
+    /// For an intercepting listener, the destinations it takes (it is then
+    /// not in `ListenAddrs`).
+    pub(crate) intercept: Option<Box<crate::intercept::Intercept>>,
 }
 
 /// Per-connection settings a listener gives the connections it accepts
@@ -43,11 +46,19 @@ impl Listener {
             accept_backlog,
             last_overflow: None,
             child: ChildSettings::default(),
+            intercept: None,
         }
     }
 
     pub(crate) fn syn_queue_full(&self) -> bool {
         self.syn_queue >= self.syn_backlog
+    }
+
+    /// Whether each SYN waits for the application's decision.
+    pub(crate) fn decides(&self) -> bool {
+        self.intercept
+            .as_ref()
+            .is_some_and(|r| r.mode() == crate::intercept::InterceptMode::Decide)
     }
 
     pub(crate) fn accept_queue_full(&self) -> bool {

@@ -129,6 +129,11 @@ impl Stack {
         }
         let clock = Clock::new();
         let mut engine = config.engine;
+        // The engine drops what is not addressed to the stack (a host's
+        // rule), unless the caller named the engine's addresses itself.
+        if engine.local_addrs.is_empty() {
+            engine.local_addrs = config.addrs.clone();
+        }
         let link_mtu = u16::try_from(device.mtu()).unwrap_or(u16::MAX);
         engine.mtu = engine.mtu.min(link_mtu);
         let secret = config.secret.unwrap_or_else(Secret::random);

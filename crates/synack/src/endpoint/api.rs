@@ -56,7 +56,11 @@ impl Endpoint {
             .get_mut(l.0 as usize)
             .and_then(Option::take)
             .ok_or(Error::InvalidHandle)?;
-        self.listener_addrs.remove(li.addr);
+        if li.intercept.is_some() {
+            self.interceptor_closed(l);
+        } else {
+            self.listener_addrs.remove(li.addr);
+        }
         let reset_half_open = self.cfg.reset_half_open_on_listener_close;
         let children: Vec<(ConnId, bool)> = self
             .conns

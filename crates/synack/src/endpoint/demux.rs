@@ -135,10 +135,25 @@ impl Endpoint {
             self.counters.drop(DropReason::BadAddress);
             return;
         }
-        if let Some(l) = self.find_listener(&tuple) {
+        if let Some(r) = self.requests.find(&tuple) {
+            self.segment_for_request(now, r, seg);
+            return;
+        }
+        // A host takes only what is addressed to it (with no addresses
+        // configured, everything is); an intercepting listener takes the
+        // destinations its rule names, ours or not, after our listeners.
+        let ours =
+            self.cfg.local_addrs.is_empty() || self.cfg.local_addrs.contains(&tuple.local_ip);
+        let listener = match ours {
+            true => self.find_listener(&tuple),
+            false => None,
+        };
+        if let Some(l) = listener.or_else(|| self.find_interceptor(&tuple)) {
             self.segment_for_listener(now, l, tuple, seg, None);
-        } else {
+        } else if ours {
             self.reply_closed(tuple, seg);
+        } else {
+            self.counters.drop(DropReason::NotLocal);
         }
     }
 
@@ -243,6 +258,24 @@ impl Endpoint {
         let table_full = self.tuples.len() >= self.cfg.max_connections;
         let queue_full = li.syn_queue_full() || table_full;
         let child = li.child;
+        if li.decides() {
+            // Held for the application's decision while within the bounds;
+            // beyond them, answered statelessly (accept-first) if cookies
+            // may be used at all.
+            if self.hold_syn_request(now, l, tuple, seg) {
+                return;
+            }
+            self.counters.syn_requests_overflow += 1;
+            if mode == SynCookieMode::Off {
+                self.counters.drop(DropReason::SynQueueFull);
+                return;
+            }
+            if let Some(li) = self.listener_mut(l) {
+                li.last_overflow = Some(now);
+            }
+            self.send_cookie_syn_ack(now, tuple, seg, child);
+            return;
+        }
         if mode == SynCookieMode::Always || (queue_full && mode == SynCookieMode::WhenQueueFull) {
             if let Some(li) = self.listener_mut(l) {
                 li.last_overflow = Some(now);
@@ -258,6 +291,20 @@ impl Endpoint {
             });
             return;
         }
+        self.open_child(now, l, tuple, seg, iss_floor);
+    }
+
+    /// A listener's new child for an acceptable SYN: SYN-RECEIVED, its
+    /// SYN-ACK queued (RFC 9293 3.10.7.2, "third, check for a SYN").
+    pub(super) fn open_child(
+        &mut self,
+        now: Instant,
+        l: ListenerId,
+        tuple: FourTuple,
+        seg: &TcpSegment<'_>,
+        iss_floor: Option<SeqNum>,
+    ) -> ConnId {
+        let child = self.listener(l).map(|li| li.child).unwrap_or_default();
         let (mut iss, ts_offset) = self
             .isn
             .isn_and_ts_offset(now, tuple.local(), tuple.remote());
@@ -287,6 +334,7 @@ impl Endpoint {
             tcb.syn_data(&mut ctx, seg.payload);
             self.arm(id);
         }
+        id
     }
 
     /// A listener's new half-open child: counted in its SYN queue, and

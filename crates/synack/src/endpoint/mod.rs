@@ -5,6 +5,7 @@
 
 mod api;
 mod demux;
+mod intercept;
 mod slab;
 mod timer_heap;
 mod timers;
@@ -228,6 +229,10 @@ pub struct Endpoint {
     tuples: TupleMap<ConnId>,
     listeners: Vec<Option<Listener>>,
     listener_addrs: ListenAddrs,
+    /// Intercepting listeners, tried after the others (usually none).
+    interceptors: Vec<crate::event::ListenerId>,
+    /// SYNs intercepted in `Decide` mode, waiting for the application.
+    requests: crate::intercept::Requests,
     time_wait: TimeWaitTable,
 
     events: VecDeque<Event>,
@@ -261,6 +266,8 @@ impl Endpoint {
             tuples: TupleMap::new(hasher.clone()),
             listeners: Vec::new(),
             listener_addrs: ListenAddrs::new(hasher.clone()),
+            interceptors: Vec::new(),
+            requests: crate::intercept::Requests::new(hasher.clone()),
             time_wait: TimeWaitTable::new(cfg.max_time_wait, hasher),
             events: VecDeque::new(),
             control: ControlQueue::new(cfg.max_control_queue),

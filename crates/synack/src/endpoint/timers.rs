@@ -25,7 +25,11 @@ impl Endpoint {
             let delta = e.wrapping_sub(now_ms as u32) as i32;
             Instant::from_millis(now_ms.saturating_add_signed(i64::from(delta)))
         });
-        match (heap, tw) {
+        let earliest = match (heap, tw) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (earliest, self.next_request_expiry()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -50,6 +54,9 @@ impl Endpoint {
                 self.schedule(id);
             }
             self.after(id, prev);
+        }
+        if self.requests.len() > 0 {
+            self.expire_requests(now);
         }
         let now_ms = now.millis() as u32;
         while let Some(expired) = self.time_wait.expire_one(now_ms) {
@@ -102,7 +109,8 @@ impl Endpoint {
         let state = tcb.state;
         let listener = tcb.listener;
         let time_wait = state == State::TimeWait;
-        let unread = !tcb.rcv_buf.is_empty() && tcb.flags.has(Flags::VISIBLE);
+        let visible = tcb.flags.has(Flags::VISIBLE);
+        let unread = !tcb.rcv_buf.is_empty() && visible;
         if prev == State::SynReceived
             && state != State::SynReceived
             && let Some(l) = listener
@@ -110,9 +118,22 @@ impl Endpoint {
             let established = state.is_synchronized();
             if let Some(li) = self.listener_mut(l) {
                 li.syn_queue = li.syn_queue.saturating_sub(1);
-                if established {
+                if established && !visible {
                     li.accept_queue.push_back(id);
                     self.events.push_back(Event::Accepted { listener: l });
+                }
+            }
+            if established && visible {
+                // An intercepted SYN the application accepted: it holds
+                // the connection already (`accept_request`), so it is
+                // told directly, and the connection leaves its listener
+                // as an accepted one does.
+                self.events.push_back(Event::Connected {
+                    conn: id,
+                    how: crate::event::OpenKind::Passive,
+                });
+                if let Some((tcb, mut ctx)) = self.split(id, self.now) {
+                    tcb.accepted(&mut ctx);
                 }
             }
         }

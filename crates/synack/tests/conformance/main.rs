@@ -16,6 +16,7 @@ mod ecn;
 mod handshake;
 mod hardening;
 mod icmp;
+mod intercept;
 mod keepalive;
 mod paws;
 mod receiving;
