@@ -122,6 +122,7 @@ pub mod blocking;
 pub mod device;
 pub mod icmp;
 pub mod net;
+mod unreachable;
 mod runtime;
 
 pub use addr::ToSocketAddrs;

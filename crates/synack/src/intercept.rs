@@ -138,6 +138,9 @@ pub struct SynRequest {
     pub original_dst: SocketAddr,
     /// The client.
     pub peer: SocketAddr,
+    /// The client's initial sequence number (what an ICMP error about
+    /// its SYN quotes).
+    pub isn: SeqNum,
     /// The MSS the client offered.
     pub mss: Option<u16>,
     /// When the first SYN came.
@@ -227,6 +230,7 @@ impl Pending {
             listener: self.listener,
             original_dst: self.tuple.local(),
             peer: self.tuple.remote(),
+            isn: self.irs,
             mss: self.opts.mss,
             received: self.received,
             syns: self.syns,

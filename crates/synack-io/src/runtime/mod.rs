@@ -4,6 +4,7 @@ mod clock;
 mod counters;
 mod driver;
 mod errors;
+mod intercept;
 mod ops;
 mod ready;
 mod registry;

@@ -2,10 +2,10 @@
 //! that has a user handle, and what the engine's events mean for them.
 
 use super::trace;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::task::Waker;
-use synack::{CloseReason, ConnId, Event, ListenerId};
+use synack::{AbandonReason, CloseReason, ConnId, Event, ListenerId, RequestId};
 
 /// One connection as its handles see it.
 #[derive(Default)]
@@ -38,6 +38,12 @@ pub(crate) struct Registry {
     /// that the log can name them when they end. Only for the log: past
     /// `LINGERING_MAX` entries it is cleared rather than grown.
     lingering: HashMap<ConnId, (SocketAddr, SocketAddr)>,
+    /// Intercepting listeners' requests not yet taken, and the tasks
+    /// waiting for one.
+    interceptors: HashMap<ListenerId, (VecDeque<RequestId>, Vec<Waker>)>,
+    /// Requests handed to the application and not yet decided: why the
+    /// engine gave one up, once it has, and who waits to hear it.
+    pub(crate) requests: HashMap<RequestId, (Option<AbandonReason>, Option<Waker>)>,
 }
 
 /// Bound on `Registry::lingering`.
@@ -112,6 +118,30 @@ impl Registry {
 
     pub(crate) fn remove_listener(&mut self, id: ListenerId) {
         self.listeners.remove(&id);
+        if let Some((_, waiters)) = self.interceptors.remove(&id) {
+            // Their next poll finds the listener gone.
+            waiters.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    pub(crate) fn add_interceptor(&mut self, id: ListenerId) {
+        self.listeners.insert(id, Vec::new());
+        self.interceptors.insert(id, (VecDeque::new(), Vec::new()));
+    }
+
+    /// The next request an intercepting listener holds, or the task parked
+    /// until one comes; `None` inside if the listener is gone.
+    pub(crate) fn next_request(&mut self, id: ListenerId, w: &Waker) -> Option<Option<RequestId>> {
+        let (queue, waiters) = self.interceptors.get_mut(&id)?;
+        match queue.pop_front() {
+            Some(r) => Some(Some(r)),
+            None => {
+                if !waiters.iter().any(|old| old.will_wake(w)) {
+                    waiters.push(w.clone());
+                }
+                Some(None)
+            }
+        }
     }
 
     pub(crate) fn park_acceptor(&mut self, id: ListenerId, w: &Waker) {
@@ -161,6 +191,19 @@ impl Registry {
                 }
             }
             Event::SoftError { conn, error } => trace::soft_error(conn, error),
+            Event::SynRequest { listener, request } => {
+                if let Some((queue, waiters)) = self.interceptors.get_mut(&listener) {
+                    queue.push_back(request);
+                    wake.append(waiters);
+                }
+            }
+            Event::SynRequestAbandoned { request, reason } => {
+                trace::abandoned(request, reason);
+                if let Some((r, waiter)) = self.requests.get_mut(&request) {
+                    *r = Some(reason);
+                    wake.extend(waiter.take());
+                }
+            }
             // Trace records change no socket's state.
             _ => {}
         }

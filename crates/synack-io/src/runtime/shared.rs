@@ -78,6 +78,13 @@ impl Inner {
         }
     }
 
+    /// Sends a datagram built outside the engine (an ICMP error).
+    pub(crate) fn send_raw(&mut self, datagram: &[u8]) {
+        let n = datagram.len().min(self.tx.len());
+        self.tx[..n].copy_from_slice(&datagram[..n]);
+        self.transmit(n);
+    }
+
     fn transmit(&mut self, n: usize) {
         match self.dev.send(&self.tx[..n]) {
             Ok(()) => {

@@ -66,6 +66,11 @@ pub(crate) fn closed(conn: ConnId, tuple: Option<(SocketAddr, SocketAddr)>, reas
     }
 }
 
+/// An intercepted SYN went away before the application decided.
+pub(crate) fn abandoned(request: synack::RequestId, reason: synack::AbandonReason) {
+    debug!(?request, ?reason, "intercepted SYN abandoned");
+}
+
 /// Trouble short of failure on a connection.
 pub(crate) fn soft_error(conn: ConnId, error: SoftError) {
     info!(?conn, ?error, "connection in trouble");

@@ -1,0 +1,106 @@
+//! ICMP destination-unreachable messages about a client's SYN, for an
+//! intercepted connection refused the way the real destination refused it
+//! (RFC 792, RFC 4443 3.1): the client's TCP then reports the same error
+//! it would have seen without synack in the path.
+
+use std::net::IpAddr;
+use synack::SynRequest;
+use synack_wire::{IpHeader, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, checksum};
+
+/// Why a destination cannot be reached, as ICMP says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unreachable {
+    /// No route to the network (IPv4 code 0; IPv6 code 0, no route).
+    Network,
+    /// The host did not answer (IPv4 code 1; IPv6 code 3, address
+    /// unreachable).
+    Host,
+    /// Nothing listens on the port (IPv4 code 3; IPv6 code 4). TCP's own
+    /// answer, a RST, is what a closed port usually gives.
+    Port,
+    /// Filtered by policy (IPv4 code 13; IPv6 code 1).
+    Prohibited,
+}
+
+impl Unreachable {
+    fn code(self, v6: bool) -> u8 {
+        match (self, v6) {
+            (Unreachable::Network, false) => 0,
+            (Unreachable::Host, false) => 1,
+            (Unreachable::Port, false) => 3,
+            (Unreachable::Prohibited, false) => 13,
+            (Unreachable::Network, true) => 0,
+            (Unreachable::Prohibited, true) => 1,
+            (Unreachable::Host, true) => 3,
+            (Unreachable::Port, true) => 4,
+        }
+    }
+}
+
+/// Writes into `out` an ICMP destination unreachable from `from` to the
+/// client of `req`, quoting the IP header and the first eight bytes of its
+/// SYN (ports and sequence number, which is all a TCP checks). Returns
+/// the datagram's length, or `None` if `out` is too small or `from` is of
+/// the other family.
+pub(crate) fn write(
+    req: &SynRequest,
+    why: Unreachable,
+    from: IpAddr,
+    ttl: u8,
+    out: &mut [u8],
+) -> Option<usize> {
+    let client = req.peer;
+    let dst = req.original_dst;
+    if from.is_ipv4() != client.is_ipv4() {
+        return None;
+    }
+    let v6 = client.is_ipv6();
+    // The quoted SYN as the client sent it: an IP header and the start of
+    // the TCP header.
+    let syn_ip = IpHeader {
+        src: client.ip(),
+        dst: dst.ip(),
+        protocol: PROTO_TCP,
+        ttl: 64,
+        tos: 0,
+        ident: 0,
+        dont_fragment: true,
+        flow_label: 0,
+    };
+    let mut quote = vec![0u8; syn_ip.header_len()];
+    syn_ip.emit(20, &mut quote).ok()?;
+    quote.extend_from_slice(&client.port().to_be_bytes());
+    quote.extend_from_slice(&dst.port().to_be_bytes());
+    quote.extend_from_slice(&req.isn.0.to_be_bytes());
+    let protocol = if v6 { PROTO_ICMPV6 } else { PROTO_ICMP };
+    let header = IpHeader {
+        src: from,
+        dst: client.ip(),
+        protocol,
+        ttl,
+        tos: 0,
+        ident: 0,
+        dont_fragment: false,
+        flow_label: 0,
+    };
+    let hl = header.header_len();
+    let len = 8 + quote.len();
+    if out.len() < hl + len {
+        return None;
+    }
+    header.emit(len, out).ok()?;
+    let body = &mut out[hl..hl + len];
+    body[0] = if v6 { 1 } else { 3 };
+    body[1] = why.code(v6);
+    body[2..8].fill(0);
+    body[8..].copy_from_slice(&quote);
+    let initial = if v6 {
+        checksum::pseudo_header(from, client.ip(), PROTO_ICMPV6, len as u32)
+    } else {
+        0
+    };
+    let sum = checksum::fold(checksum::sum(body, initial));
+    body[2..4].copy_from_slice(&sum.to_be_bytes());
+    Some(hl + len)
+}
