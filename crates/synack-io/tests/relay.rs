@@ -366,8 +366,14 @@ async fn reset_after_a_half_close_is_a_reset() {
     assert_eq!(st.b_to_a.end, DirectionEnd::Reset(Side::B));
 }
 
-/// Nothing moves for the idle timeout: both ends are reset. (Paused
-/// time: tokio jumps to the timer once every task waits.)
+/// Nothing moves for the idle timeout: both ends are reset.
+///
+/// The timeout tests run on paused time: tokio jumps to the next timer
+/// once every task waits, so the relay's timeouts fire without waiting
+/// and in a fixed order. The stacks' engines count real time, though, so
+/// when tokio's clock has jumped past an engine timer (a retransmission
+/// timer, up to a second), the stack's loop polls until the real clock
+/// catches up: each of these tests spends about a second of CPU.
 #[tokio::test(start_paused = true)]
 async fn idle_timeout_resets_both_ends() {
     let options = RelayOptions::new()
@@ -543,4 +549,32 @@ async fn other_errors_come_back_with_the_stats() {
     );
     let e: std::io::Error = e.into();
     assert_eq!(e.kind(), ErrorKind::Other);
+}
+
+/// Degenerate timeouts are no panic: a zero idle timeout ends the relay at
+/// once, one too far to represent never fires.
+#[tokio::test]
+async fn zero_and_huge_timeouts() {
+    let (_client, a) = tokio::io::duplex(64);
+    let (b, _server) = tokio::io::duplex(64);
+    let options = RelayOptions::new().idle(Some(Duration::ZERO));
+    let st = stats(tokio::spawn(relay(AbortByDrop(a), AbortByDrop(b), options))).await;
+    assert_eq!(st.a_to_b.end, DirectionEnd::IdleTimeout);
+    assert_eq!(st.b_to_a.end, DirectionEnd::IdleTimeout);
+
+    let (mut client, a) = tokio::io::duplex(64);
+    let (b, mut server) = tokio::io::duplex(64);
+    let options = RelayOptions::new()
+        .idle(Some(Duration::MAX))
+        .half_close(Some(Duration::MAX));
+    let r = tokio::spawn(relay(AbortByDrop(a), AbortByDrop(b), options));
+    let (from_server, from_client) = within(10, async {
+        tokio::join!(exchange(&mut client, b"hi"), exchange(&mut server, b"yo"))
+    })
+    .await;
+    assert_eq!(
+        (&from_server[..], &from_client[..]),
+        (&b"yo"[..], &b"hi"[..])
+    );
+    assert!(stats(r).await.is_clean());
 }

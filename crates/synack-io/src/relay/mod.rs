@@ -11,7 +11,10 @@
 //!   `BrokenPipe`, the relay aborts the other side (a RST, not a FIN) and
 //!   stops both directions. Data still in flight may be lost, as TCP's
 //!   reset loses it. Any other I/O error also aborts both sides and is
-//!   returned as a [`RelayError`].
+//!   returned as a [`RelayError`]. A reset shows when the relay next reads
+//!   from or writes to that side: a side whose data has ended is only
+//!   written to, so its later reset shows at the next write, or the
+//!   half-close timeout ends the relay.
 //! - Timeouts ([`RelayOptions`]): when no byte moves either way for the
 //!   idle timeout, or, once one direction has finished, the other moves
 //!   none for the half-close timeout, the relay aborts both sides.

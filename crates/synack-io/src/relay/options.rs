@@ -49,7 +49,8 @@ impl RelayOptions {
     }
 
     /// When no byte has moved either way for this long, the relay aborts
-    /// both sides. `None`: never.
+    /// both sides. `None`: never (so does a time too far to represent);
+    /// zero ends the relay at once.
     pub const fn idle(mut self, timeout: Option<Duration>) -> RelayOptions {
         self.idle = timeout;
         self
