@@ -158,7 +158,8 @@ where
     let (ending, error) = match stop {
         Stop::Finished => {
             tracing::debug!(%stats, "relay finished");
-            // Both FINs are through; dropping closes gracefully.
+            // Both FINs are queued after all the data; dropping closes
+            // gracefully.
             return Ok(stats);
         }
         Stop::Timeout(ending) => (ending, None),
