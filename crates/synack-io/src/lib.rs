@@ -13,6 +13,9 @@
 //!   background thread.
 //! - [`net`]: `TcpListener` and `TcpStream` in the shape of `tokio::net`;
 //!   [`blocking`]: the same in the shape of `std::net`.
+//! - [`relay`]: forwarding between two connections (a synack one and a
+//!   kernel one, say), half-closing per direction, passing a reset on as a
+//!   reset, with idle and half-close timeouts.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -122,8 +125,9 @@ pub mod blocking;
 pub mod device;
 pub mod icmp;
 pub mod net;
-mod unreachable;
+pub mod relay;
 mod runtime;
+mod unreachable;
 
 pub use addr::ToSocketAddrs;
 pub use runtime::{IoCounters, Stack, StackConfig};

@@ -60,10 +60,7 @@ impl Intercept {
     /// Every IPv4 and IPv6 destination, every port.
     pub fn everything(mode: InterceptMode) -> Intercept {
         Intercept {
-            prefixes: vec![
-                (IpAddr::from([0u8; 4]), 0),
-                (IpAddr::from([0u16; 8]), 0),
-            ],
+            prefixes: vec![(IpAddr::from([0u8; 4]), 0), (IpAddr::from([0u16; 8]), 0)],
             ports: vec![(1, u16::MAX)],
             mode,
         }
@@ -412,7 +409,11 @@ mod tests {
         assert!(Intercept::new(InterceptMode::Decide).ports(0, 5).is_err());
         assert!(Intercept::new(InterceptMode::Decide).ports(9, 5).is_err());
         let v4: IpAddr = "1.2.3.4".parse().unwrap();
-        assert!(Intercept::new(InterceptMode::Decide).prefix(v4, 33).is_err());
+        assert!(
+            Intercept::new(InterceptMode::Decide)
+                .prefix(v4, 33)
+                .is_err()
+        );
         assert!(!Intercept::new(InterceptMode::Decide).matches("1.2.3.4:80".parse().unwrap()));
     }
 
@@ -441,7 +442,10 @@ mod tests {
         assert_ne!(a, b, "a new generation");
         assert!(r.get(a).is_none());
         assert!(r.expire_one(Instant::from_millis(999)).is_none());
-        assert_eq!(r.expire_one(Instant::from_secs(1)).map(|(id, _)| id), Some(b));
+        assert_eq!(
+            r.expire_one(Instant::from_secs(1)).map(|(id, _)| id),
+            Some(b)
+        );
         assert_eq!(r.len(), 0);
         assert_eq!(r.from_source(t.remote_ip), 0);
     }

@@ -92,8 +92,8 @@ mod endpoint;
 mod error;
 mod event;
 mod icmp;
-pub mod intercept;
 mod info;
+pub mod intercept;
 pub mod isn;
 mod keepalive;
 mod listener;
@@ -116,8 +116,8 @@ pub use event::{
     CloseReason, ConnId, Event, ListenerId, OpenKind, Sockets, SoftError, StateChange,
 };
 pub use icmp::{IcmpError, IcmpErrorKind};
-pub use intercept::{AbandonReason, Intercept, InterceptMode, RequestId, SynRequest};
 pub use info::ConnInfo;
+pub use intercept::{AbandonReason, Intercept, InterceptMode, RequestId, SynRequest};
 pub use keepalive::Keepalive;
 pub use secret::Secret;
 pub use seq::SeqNum;

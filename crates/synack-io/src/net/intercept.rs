@@ -93,12 +93,14 @@ impl Interceptor {
 
     /// [`request`](Self::request) in poll form.
     pub fn poll_request(&self, cx: &mut Context<'_>) -> Poll<io::Result<Request>> {
-        self.stack.poll_request(self.id, cx).map_ok(|(id, info)| Request {
-            stack: self.stack.clone(),
-            id,
-            info,
-            decided: false,
-        })
+        self.stack
+            .poll_request(self.id, cx)
+            .map_ok(|(id, info)| Request {
+                stack: self.stack.clone(),
+                id,
+                info,
+                decided: false,
+            })
     }
 
     /// Waits for the next established connection answered without a

@@ -60,7 +60,9 @@ impl Stack {
             if let Some(why) = abandoned {
                 return Err(abandoned_error(why));
             }
-            let info = g.ep.syn_request(r).ok_or_else(|| abandoned_error(AbandonReason::TimedOut))?;
+            let info =
+                g.ep.syn_request(r)
+                    .ok_or_else(|| abandoned_error(AbandonReason::TimedOut))?;
             let c = g.ep.accept_request(now, r)?;
             g.reg.add_conn(c, false, info.original_dst, info.peer);
             Ok((c, info.original_dst, info.peer))

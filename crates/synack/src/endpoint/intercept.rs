@@ -100,8 +100,10 @@ impl Endpoint {
         );
         let request = self.requests.insert(p);
         self.counters.syn_requests += 1;
-        self.events
-            .push_back(Event::SynRequest { listener: l, request });
+        self.events.push_back(Event::SynRequest {
+            listener: l,
+            request,
+        });
         true
     }
 
@@ -109,12 +111,7 @@ impl Endpoint {
     /// retransmitted SYN is counted (a new ISN replaces the old one: the
     /// client started over), the client's RST abandons the request, and
     /// anything else waits with it, dropped.
-    pub(super) fn segment_for_request(
-        &mut self,
-        now: Instant,
-        r: RequestId,
-        seg: &TcpSegment<'_>,
-    ) {
+    pub(super) fn segment_for_request(&mut self, now: Instant, r: RequestId, seg: &TcpSegment<'_>) {
         let Some(p) = self.requests.get_mut(r) else {
             return;
         };

@@ -69,10 +69,9 @@ fn without_configured_addresses_every_destination_is_the_hosts() {
 #[test]
 fn a_decided_syn_is_answered_from_the_original_destination() {
     let mut h = to_foreign(host());
-    let l = h
-        .ep
-        .intercept(Intercept::everything(InterceptMode::Decide), 64)
-        .unwrap();
+    let l =
+        h.ep.intercept(Intercept::everything(InterceptMode::Decide), 64)
+            .unwrap();
     h.inject(seg(SYN).seq(0).mss(1400).ws(7).sack_perm().ts(100, 0));
     h.expect_none();
     let r = requests(&mut h);
@@ -109,7 +108,10 @@ fn a_decided_syn_is_answered_from_the_original_destination() {
         }),
         "{ev:?}"
     );
-    assert!(!ev.iter().any(|e| matches!(e, Event::Accepted { .. })), "{ev:?}");
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::Accepted { .. })),
+        "{ev:?}"
+    );
     assert_eq!(h.ep.accept(l), None, "not queued for accept");
     let i = h.ep.info(c).unwrap();
     assert_eq!(i.local, foreign());
@@ -189,10 +191,9 @@ fn beyond_the_bounds_syns_are_answered_with_cookies() {
     let mut cfg = host();
     cfg.max_syn_requests_per_source = 2;
     let mut h = to_foreign(cfg);
-    let l = h
-        .ep
-        .intercept(Intercept::everything(InterceptMode::Decide), 64)
-        .unwrap();
+    let l =
+        h.ep.intercept(Intercept::everything(InterceptMode::Decide), 64)
+            .unwrap();
     let client: IpAddr = h.peer().peer.ip();
     for port in [40001, 40002] {
         h.add_peer(foreign(), SocketAddr::new(client, port), IRS);
@@ -245,10 +246,9 @@ fn accept_first_answers_at_once_and_queues_for_accept() {
 #[test]
 fn listeners_come_before_interceptors_and_closing_one_abandons_its_requests() {
     let mut h = to_foreign(host());
-    let i = h
-        .ep
-        .intercept(Intercept::everything(InterceptMode::Decide), 64)
-        .unwrap();
+    let i =
+        h.ep.intercept(Intercept::everything(InterceptMode::Decide), 64)
+            .unwrap();
     h.switch(0);
     let l = h.listen();
     h.inject(seg(SYN).seq(0).mss(1460));
@@ -269,7 +269,10 @@ fn listeners_come_before_interceptors_and_closing_one_abandons_its_requests() {
             reason: AbandonReason::ListenerClosed
         }]
     );
-    assert_eq!(h.ep.accept_request(h.now, r[0]), Err(synack::Error::InvalidHandle));
+    assert_eq!(
+        h.ep.accept_request(h.now, r[0]),
+        Err(synack::Error::InvalidHandle)
+    );
     // Its destinations are foreign again.
     h.inject(seg(SYN).seq(0).mss(1460));
     h.expect_none();
@@ -287,10 +290,8 @@ fn an_accepted_request_whose_client_resets_ends_with_closed() {
     h.pump();
     h.expect(out(SYN | ACK).seq(0).ack(1));
     h.inject(seg(RST).seq(1));
-    assert!(
-        h.take_events().contains(&Event::Closed {
-            conn: c,
-            reason: CloseReason::Reset
-        })
-    );
+    assert!(h.take_events().contains(&Event::Closed {
+        conn: c,
+        reason: CloseReason::Reset
+    }));
 }
