@@ -270,7 +270,7 @@ impl Requests {
         self.len
     }
 
-    pub(crate) fn from_source(&self, ip: IpAddr) -> u32 {
+    pub(crate) fn count_from(&self, ip: IpAddr) -> u32 {
         self.per_source.get(&ip).copied().unwrap_or(0)
     }
 
@@ -435,7 +435,7 @@ mod tests {
         );
         let a = r.insert(p);
         assert_eq!(r.find(&t), Some(a));
-        assert_eq!(r.from_source(t.remote_ip), 1);
+        assert_eq!(r.count_from(t.remote_ip), 1);
         assert!(r.remove(a).is_some());
         assert!(r.remove(a).is_none());
         let b = r.insert(p);
@@ -447,6 +447,6 @@ mod tests {
             Some(b)
         );
         assert_eq!(r.len(), 0);
-        assert_eq!(r.from_source(t.remote_ip), 0);
+        assert_eq!(r.count_from(t.remote_ip), 0);
     }
 }

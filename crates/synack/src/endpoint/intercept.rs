@@ -84,7 +84,7 @@ impl Endpoint {
         seg: &TcpSegment<'_>,
     ) -> bool {
         if self.requests.len() >= self.cfg.max_syn_requests
-            || self.requests.from_source(tuple.remote_ip) as usize
+            || self.requests.count_from(tuple.remote_ip) as usize
                 >= self.cfg.max_syn_requests_per_source
         {
             return false;
