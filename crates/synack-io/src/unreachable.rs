@@ -3,8 +3,8 @@
 //! (RFC 792, RFC 4443 3.1): the client's TCP then reports the same error
 //! it would have seen without synack in the path.
 
-use std::net::IpAddr;
-use synack::SynRequest;
+use std::net::{IpAddr, SocketAddr};
+use synack::{SeqNum, SynRequest};
 use synack_wire::{IpHeader, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, checksum};
 
 /// Why a destination cannot be reached, as ICMP says it.
@@ -50,8 +50,20 @@ pub(crate) fn write(
     ttl: u8,
     out: &mut [u8],
 ) -> Option<usize> {
-    let client = req.peer;
-    let dst = req.original_dst;
+    write_for(req.peer, req.original_dst, req.isn, why, from, ttl, out)
+}
+
+/// [`write`] for the SYN `client` sent to `dst` with sequence number
+/// `isn`.
+fn write_for(
+    client: SocketAddr,
+    dst: SocketAddr,
+    isn: SeqNum,
+    why: Unreachable,
+    from: IpAddr,
+    ttl: u8,
+    out: &mut [u8],
+) -> Option<usize> {
     if from.is_ipv4() != client.is_ipv4() {
         return None;
     }
@@ -72,7 +84,7 @@ pub(crate) fn write(
     syn_ip.emit(20, &mut quote).ok()?;
     quote.extend_from_slice(&client.port().to_be_bytes());
     quote.extend_from_slice(&dst.port().to_be_bytes());
-    quote.extend_from_slice(&req.isn.0.to_be_bytes());
+    quote.extend_from_slice(&isn.0.to_be_bytes());
     let protocol = if v6 { PROTO_ICMPV6 } else { PROTO_ICMP };
     let header = IpHeader {
         src: from,
@@ -103,4 +115,67 @@ pub(crate) fn write(
     let sum = checksum::fold(checksum::sum(body, initial));
     body[2..4].copy_from_slice(&sum.to_be_bytes());
     Some(hl + len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::icmp::{Icmp, handle};
+    use synack::{IcmpError, IcmpErrorKind};
+    use synack_wire::parse_ip;
+
+    /// What the client's own stack makes of the message: an error about
+    /// its SYN, of the kind asked for.
+    fn seen_by_client(client: &str, dst: &str, from: &str, why: Unreachable) -> IcmpError {
+        let (client, dst): (SocketAddr, SocketAddr) =
+            (client.parse().unwrap(), dst.parse().unwrap());
+        let mut out = [0u8; 128];
+        let n = write_for(
+            client,
+            dst,
+            SeqNum(777),
+            why,
+            from.parse().unwrap(),
+            64,
+            &mut out,
+        )
+        .expect("written");
+        let ip = parse_ip(&out[..n]).expect("a datagram");
+        let mut reply = [0u8; 128];
+        match handle(&ip, &[client.ip()], 64, &mut reply) {
+            Icmp::Error(e) => {
+                assert_eq!((e.local, e.remote, e.seq), (client, dst, SeqNum(777)));
+                e
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_client_reads_the_error_it_was_meant_to() {
+        let v4 = ("198.18.0.1:40000", "198.19.7.7:443", "198.18.0.2");
+        let e = seen_by_client(v4.0, v4.1, v4.2, Unreachable::Host);
+        assert_eq!(e.kind, IcmpErrorKind::HostUnreachable);
+        let e = seen_by_client(v4.0, v4.1, v4.2, Unreachable::Network);
+        assert_eq!(e.kind, IcmpErrorKind::NetUnreachable);
+        let e = seen_by_client(v4.0, v4.1, v4.2, Unreachable::Port);
+        assert_eq!(e.kind, IcmpErrorKind::PortUnreachable);
+        let v6 = ("[2001:db8::1]:40000", "[2001:db8:7::7]:443", "2001:db8::2");
+        let e = seen_by_client(v6.0, v6.1, v6.2, Unreachable::Host);
+        assert_eq!(e.kind, IcmpErrorKind::HostUnreachable);
+        let e = seen_by_client(v6.0, v6.1, v6.2, Unreachable::Port);
+        assert_eq!(e.kind, IcmpErrorKind::PortUnreachable);
+    }
+
+    #[test]
+    fn no_message_across_families_or_into_a_small_buffer() {
+        let c: SocketAddr = "198.18.0.1:1".parse().unwrap();
+        let d: SocketAddr = "198.19.0.1:2".parse().unwrap();
+        let mut out = [0u8; 128];
+        let v6: IpAddr = "2001:db8::2".parse().unwrap();
+        assert!(write_for(c, d, SeqNum(1), Unreachable::Host, v6, 64, &mut out).is_none());
+        let mut small = [0u8; 40];
+        let v4: IpAddr = "198.18.0.2".parse().unwrap();
+        assert!(write_for(c, d, SeqNum(1), Unreachable::Host, v4, 64, &mut small).is_none());
+    }
 }

@@ -270,6 +270,17 @@ impl Requests {
         self.len
     }
 
+    /// What the table holds on the heap (capacity, not length), with a
+    /// hash table's entry counted as its key, value and control byte.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.slots.capacity() * size_of::<(u32, Option<Pending>)>()
+            + self.free.capacity() * size_of::<u32>()
+            + self.by_tuple.capacity() * (size_of::<(TupleKey, u32)>() + 1)
+            + self.per_source.capacity() * (size_of::<(IpAddr, u32)>() + 1)
+            + self.order.capacity() * size_of::<(Instant, RequestId)>()
+    }
+
     pub(crate) fn count_from(&self, ip: IpAddr) -> u32 {
         self.per_source.get(&ip).copied().unwrap_or(0)
     }

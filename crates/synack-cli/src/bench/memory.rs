@@ -20,6 +20,10 @@
 //!    growth since 3 is the TIME-WAIT table alone: the slab and the
 //!    4-tuple map already had room and do not grow.
 //!
+//! 5. An intercepting listener in `Decide` mode holds N SYNs from N
+//!    clients to a destination that is not the server's, undecided: the
+//!    growth since 4 is the pending SYN alone (no TCB, no buffers).
+//!
 //! Before each measurement 5 s of virtual time pass (see [`snapshot`]).
 
 use super::pair::Pair;
@@ -70,6 +74,8 @@ pub fn run(n: usize, r: &mut Report) -> Result<(), String> {
     let mut cfg = Config::default();
     cfg.max_connections = n.max(cfg.max_connections);
     cfg.max_time_wait = n.max(cfg.max_time_wait);
+    cfg.max_syn_requests = n;
+    cfg.max_syn_requests_per_source = n;
     let mut p = Pair::new(cfg);
     let l = Owner::Server
         .enter(|| p.server.listen(server_addr(), BATCH))
@@ -102,6 +108,10 @@ pub fn run(n: usize, r: &mut Report) -> Result<(), String> {
         ));
     }
     let s4 = snapshot(&mut p);
+
+    // 5. N pending intercepted SYNs.
+    let held = hold_syns(&mut p, n)?;
+    let s5 = snapshot(&mut p);
 
     let (idle, idle_est) = per(s1, s0, n);
     let (after, after_est) = per(s2, s0, n);
@@ -143,6 +153,18 @@ pub fn run(n: usize, r: &mut Report) -> Result<(), String> {
     );
     r.figure("time_wait_bytes_per_entry", tw_bytes, 1, "bytes");
     r.figure("time_wait_estimate_bytes_per_entry", tw_est, 1, "bytes");
+    let (pending, pending_est) = per(s5, s4, held);
+    r.note(
+        "a SYN an intercepting listener holds for the application's decision (Decide mode): \
+         growth from the previous point with N such SYNs pending, no TCB and no buffers",
+    );
+    r.figure("pending_syn_bytes_per_request", pending, 1, "bytes");
+    r.figure(
+        "pending_syn_estimate_bytes_per_request",
+        pending_est,
+        1,
+        "bytes",
+    );
     let verdict = |v: f64, t: f64| if v <= t { "met" } else { "NOT met" };
     r.note(format!(
         "target <= {IDLE_TARGET:.0} bytes per idle established connection: {}; target <= \
@@ -151,6 +173,39 @@ pub fn run(n: usize, r: &mut Report) -> Result<(), String> {
         verdict(tw_bytes, TIME_WAIT_TARGET)
     ));
     Ok(())
+}
+
+/// Has the server intercept every destination, undecided, and `n` clients
+/// (address block 3) send it a SYN each for an address that is not the
+/// server's; returns how many requests the server holds.
+fn hold_syns(p: &mut Pair, n: usize) -> Result<usize, String> {
+    use synack::{Intercept, InterceptMode};
+    let server = &mut p.server;
+    Owner::Server
+        .enter(|| server.intercept(Intercept::everything(InterceptMode::Decide), BATCH))
+        .map_err(|e| format!("intercept: {e}"))?;
+    let elsewhere = SocketAddr::from(([198, 19, 0, 9], 443));
+    for i in 0..n {
+        let now = p.now;
+        let client = &mut p.client;
+        Owner::Client
+            .enter(|| client.connect(now, client_addr(3, i), elsewhere))
+            .map_err(|e| format!("connect: {e}"))?;
+        if i % BATCH == BATCH - 1 {
+            p.flush(super::pair::Side::Client);
+            drain(p);
+        }
+    }
+    p.flush(super::pair::Side::Client);
+    drain(p);
+    let held = p.server.syn_request_count();
+    if held != n || p.server.connection_count() != 0 {
+        return Err(format!(
+            "expected {n} pending SYNs and no connection on the server, found {held} and {}",
+            p.server.connection_count()
+        ));
+    }
+    Ok(held)
 }
 
 /// Opens `n` connections from address block `block`, `BATCH` at a time;

@@ -331,6 +331,7 @@ impl Endpoint {
             + self.pool.heap_bytes()
             + self.loss_pool.heap_bytes()
             + self.timers.heap_bytes()
+            + self.requests.heap_bytes()
     }
 
     /// The 4-tuple's timestamp offset (see `IsnGenerator`).
