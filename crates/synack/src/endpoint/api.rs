@@ -32,18 +32,9 @@ impl Endpoint {
             backlog.min(self.cfg.max_syn_backlog),
             backlog.min(self.cfg.max_accept_backlog),
         );
-        let index = match self.listeners.iter().position(Option::is_none) {
-            Some(i) => {
-                self.listeners[i] = Some(listener);
-                i
-            }
-            None => {
-                self.listeners.push(Some(listener));
-                self.listeners.len() - 1
-            }
-        };
-        self.listener_addrs.insert(addr, index as u32);
-        Ok(ListenerId(index as u32))
+        let id = self.add_listener(listener);
+        self.listener_addrs.insert(addr, id.0);
+        Ok(id)
     }
 
     /// Closes a listener. Its children that the application never accepted

@@ -36,17 +36,7 @@ impl Endpoint {
             backlog.min(self.cfg.max_accept_backlog),
         );
         listener.intercept = Some(Box::new(rule));
-        let index = match self.listeners.iter().position(Option::is_none) {
-            Some(i) => {
-                self.listeners[i] = Some(listener);
-                i
-            }
-            None => {
-                self.listeners.push(Some(listener));
-                self.listeners.len() - 1
-            }
-        };
-        let id = ListenerId(index as u32);
+        let id = self.add_listener(listener);
         self.interceptors.push(id);
         Ok(id)
     }

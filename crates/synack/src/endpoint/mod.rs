@@ -421,6 +421,21 @@ impl Endpoint {
         Some(r)
     }
 
+    /// Stores a listener in the first free slot.
+    fn add_listener(&mut self, listener: Listener) -> crate::event::ListenerId {
+        let index = match self.listeners.iter().position(Option::is_none) {
+            Some(i) => {
+                self.listeners[i] = Some(listener);
+                i
+            }
+            None => {
+                self.listeners.push(Some(listener));
+                self.listeners.len() - 1
+            }
+        };
+        crate::event::ListenerId(index as u32)
+    }
+
     fn listener(&self, l: crate::event::ListenerId) -> Option<&Listener> {
         self.listeners.get(l.0 as usize)?.as_ref()
     }
