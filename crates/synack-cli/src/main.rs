@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Ok(Command::Bench(opts)) => bench::run(&opts),
         Ok(Command::Serve(opts)) => live::serve::run(&opts),
         Ok(Command::Connect(opts)) => live::connect::run(&opts),
+        Ok(Command::Forward(opts)) => live::forward::run(&opts),
         Ok(Command::Ss(opts)) => live::ss::run(&opts),
         Ok(Command::Script(opts)) => script::run(&opts),
         Ok(Command::Plot(opts)) => plot::run(&opts),
@@ -280,7 +281,9 @@ mod tests {
         assert_eq!(kind("--help"), ErrorKind::DisplayHelp);
         assert_eq!(kind("--version"), ErrorKind::DisplayVersion);
         // Every subcommand's help has its purpose and an example.
-        for sub in ["demo", "bench", "serve", "connect", "ss", "script", "plot"] {
+        for sub in [
+            "demo", "bench", "serve", "connect", "forward", "ss", "script", "plot",
+        ] {
             let v = ["synack", sub, "--help"];
             let e = parse(v).expect_err(sub);
             assert_eq!(e.kind(), ErrorKind::DisplayHelp, "{sub}");
