@@ -93,8 +93,7 @@ impl Link {
             ),
             None => dev,
         };
-        let stack = Stack::new(dev, config)
-            .map_err(|e| format!("cannot start the stack: {e}"))?;
+        let stack = Stack::new(dev, config).map_err(|e| format!("cannot start the stack: {e}"))?;
         Ok((stack, offload))
     }
 }

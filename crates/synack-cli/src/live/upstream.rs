@@ -40,7 +40,9 @@ impl fmt::Display for DialError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DialError::Io(e) => write!(f, "{}", super::reason(e)),
-            DialError::Socks(code) => write!(f, "SOCKS5 reply {code:#04x} ({})", socks_words(*code)),
+            DialError::Socks(code) => {
+                write!(f, "SOCKS5 reply {code:#04x} ({})", socks_words(*code))
+            }
             DialError::TimedOut => f.write_str("connect timed out"),
         }
     }
@@ -158,7 +160,8 @@ fn set_mark(socket: &TcpSocket, mark: u32) -> io::Result<()> {
 /// protocol is an `Io` error of kind `InvalidData`.
 async fn socks5_connect(s: &mut TcpStream, dst: SocketAddr) -> Result<(), DialError> {
     let io = DialError::Io;
-    let bad = |what: &str| DialError::Io(io::Error::new(io::ErrorKind::InvalidData, what.to_string()));
+    let bad =
+        |what: &str| DialError::Io(io::Error::new(io::ErrorKind::InvalidData, what.to_string()));
     s.write_all(&[5, 1, 0]).await.map_err(io)?;
     let mut choice = [0u8; 2];
     s.read_exact(&mut choice).await.map_err(io)?;
@@ -247,7 +250,9 @@ mod tests {
                 let mut req = [0u8; 10];
                 c.read_exact(&mut req).await.unwrap();
                 replies.push(req);
-                c.write_all(&[5, code, 0, 1, 0, 0, 0, 0, 0, 0]).await.unwrap();
+                c.write_all(&[5, code, 0, 1, 0, 0, 0, 0, 0, 0])
+                    .await
+                    .unwrap();
             }
             replies
         });

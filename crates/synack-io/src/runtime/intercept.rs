@@ -22,7 +22,11 @@ impl Stack {
 
     /// Caps the MSS of the connections an intercepting listener accepts
     /// (their SYN-ACK offers at most `mss`; SYN cookies too).
-    pub(crate) fn set_listener_max_segment(&self, l: ListenerId, mss: Option<u16>) -> io::Result<()> {
+    pub(crate) fn set_listener_max_segment(
+        &self,
+        l: ListenerId,
+        mss: Option<u16>,
+    ) -> io::Result<()> {
         self.shared
             .with(|g| g.ep.set_listener_max_segment(l, mss).map_err(Into::into))
     }

@@ -1,0 +1,216 @@
+//! `synack forward` against the router's own kernel forwarding: every
+//! test runs its scenario once with the kernel forwarding (the reference)
+//! and once through synack, and what the client sees must be the same.
+//! The topology is in `forward_bed`.
+
+use crate::common::*;
+use crate::forward_bed::*;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Runs `scenario` with the kernel forwarding, then through synack
+/// (started with `args`), and returns both results.
+fn both<T: Send + 'static>(bed: &mut Bed, args: &[&str], scenario: impl Fn(&Bed) -> T) -> (T, T) {
+    let kernel = scenario(bed);
+    bed.through_synack(args);
+    let ours = scenario(bed);
+    (kernel, ours)
+}
+
+#[test]
+fn forward_open_port_echoes() {
+    let Some(mut bed) = Bed::new("fwecho", &[]) else {
+        return;
+    };
+    let _servers = Servers::start(&bed.server, &[7000], echo());
+    let data = Arc::new(random_bytes(1 << 20, 13));
+    let to: SocketAddr = "198.18.30.1:7000".parse().unwrap();
+    let (kernel, ours) = both(&mut bed, &[], |bed| {
+        let sent = data.clone();
+        bed.in_client(move || sha256(&echo_exchange(to, sent)))
+    });
+    assert_eq!(kernel, sha256(&data), "the reference run");
+    assert_eq!(ours, kernel, "through synack; log:\n{}", bed.log());
+    assert!(bed.log().contains("flow ended"), "log:\n{}", bed.log());
+}
+
+#[test]
+fn forward_closed_port_is_refused() {
+    let Some(mut bed) = Bed::new("fwrefused", &[]) else {
+        return;
+    };
+    let to: SocketAddr = "198.18.30.1:7001".parse().unwrap();
+    let (kernel, ours) = both(&mut bed, &[], |bed| {
+        bed.in_client(move || {
+            let started = Instant::now();
+            let r = try_dial(to, Duration::from_secs(10)).map(|_| ());
+            (r, started.elapsed())
+        })
+    });
+    eprintln!(
+        "refused: kernel forwarding in {:?}, synack in {:?}",
+        kernel.1, ours.1
+    );
+    assert_eq!(kernel.0, Err(ErrorKind::ConnectionRefused));
+    assert_eq!(ours.0, kernel.0, "log:\n{}", bed.log());
+}
+
+#[test]
+fn forward_keeps_the_original_destination() {
+    let Some(mut bed) = Bed::new("fwdst", &[]) else {
+        return;
+    };
+    let ports = [7100, 7101, 7102, 7103, 7104];
+    let _servers = Servers::start(&bed.server, &ports, whoami());
+    let targets: Vec<SocketAddr> = (1..=10)
+        .flat_map(|i| ports.map(|p| SocketAddr::new(server_ip(i).into(), p)))
+        .collect();
+    assert_eq!(targets.len(), 50);
+    let (kernel, ours) = both(&mut bed, &[], |bed| {
+        let targets = targets.clone();
+        bed.in_client(move || {
+            targets
+                .iter()
+                .map(|to| {
+                    let mut s = dial(*to);
+                    String::from_utf8(read_all(&mut s).expect("reading the address")).unwrap()
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let want: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+    assert_eq!(kernel, want, "the reference run");
+    assert_eq!(ours, want, "through synack; log:\n{}", bed.log());
+}
+
+/// What one connection showed: the bytes read, and how reading ended.
+type Seen = (Vec<u8>, Result<(), ErrorKind>);
+
+fn read_until_end(s: &mut std::net::TcpStream) -> Seen {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return (got, Ok(())),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => return (got, Err(e.kind())),
+        }
+    }
+}
+
+/// Sends what the server saw on a connection back to the test.
+fn reporting(
+    f: impl Fn(std::net::TcpStream) -> Seen + Send + Sync + 'static,
+) -> (Handler, std::sync::mpsc::Receiver<Seen>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let h: Handler = Arc::new(move |s| {
+        let seen = f(s);
+        let _ = tx.lock().unwrap().send(seen);
+    });
+    (h, rx)
+}
+
+#[test]
+fn forward_half_close_and_reset_both_ways() {
+    let Some(mut bed) = Bed::new("fwclose", &[]) else {
+        return;
+    };
+    // 7200: replies once the client's data has ended.
+    let reply: Handler = Arc::new(|mut s| {
+        let (got, _) = read_until_end(&mut s);
+        let _ = s.write_all(&[b"reply:".as_slice(), &got].concat());
+    });
+    // 7201: sends a banner, shuts its writing, then reads the client.
+    let (banner, banner_seen) = reporting(|mut s| {
+        s.write_all(b"banner").unwrap();
+        s.shutdown(Shutdown::Write).unwrap();
+        read_until_end(&mut s)
+    });
+    // 7202: resets at once.
+    let resets: Handler = Arc::new(reset);
+    // 7203: reads until the client's reset.
+    let (reader, reader_seen) = reporting(|mut s| read_until_end(&mut s));
+    let _a = Servers::start(&bed.server, &[7200], reply);
+    let _b = Servers::start(&bed.server, &[7201], banner);
+    let _c = Servers::start(&bed.server, &[7202], resets);
+    let _d = Servers::start(&bed.server, &[7203], reader);
+    let at = |port| SocketAddr::new(server_ip(2).into(), port);
+    let (kernel, ours) = both(&mut bed, &[], |bed| {
+        let (p0, p1, p2, p3) = (at(7200), at(7201), at(7202), at(7203));
+        let client = bed.in_client(move || {
+            let mut s = dial(p0);
+            s.write_all(b"hello").unwrap();
+            s.shutdown(Shutdown::Write).unwrap();
+            let half_client = read_until_end(&mut s);
+            let mut s = dial(p1);
+            let half_server = read_until_end(&mut s);
+            s.write_all(b"late data").unwrap();
+            s.shutdown(Shutdown::Write).unwrap();
+            let mut s = dial(p2);
+            let reset_by_server = read_until_end(&mut s);
+            let s = dial(p3);
+            // Once the server has the connection, reset it.
+            std::thread::sleep(Duration::from_millis(200));
+            reset(s);
+            (half_client, half_server, reset_by_server)
+        });
+        let at_server = (
+            banner_seen.recv_timeout(IO_TIMEOUT).expect("7201's report"),
+            reader_seen.recv_timeout(IO_TIMEOUT).expect("7203's report"),
+        );
+        (client, at_server)
+    });
+    let want_client = (
+        (b"reply:hello".to_vec(), Ok(())),
+        (b"banner".to_vec(), Ok(())),
+        (Vec::new(), Err(ErrorKind::ConnectionReset)),
+    );
+    let want_server = (
+        (b"late data".to_vec(), Ok(())),
+        (Vec::new(), Err(ErrorKind::ConnectionReset)),
+    );
+    assert_eq!(kernel, (want_client, want_server), "the reference run");
+    assert_eq!(ours, kernel, "through synack; log:\n{}", bed.log());
+}
+
+#[test]
+fn forward_black_hole_and_unreachable_host() {
+    let Some(mut bed) = Bed::new("fwhole", &["iptables"]) else {
+        return;
+    };
+    let hole = server_ip(10).to_string();
+    bed.server
+        .iptables(&["-A", "INPUT", "-d", &hole, "-j", "DROP"])
+        .unwrap();
+    let _servers = Servers::start(&bed.server, &[7300], echo());
+    let holed = SocketAddr::new(server_ip(10).into(), 7300);
+    let nobody = SocketAddr::new(NOBODY.parse().unwrap(), 7300);
+    let (kernel, ours) = both(&mut bed, &[], |bed| {
+        bed.in_client(move || {
+            let timed = |to, limit| {
+                let started = Instant::now();
+                let r = try_dial(to, limit).map(|_| ());
+                (r, started.elapsed())
+            };
+            (
+                timed(holed, Duration::from_secs(2)),
+                timed(nobody, Duration::from_secs(15)),
+            )
+        })
+    });
+    eprintln!(
+        "black hole: kernel {:?}, synack {:?}; unreachable: kernel {:?}, synack {:?}",
+        kernel.0.1, ours.0.1, kernel.1.1, ours.1.1
+    );
+    assert_eq!(kernel.0.0, Err(ErrorKind::TimedOut), "the reference run");
+    assert_eq!(
+        kernel.1.0,
+        Err(ErrorKind::HostUnreachable),
+        "the reference run"
+    );
+    assert_eq!(ours.0.0, kernel.0.0, "black hole; log:\n{}", bed.log());
+    assert_eq!(ours.1.0, kernel.1.0, "unreachable; log:\n{}", bed.log());
+}
