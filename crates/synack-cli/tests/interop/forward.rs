@@ -9,6 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use synack_testbed::Crossing;
 
 /// Runs `scenario` with the kernel forwarding, then through synack
 /// (started with `args`), and returns both results.
@@ -213,4 +214,45 @@ fn forward_black_hole_and_unreachable_host() {
     );
     assert_eq!(ours.0.0, kernel.0.0, "black hole; log:\n{}", bed.log());
     assert_eq!(ours.1.0, kernel.1.0, "unreachable; log:\n{}", bed.log());
+}
+
+/// 64 MiB each way (an echo) through synack with 1 % loss on every leg,
+/// each direction: the drops sit where each packet is one segment and its
+/// sender is not told (see `synack_testbed::loss`).
+#[test]
+fn forward_64mib_both_ways_under_loss() {
+    let Some(mut bed) = Bed::new("fwloss", &["iptables"]) else {
+        return;
+    };
+    let p = 0.01;
+    let drops = [
+        // synack to the client, and the client to synack.
+        bed.client.random_drop("INPUT", Crossing::In("c0"), p),
+        bed.router.random_drop("FORWARD", Crossing::In("r0"), p),
+        // synack's kernel socket to the server, and back.
+        bed.server.random_drop("INPUT", Crossing::In("s0"), p),
+        bed.router.random_drop("INPUT", Crossing::In("r1"), p),
+    ]
+    .map(|d| d.expect("a drop rule"));
+    let _servers = Servers::start(&bed.server, &[7400], echo());
+    bed.through_synack(&[]);
+    let data = Arc::new(random_bytes(64 << 20, 64));
+    let sent = data.clone();
+    let to = SocketAddr::new(server_ip(3).into(), 7400);
+    let started = Instant::now();
+    let back = bed.in_client(move || echo_exchange(to, sent));
+    let dropped: Vec<String> = drops
+        .iter()
+        .map(|d| {
+            let c = d.counters().unwrap();
+            format!("{} of {}", c.dropped, c.seen)
+        })
+        .collect();
+    eprintln!(
+        "64 MiB each way under 1 % loss in {:.1} s; dropped {}",
+        started.elapsed().as_secs_f64(),
+        dropped.join(", ")
+    );
+    assert_same("echoed through synack", &back, &data);
+    assert!(drops.iter().all(|d| d.counters().unwrap().dropped > 0));
 }
