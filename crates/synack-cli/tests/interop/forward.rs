@@ -256,3 +256,175 @@ fn forward_64mib_both_ways_under_loss() {
     assert_same("echoed through synack", &back, &data);
     assert!(drops.iter().all(|d| d.counters().unwrap().dropped > 0));
 }
+
+/// Polls `f` every 50 ms until it holds or `limit` passes; how long it
+/// took, if it held.
+fn within(limit: Duration, mut f: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if f() {
+            return Some(started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// A client that resets its SYN while synack is still dialling a black
+/// hole: the dial (the router's kernel socket in SYN-SENT) is cancelled.
+#[test]
+fn forward_cancels_the_dial_when_the_client_gives_up() {
+    let Some(mut bed) = Bed::new("fwcancel", &["iptables", "ss"]) else {
+        return;
+    };
+    let hole = server_ip(10).to_string();
+    bed.server
+        .iptables(&["-A", "INPUT", "-d", &hole, "-j", "DROP"])
+        .unwrap();
+    bed.through_synack(&["--connect-timeout", "60"]);
+    let src = std::net::SocketAddrV4::new("198.18.10.2".parse().unwrap(), 40001);
+    let dst = std::net::SocketAddrV4::new(server_ip(10), 7500);
+    let raw = bed.in_client(move || {
+        let raw = RawTcp::open();
+        raw.send(src, dst, 1000, SYN);
+        raw
+    });
+    let dialling = within(Duration::from_secs(5), || syn_sent(&bed.router, &hole) == 1);
+    assert!(
+        dialling.is_some(),
+        "synack never dialled; log:\n{}",
+        bed.log()
+    );
+    // The raw socket belongs to the client's namespace wherever it is used.
+    raw.send(src, dst, 1001, RST);
+    let cancelled = within(Duration::from_secs(5), || syn_sent(&bed.router, &hole) == 0);
+    eprintln!("dial cancelled {cancelled:?} after the client's RST");
+    assert!(
+        cancelled.is_some(),
+        "the router still dials {hole}; log:\n{}",
+        bed.log()
+    );
+}
+
+/// A TUN MTU of 1280: synack offers the client an MSS that fits it (1240
+/// at most), so a 2 KB first write crosses whole; `--mss-clamp` lowers it.
+#[test]
+fn forward_mss_fits_the_tun_mtu() {
+    for (clamp, most) in [(None, 1240), (Some("1100"), 1100)] {
+        let Some(mut bed) = Bed::new("fwmtu", &[]) else {
+            return;
+        };
+        bed.router
+            .ip(&["link", "set", "tun0", "mtu", "1280"])
+            .unwrap();
+        let _servers = Servers::start(&bed.server, &[7700], echo());
+        match clamp {
+            Some(n) => bed.through_synack(&["--mss-clamp", n]),
+            None => bed.through_synack(&[]),
+        }
+        let to = SocketAddr::new(server_ip(4).into(), 7700);
+        let data = random_bytes(2048, 7);
+        let sent = data.clone();
+        let (mss, back) = bed.in_client(move || {
+            let mut s = dial(to);
+            let mss = max_segment(&s);
+            s.write_all(&sent).unwrap();
+            s.shutdown(Shutdown::Write).unwrap();
+            (mss, read_all(&mut s).unwrap())
+        });
+        eprintln!("TUN MTU 1280, --mss-clamp {clamp:?}: the client's TCP_MAXSEG is {mss}");
+        assert!(mss <= most, "MSS {mss} above {most}; log:\n{}", bed.log());
+        assert_same("2 KB echoed", &back, &data);
+    }
+}
+
+/// The client socket's `TCP_MAXSEG`: the MSS it sends with.
+fn max_segment(s: &std::net::TcpStream) -> u32 {
+    use std::os::fd::AsRawFd;
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the descriptor is the stream's own; the value and its length
+    // live across the call.
+    let r = unsafe {
+        libc::getsockopt(
+            s.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_MAXSEG,
+            (&raw mut v).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(r, 0, "TCP_MAXSEG: {}", std::io::Error::last_os_error());
+    v as u32
+}
+
+/// 20,000 SYNs from spoofed sources across 198.18.0.0/15 to a black hole,
+/// while a real client connects and echoes: the real flow goes through,
+/// the router dials no more than the pending bound at once, and synack's
+/// memory stays bounded.
+#[test]
+fn forward_survives_a_spoofed_syn_flood() {
+    let Some(mut bed) = Bed::new("fwflood", &["iptables", "ss"]) else {
+        return;
+    };
+    let hole = server_ip(10).to_string();
+    bed.server
+        .iptables(&["-A", "INPUT", "-d", &hole, "-j", "DROP"])
+        .unwrap();
+    let _servers = Servers::start(&bed.server, &[7601], echo());
+    bed.through_synack(&[]);
+    let pid = bed.synack.as_ref().unwrap().pid();
+    let before = vm_rss(pid);
+    let flood = bed.client.thread(|| {
+        let raw = RawTcp::open();
+        let dst = std::net::SocketAddrV4::new(server_ip(10), 7600);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut sent = 0;
+        while sent < 20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // 198.18.0.0/15: the low 17 bits are ours to pick.
+            let ip = std::net::Ipv4Addr::from(0xc612_0000 | (x as u32 & 0x1_ffff));
+            if ip.octets()[2] == 10 && ip.octets()[1] == 18 {
+                continue; // the client's own subnet
+            }
+            let port = 1024 + (x >> 32) as u16 % 60000;
+            raw.send(
+                std::net::SocketAddrV4::new(ip, port),
+                dst,
+                (x >> 16) as u32,
+                SYN,
+            );
+            sent += 1;
+            if sent % 100 == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let data = Arc::new(random_bytes(256 * 1024, 99));
+    let sent = data.clone();
+    let to = SocketAddr::new(server_ip(1).into(), 7601);
+    let back = bed.in_client(move || echo_exchange(to, sent));
+    flood.join().unwrap();
+    let dialling = syn_sent(&bed.router, &hole);
+    let after = vm_rss(pid);
+    eprintln!(
+        "SYN flood: VmRSS {} KiB before, {} KiB after; the router dials {dialling} at once",
+        before / 1024,
+        after / 1024
+    );
+    assert_same("echoed during the flood", &back, &data);
+    assert!(
+        dialling <= 4096,
+        "{dialling} dials beyond the pending bound"
+    );
+    assert!(
+        after.saturating_sub(before) < 64 << 20,
+        "synack grew by {} KiB",
+        (after - before) / 1024
+    );
+    let synack = bed.synack.as_mut().unwrap();
+    assert!(synack.wait(Duration::ZERO).is_none(), "synack exited");
+}

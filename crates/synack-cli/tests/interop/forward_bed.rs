@@ -263,3 +263,143 @@ pub fn reset(s: TcpStream) {
     assert_eq!(r, 0, "SO_LINGER: {}", io::Error::last_os_error());
     drop(s);
 }
+
+/// A raw IPv4 socket that sends TCP segments with any source address
+/// (`IPPROTO_RAW`: we write the IP header). Open it on a thread inside
+/// the namespace it should send from.
+pub struct RawTcp {
+    fd: std::os::fd::OwnedFd,
+}
+
+/// TCP flags.
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+
+impl RawTcp {
+    pub fn open() -> RawTcp {
+        use std::os::fd::FromRawFd;
+        // SAFETY: socket has no memory preconditions; the descriptor it
+        // returns is checked and then owned.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+        assert!(fd >= 0, "raw socket: {}", io::Error::last_os_error());
+        RawTcp {
+            // SAFETY: a fresh descriptor nothing else owns.
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+        }
+    }
+
+    /// Sends one segment without options or payload.
+    pub fn send(
+        &self,
+        src: std::net::SocketAddrV4,
+        dst: std::net::SocketAddrV4,
+        seq: u32,
+        flags: u8,
+    ) {
+        use std::os::fd::AsRawFd;
+        let pkt = segment(src, dst, seq, flags);
+        let to = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(*dst.ip()).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: the buffer and the address live across the call, their
+        // lengths given.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                pkt.as_ptr().cast(),
+                pkt.len(),
+                0,
+                (&raw const to).cast(),
+                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
+        };
+        // A full queue under a flood is loss, as on a real link.
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "raw sendto: {e}");
+        }
+    }
+}
+
+/// An IPv4 datagram holding one TCP segment (window 64240, an MSS option
+/// of 1460 on a SYN).
+fn segment(
+    src: std::net::SocketAddrV4,
+    dst: std::net::SocketAddrV4,
+    seq: u32,
+    flags: u8,
+) -> Vec<u8> {
+    let opts: &[u8] = if flags & SYN != 0 {
+        &[2, 4, 0x05, 0xb4]
+    } else {
+        &[]
+    };
+    let tcp_len = 20 + opts.len();
+    let mut tcp = Vec::with_capacity(tcp_len);
+    tcp.extend_from_slice(&src.port().to_be_bytes());
+    tcp.extend_from_slice(&dst.port().to_be_bytes());
+    tcp.extend_from_slice(&seq.to_be_bytes());
+    tcp.extend_from_slice(&0u32.to_be_bytes());
+    tcp.push(((tcp_len / 4) as u8) << 4);
+    tcp.push(flags);
+    tcp.extend_from_slice(&64240u16.to_be_bytes());
+    tcp.extend_from_slice(&[0, 0, 0, 0]);
+    tcp.extend_from_slice(opts);
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&src.ip().octets());
+    pseudo.extend_from_slice(&dst.ip().octets());
+    pseudo.extend_from_slice(&[0, 6]);
+    pseudo.extend_from_slice(&(tcp_len as u16).to_be_bytes());
+    pseudo.extend_from_slice(&tcp);
+    let sum = checksum(&pseudo);
+    tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+    let mut ip = vec![0x45, 0];
+    ip.extend_from_slice(&((20 + tcp_len) as u16).to_be_bytes());
+    ip.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    ip.extend_from_slice(&src.ip().octets());
+    ip.extend_from_slice(&dst.ip().octets());
+    let sum = checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    ip.extend_from_slice(&tcp);
+    ip
+}
+
+/// The Internet checksum (RFC 1071).
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// How many of the router's kernel sockets are in SYN-SENT towards `dst`.
+pub fn syn_sent(ns: &Netns, dst: &str) -> usize {
+    let out = ns
+        .run_ok("ss", &["-Htn", "state", "syn-sent", "dst", dst])
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// The resident set of a process, in bytes.
+pub fn vm_rss(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS in /proc/PID/status");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS in kB");
+    kib * 1024
+}
