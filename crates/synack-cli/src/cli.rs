@@ -239,11 +239,11 @@ pub struct ForwardArgs {
     /// Abort a flow when no byte moved either way for SECS seconds (0:
     /// never; default 7440, RFC 5382's)
     #[arg(long, value_name = "SECS", value_parser = seconds_or_never)]
-    idle_timeout: Option<Option<Duration>>,
+    idle_timeout: Option<Duration>,
     /// After one side's FIN, abort when the other direction moves nothing
     /// for SECS seconds (0: only the idle timeout; default 60)
     #[arg(long, value_name = "SECS", value_parser = seconds_or_never)]
-    half_close_timeout: Option<Option<Duration>>,
+    half_close_timeout: Option<Duration>,
     /// SYNs held undecided at most; beyond, SYN cookies answer at once
     /// (default 4096)
     #[arg(long, value_name = "N", value_parser = count)]
@@ -539,12 +539,14 @@ impl ForwardArgs {
                 socks5: self.socks5,
                 timeout: self.connect_timeout,
             },
-            idle_timeout: self
-                .idle_timeout
-                .unwrap_or(Some(synack_io::relay::RelayOptions::DEFAULT_IDLE)),
-            half_close_timeout: self
-                .half_close_timeout
-                .unwrap_or(Some(synack_io::relay::RelayOptions::DEFAULT_HALF_CLOSE)),
+            idle_timeout: never_if_zero(
+                self.idle_timeout,
+                synack_io::relay::RelayOptions::DEFAULT_IDLE,
+            ),
+            half_close_timeout: never_if_zero(
+                self.half_close_timeout,
+                synack_io::relay::RelayOptions::DEFAULT_HALF_CLOSE,
+            ),
             pending_limit: self.pending_limit,
             mss_clamp: self.mss_clamp,
         })
@@ -649,14 +651,21 @@ fn remote_addr(v: &str) -> Result<SocketAddr, String> {
     Ok(addr)
 }
 
-/// A number of seconds up to a day, or 0 for never.
-fn seconds_or_never(v: &str) -> Result<Option<Duration>, String> {
+/// A number of seconds up to a day, or 0 (for never).
+fn seconds_or_never(v: &str) -> Result<Duration, String> {
     if v.parse::<f64>() == Ok(0.0) {
-        return Ok(None);
+        return Ok(Duration::ZERO);
     }
-    seconds(v)
-        .map(Some)
-        .map_err(|_| "not a number of seconds (0 for never, up to 86400)".to_string())
+    seconds(v).map_err(|_| "not a number of seconds (0 for never, up to 86400)".to_string())
+}
+
+/// A timeout option: the default when not given, `None` (never) for 0.
+fn never_if_zero(given: Option<Duration>, default: Duration) -> Option<Duration> {
+    match given {
+        None => Some(default),
+        Some(d) if d.is_zero() => None,
+        Some(d) => Some(d),
+    }
 }
 
 /// A positive number of seconds, up to a day.
