@@ -178,6 +178,9 @@ fn refuse(request: Request, e: &DialError) {
             }
         }
         None => {
+            if let DialError::Setup(_) = e {
+                tracing::warn!(%peer, %dst, "{e}");
+            }
             tracing::debug!(%peer, %dst, "{e}: no answer");
             request.ignore();
         }

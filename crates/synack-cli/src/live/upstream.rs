@@ -34,6 +34,10 @@ pub enum DialError {
     Socks(u8),
     /// No answer within the connect timeout.
     TimedOut,
+    /// The kernel socket could not be made as asked (`--mark` without
+    /// CAP_NET_ADMIN, no such `--bind-interface`): our failure, not the
+    /// destination's answer.
+    Setup(io::Error),
 }
 
 impl fmt::Display for DialError {
@@ -44,6 +48,7 @@ impl fmt::Display for DialError {
                 write!(f, "SOCKS5 reply {code:#04x} ({})", socks_words(*code))
             }
             DialError::TimedOut => f.write_str("connect timed out"),
+            DialError::Setup(e) => write!(f, "cannot set the kernel socket up: {e}"),
         }
     }
 }
@@ -66,7 +71,7 @@ impl DialError {
                 _ => None,
             },
             DialError::Socks(code) => socks_refusal(*code),
-            DialError::TimedOut => None,
+            DialError::TimedOut | DialError::Setup(_) => None,
         }
     }
 }
@@ -107,15 +112,24 @@ impl Dialer {
 
     async fn dial_untimed(&self, dst: SocketAddr) -> Result<TcpStream, DialError> {
         let Some(proxy) = self.socks5 else {
-            return self.connect(dst).await.map_err(DialError::Io);
+            return self.connect(dst).await;
         };
-        let mut s = self.connect(proxy).await.map_err(DialError::Io)?;
+        let mut s = self.connect(proxy).await?;
         socks5_connect(&mut s, dst).await?;
         Ok(s)
     }
 
     /// A kernel connection to `to` from a socket with our options.
-    async fn connect(&self, to: SocketAddr) -> io::Result<TcpStream> {
+    async fn connect(&self, to: SocketAddr) -> Result<TcpStream, DialError> {
+        let socket = self.socket(to).map_err(DialError::Setup)?;
+        let s = socket.connect(to).await.map_err(DialError::Io)?;
+        // The client's own stack already decided how to segment; do not
+        // hold its small writes back a second time.
+        let _ = s.set_nodelay(true);
+        Ok(s)
+    }
+
+    fn socket(&self, to: SocketAddr) -> io::Result<TcpSocket> {
         let socket = if to.is_ipv4() {
             TcpSocket::new_v4()?
         } else {
@@ -127,11 +141,7 @@ impl Dialer {
         if let Some(dev) = &self.bind_interface {
             socket.bind_device(Some(dev.as_bytes()))?;
         }
-        let s = socket.connect(to).await?;
-        // The client's own stack already decided how to segment; do not
-        // hold its small writes back a second time.
-        s.set_nodelay(true)?;
-        Ok(s)
+        Ok(socket)
     }
 }
 
@@ -227,6 +237,8 @@ mod tests {
         );
         assert_eq!(kind(io::ErrorKind::OutOfMemory), None);
         assert_eq!(DialError::TimedOut.refusal(), None);
+        let setup = DialError::Setup(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert_eq!(setup.refusal(), None);
         assert_eq!(DialError::Socks(5).refusal(), Some(Refusal::Reset));
         assert_eq!(
             DialError::Socks(2).refusal(),

@@ -69,7 +69,9 @@ fn forward_keeps_the_original_destination() {
         .flat_map(|i| ports.map(|p| SocketAddr::new(server_ip(i).into(), p)))
         .collect();
     assert_eq!(targets.len(), 50);
-    let (kernel, ours) = both(&mut bed, &[], |bed| {
+    // The options that keep relayed traffic out of the device, on.
+    let args = ["--mark", "7", "--bind-interface", "r1"];
+    let (kernel, ours) = both(&mut bed, &args, |bed| {
         let targets = targets.clone();
         bed.in_client(move || {
             targets
