@@ -21,6 +21,7 @@ use std::time::Duration;
     about = "synack: a user-space TCP/IP stack, shown on a simulated network and run on a real one",
     after_help = "Examples:\n  synack demo\n  synack bench lifecycle\n  \
                   sudo synack serve --tun tun0 --ip 198.18.0.2 --app echo\n  \
+                  sudo synack forward --tun tun0 --ip 198.18.0.2\n  \
                   synack script conformance/scripts\n  synack plot demo.pcap -o demo.html"
 )]
 pub struct Cli {
@@ -35,6 +36,7 @@ pub enum Cmd {
     Bench(BenchArgs),
     Serve(ServeArgs),
     Connect(ConnectArgs),
+    Forward(ForwardArgs),
     Ss(SsArgs),
     Script(ScriptArgs),
     Plot(PlotArgs),
@@ -211,6 +213,69 @@ pub struct ConnectArgs {
     timeout: Duration,
 }
 
+/// Forwards every TCP flow routed into a TUN device to its real
+/// destination, transparently, until SIGINT or SIGTERM.
+///
+/// Each SYN waits while a kernel socket dials the address the client
+/// asked for; the client then sees what the destination gave: a
+/// connection, a refusal, ICMP unreachable, or silence. Route traffic into
+/// the device with a policy rule (see the README). Prints `forwarding on
+/// IFNAME` once ready.
+#[derive(Args, Debug)]
+#[command(after_help = "Example:\n  ip rule add iif veth0 lookup 100; \
+                        ip route add default dev tun0 table 100\n  \
+                        sudo synack forward --tun tun0 --ip 198.18.0.2 --ip 2001:db8::2 \
+                        --mark 1 --mss-clamp 1360")]
+pub struct ForwardArgs {
+    /// The TUN device traffic is routed into
+    #[arg(long, value_name = "IFNAME", required = true, value_parser = ifname)]
+    tun: String,
+    /// The stack's own address (ICMP errors come from it); once per family
+    #[arg(long, value_name = "ADDR", required = true, value_parser = host_addr)]
+    ip: Vec<IpAddr>,
+    /// Give a dial up after SECS seconds, answering the client nothing
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = seconds)]
+    connect_timeout: Duration,
+    /// Abort a flow when no byte moved either way for SECS seconds (0:
+    /// never; default 7440, RFC 5382's)
+    #[arg(long, value_name = "SECS", value_parser = seconds_or_never)]
+    idle_timeout: Option<Duration>,
+    /// After one side's FIN, abort when the other direction moves nothing
+    /// for SECS seconds (0: only the idle timeout; default 60)
+    #[arg(long, value_name = "SECS", value_parser = seconds_or_never)]
+    half_close_timeout: Option<Duration>,
+    /// SYNs held undecided at most; beyond, SYN cookies answer at once
+    /// (default 4096)
+    #[arg(long, value_name = "N", value_parser = count)]
+    pending_limit: Option<usize>,
+    /// The largest MSS offered to clients (88 to 32767); the TUN MTU
+    /// bounds it too
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(88..=32767))]
+    mss_clamp: Option<u16>,
+    /// SO_MARK on the kernel sockets, for a rule that keeps relayed
+    /// traffic out of the device
+    #[arg(long, value_name = "N")]
+    mark: Option<u32>,
+    /// Bind the kernel sockets to this interface (SO_BINDTODEVICE)
+    #[arg(long, value_name = "IFNAME", value_parser = ifname)]
+    bind_interface: Option<String>,
+    /// Dial through this SOCKS5 proxy (no authentication, CONNECT by
+    /// address)
+    #[arg(long, value_name = "HOST:PORT", value_parser = remote_addr)]
+    socks5: Option<SocketAddr>,
+    /// Write every packet to FILE (pcap, raw IP)
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Answer `synack ss --control PATH` on this Unix socket (removed on
+    /// exit)
+    #[arg(long, value_name = "PATH")]
+    control: Option<PathBuf>,
+    /// One datagram per system call each way, without the kernel's
+    /// segmentation offloads
+    #[arg(long)]
+    no_offload: bool,
+}
+
 /// Shows the connections of a running `synack serve` or `synack connect`,
 /// like `ss -ant`.
 ///
@@ -297,6 +362,7 @@ pub enum Command {
     Bench(bench::Options),
     Serve(live::serve::Options),
     Connect(live::connect::Options),
+    Forward(live::forward::Options),
     Ss(live::ss::Options),
     Script(script::Options),
     Plot(plot::PlotOptions),
@@ -344,6 +410,7 @@ where
                 timeout: a.timeout,
             })
         }
+        Cmd::Forward(a) => Command::Forward(a.into_options()?),
         Cmd::Ss(a) => Command::Ss(live::ss::Options {
             control: a.control,
             counters: a.counters,
@@ -445,6 +512,47 @@ impl BenchArgs {
     }
 }
 
+impl ForwardArgs {
+    fn into_options(self) -> Result<live::forward::Options, clap::Error> {
+        let mut ips = self.ip.into_iter();
+        let ip = ips.next().expect("clap requires --ip");
+        let more_ips: Vec<IpAddr> = ips.collect();
+        if more_ips.len() > 1 || more_ips.iter().any(|m| m.is_ipv4() == ip.is_ipv4()) {
+            return Err(usage(
+                ErrorKind::ArgumentConflict,
+                "--ip: at most one IPv4 and one IPv6 address".into(),
+            ));
+        }
+        Ok(live::forward::Options {
+            link: live::Link {
+                kind: live::DeviceKind::Tun,
+                ifname: self.tun,
+                ip,
+                pcap: self.pcap,
+                offload: !self.no_offload,
+            },
+            more_ips,
+            control: self.control,
+            dialer: live::upstream::Dialer {
+                mark: self.mark,
+                bind_interface: self.bind_interface,
+                socks5: self.socks5,
+                timeout: self.connect_timeout,
+            },
+            idle_timeout: never_if_zero(
+                self.idle_timeout,
+                synack_io::relay::RelayOptions::DEFAULT_IDLE,
+            ),
+            half_close_timeout: never_if_zero(
+                self.half_close_timeout,
+                synack_io::relay::RelayOptions::DEFAULT_HALF_CLOSE,
+            ),
+            pending_limit: self.pending_limit,
+            mss_clamp: self.mss_clamp,
+        })
+    }
+}
+
 impl LinkArgs {
     fn into_link(self) -> Result<(live::Link, Option<PathBuf>), clap::Error> {
         let (kind, ifname) = match (self.device.tun, self.device.tap) {
@@ -541,6 +649,23 @@ fn remote_addr(v: &str) -> Result<SocketAddr, String> {
         return Err("port 0".into());
     }
     Ok(addr)
+}
+
+/// A number of seconds up to a day, or 0 (for never).
+fn seconds_or_never(v: &str) -> Result<Duration, String> {
+    if v.parse::<f64>() == Ok(0.0) {
+        return Ok(Duration::ZERO);
+    }
+    seconds(v).map_err(|_| "not a number of seconds (0 for never, up to 86400)".to_string())
+}
+
+/// A timeout option: the default when not given, `None` (never) for 0.
+fn never_if_zero(given: Option<Duration>, default: Duration) -> Option<Duration> {
+    match given {
+        None => Some(default),
+        Some(d) if d.is_zero() => None,
+        Some(d) => Some(d),
+    }
 }
 
 /// A positive number of seconds, up to a day.

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
         Ok(Command::Bench(opts)) => bench::run(&opts),
         Ok(Command::Serve(opts)) => live::serve::run(&opts),
         Ok(Command::Connect(opts)) => live::connect::run(&opts),
+        Ok(Command::Forward(opts)) => live::forward::run(&opts),
         Ok(Command::Ss(opts)) => live::ss::run(&opts),
         Ok(Command::Script(opts)) => script::run(&opts),
         Ok(Command::Plot(opts)) => plot::run(&opts),
@@ -221,6 +222,54 @@ mod tests {
     }
 
     #[test]
+    fn forward_options() {
+        let Ok(Command::Forward(o)) = p("forward --tun tun0 --ip 198.18.0.2") else {
+            panic!("forward")
+        };
+        assert_eq!(o.link.ifname, "tun0");
+        assert!(o.more_ips.is_empty());
+        assert_eq!(o.dialer.timeout, std::time::Duration::from_secs(10));
+        assert_eq!(o.dialer.mark, None);
+        assert_eq!(
+            o.half_close_timeout,
+            Some(std::time::Duration::from_secs(60))
+        );
+        assert_eq!(o.pending_limit, None);
+        let Ok(Command::Forward(o)) = p(
+            "forward --tun tun0 --ip 198.18.0.2 --ip 2001:db8::2 --connect-timeout 2.5 \
+             --idle-timeout 0 --half-close-timeout 5 --pending-limit 100 --mss-clamp 1200 \
+             --mark 7 --bind-interface eth0 --socks5 127.0.0.1:1080 --no-offload",
+        ) else {
+            panic!("forward with every option")
+        };
+        assert_eq!(
+            o.more_ips,
+            ["2001:db8::2".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert_eq!(o.dialer.timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(o.idle_timeout, None);
+        assert_eq!(
+            o.half_close_timeout,
+            Some(std::time::Duration::from_secs(5))
+        );
+        assert_eq!((o.pending_limit, o.mss_clamp), (Some(100), Some(1200)));
+        assert_eq!(o.dialer.mark, Some(7));
+        assert_eq!(o.dialer.bind_interface.as_deref(), Some("eth0"));
+        assert!(o.dialer.socks5.is_some() && !o.link.offload);
+        for bad in [
+            "forward --tun tun0",
+            "forward --ip 198.18.0.2",
+            "forward --tun tun0 --ip 198.18.0.2 --ip 198.18.0.3",
+            "forward --tun tun0 --ip 198.18.0.2 --mss-clamp 50",
+            "forward --tun tun0 --ip 198.18.0.2 --connect-timeout 0",
+            "forward --tun tun0 --ip 198.18.0.2 --socks5 proxy:1080",
+            "forward --tap tap0 --ip 198.18.0.2",
+        ] {
+            assert!(p(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
     fn ss_info() {
         for args in [
             "ss --control /tmp/c -i",
@@ -280,7 +329,9 @@ mod tests {
         assert_eq!(kind("--help"), ErrorKind::DisplayHelp);
         assert_eq!(kind("--version"), ErrorKind::DisplayVersion);
         // Every subcommand's help has its purpose and an example.
-        for sub in ["demo", "bench", "serve", "connect", "ss", "script", "plot"] {
+        for sub in [
+            "demo", "bench", "serve", "connect", "forward", "ss", "script", "plot",
+        ] {
             let v = ["synack", sub, "--help"];
             let e = parse(v).expect_err(sub);
             assert_eq!(e.kind(), ErrorKind::DisplayHelp, "{sub}");

@@ -40,6 +40,7 @@ pub const STACK_V6: &str = "2001:db8::2";
 /// here, so every skip can say what to install.
 pub const PROGRAMS: &[(&str, &str)] = &[
     ("ip", "iproute2"),
+    ("ss", "iproute2"),
     ("ping", "iputils-ping"),
     ("curl", "curl"),
     ("iptables", "iptables"),

@@ -1,5 +1,5 @@
-//! The engine on a real link: `synack serve`, `synack connect` and
-//! `synack ss`.
+//! The engine on a real link: `synack serve`, `synack connect`,
+//! `synack forward` and `synack ss`.
 //!
 //! `serve` and `connect` run a [`Stack`] on a TUN or TAP device on a
 //! current-thread tokio runtime: the stack's event loop and the
@@ -9,9 +9,11 @@
 pub mod apps;
 pub mod connect;
 pub mod control;
+pub mod forward;
 pub mod kernel_side;
 pub mod serve;
 pub mod ss;
+pub mod upstream;
 
 use std::io;
 use std::net::IpAddr;
@@ -46,6 +48,12 @@ impl Link {
     /// on it, in the current tokio runtime; says whether the TUN offloads
     /// are on.
     pub fn open(&self) -> Result<(Stack, bool), String> {
+        self.open_with(StackConfig::new(self.ip))
+    }
+
+    /// [`open`](Self::open) with a stack configuration of the caller's
+    /// (more addresses, engine settings).
+    pub fn open_with(&self, config: StackConfig) -> Result<(Stack, bool), String> {
         let mut offload = false;
         let existed = kernel_side::exists(&self.ifname);
         let what = match self.kind {
@@ -85,8 +93,7 @@ impl Link {
             ),
             None => dev,
         };
-        let stack = Stack::new(dev, StackConfig::new(self.ip))
-            .map_err(|e| format!("cannot start the stack: {e}"))?;
+        let stack = Stack::new(dev, config).map_err(|e| format!("cannot start the stack: {e}"))?;
         Ok((stack, offload))
     }
 }

@@ -15,6 +15,8 @@ mod apps;
 mod client;
 mod close;
 mod echo;
+mod forward;
+mod forward_bed;
 mod http;
 mod logging;
 mod lossy;

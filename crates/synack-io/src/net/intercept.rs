@@ -86,6 +86,15 @@ impl Interceptor {
         self.mode
     }
 
+    /// Caps the maximum segment size of every connection it accepts from
+    /// now on, like `TCP_MAXSEG` on a listening socket: their SYN-ACK
+    /// offers at most `mss` (a forwarder's MSS clamp, so that the client's
+    /// segments fit the path behind it), and they send no larger. `None`
+    /// removes the cap. `InvalidInput` outside Linux's 88 to 32767.
+    pub fn set_max_segment(&self, mss: Option<u16>) -> io::Result<()> {
+        self.stack.set_listener_max_segment(self.id, mss)
+    }
+
     /// Waits for the next SYN held for a decision (`Decide` mode).
     pub async fn request(&self) -> io::Result<Request> {
         poll_fn(|cx| self.poll_request(cx)).await

@@ -20,6 +20,17 @@ impl Stack {
         })
     }
 
+    /// Caps the MSS of the connections an intercepting listener accepts
+    /// (their SYN-ACK offers at most `mss`; SYN cookies too).
+    pub(crate) fn set_listener_max_segment(
+        &self,
+        l: ListenerId,
+        mss: Option<u16>,
+    ) -> io::Result<()> {
+        self.shared
+            .with(|g| g.ep.set_listener_max_segment(l, mss).map_err(Into::into))
+    }
+
     /// The next SYN the listener holds for a decision. Requests the engine
     /// gave up before anyone took them are skipped.
     pub(crate) fn poll_request(

@@ -1,0 +1,405 @@
+//! The topology of the `forward` tests: a client, a router, a server, each
+//! a namespace of its own, and kernel servers that stop when dropped.
+//!
+//! ```text
+//! client c0 198.18.10.2 ── r0 198.18.10.1  router  r1 198.18.30.254 ── s0 server
+//!                                 tun0 198.18.0.1 (synack 198.18.0.2)   198.18.30.1-10
+//! ```
+//!
+//! The reference run is the router's kernel forwarding. [`Bed::through_synack`]
+//! starts `synack forward` on the router's TUN device and adds the policy
+//! route that sends what arrives from the client into it; synack's own
+//! kernel sockets leave the router by its main table, to the server.
+
+use crate::common::*;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// The server's addresses: 198.18.30.1 to .10.
+pub fn server_ip(i: u8) -> Ipv4Addr {
+    Ipv4Addr::new(198, 18, 30, i)
+}
+/// On the server's subnet, held by nobody: ARP for it fails.
+pub const NOBODY: &str = "198.18.30.99";
+
+pub struct Bed {
+    pub client: Netns,
+    pub router: Netns,
+    pub server: Netns,
+    pub synack: Option<Synack>,
+}
+
+impl Bed {
+    /// The three namespaces, linked and routed; the router forwards with
+    /// its kernel. `None` (skipped) where the testbed cannot run.
+    pub fn new(tag: &str, programs: &[&str]) -> Option<Bed> {
+        synack_testbed::require(programs)?;
+        let client = Netns::new(&format!("{tag}c")).expect("client namespace");
+        let router = Netns::new(&format!("{tag}r")).expect("router namespace");
+        let server = Netns::new(&format!("{tag}s")).expect("server namespace");
+        router.add_device("tun0", "tun").expect("the TUN device");
+        veth(&router, "r0", &client, "c0");
+        veth(&router, "r1", &server, "s0");
+        router
+            .ip(&["addr", "add", "198.18.10.1/24", "dev", "r0"])
+            .unwrap();
+        router
+            .ip(&["addr", "add", "198.18.30.254/24", "dev", "r1"])
+            .unwrap();
+        client
+            .ip(&["addr", "add", "198.18.10.2/24", "dev", "c0"])
+            .unwrap();
+        for i in 1..=10 {
+            let a = format!("{}/24", server_ip(i));
+            server.ip(&["addr", "add", &a, "dev", "s0"]).unwrap();
+        }
+        for (ns, dev) in [
+            (&router, "r0"),
+            (&router, "r1"),
+            (&client, "c0"),
+            (&server, "s0"),
+        ] {
+            ns.segment_in_software(dev).unwrap();
+            ns.ip(&["link", "set", dev, "up"]).unwrap();
+        }
+        client
+            .ip(&["route", "add", "default", "via", "198.18.10.1"])
+            .unwrap();
+        server
+            .ip(&["route", "add", "default", "via", "198.18.30.254"])
+            .unwrap();
+        sysctl(&router, "net/ipv4/ip_forward", "1");
+        // synack's answers come out of tun0 from the server's addresses,
+        // whose route is r1: no reverse-path filter may drop them.
+        for dev in ["all", "default", "tun0"] {
+            sysctl(&router, &format!("net/ipv4/conf/{dev}/rp_filter"), "0");
+        }
+        Some(Bed {
+            client,
+            router,
+            server,
+            synack: None,
+        })
+    }
+
+    /// Starts `synack forward ARGS...` in the router and routes the
+    /// client's traffic into it.
+    pub fn through_synack(&mut self, args: &[&str]) {
+        let mut all = vec!["forward", "--tun", "tun0", "--ip", STACK_V4];
+        all.extend_from_slice(args);
+        let mut s = Synack::spawn_logging(&self.router, &all, Some("info"));
+        let line = s.line(Duration::from_secs(10));
+        assert_eq!(
+            line.as_deref(),
+            Some("forwarding on tun0"),
+            "synack forward did not start; stderr: {}",
+            s.stderr()
+        );
+        self.synack = Some(s);
+        self.router
+            .ip(&["rule", "add", "iif", "r0", "lookup", "100"])
+            .unwrap();
+        self.router
+            .ip(&["route", "add", "default", "dev", "tun0", "table", "100"])
+            .unwrap();
+    }
+
+    /// synack's standard error so far.
+    pub fn log(&self) -> String {
+        self.synack.as_ref().map(|s| s.stderr()).unwrap_or_default()
+    }
+
+    /// Runs `f` inside the client namespace.
+    pub fn in_client<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        in_ns(&self.client, f)
+    }
+}
+
+fn veth(a: &Netns, a_dev: &str, b: &Netns, b_dev: &str) {
+    a.ip(&[
+        "link",
+        "add",
+        a_dev,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        b_dev,
+        "netns",
+        b.name(),
+    ])
+    .unwrap();
+}
+
+/// Writes a sysctl (a path under /proc/sys) inside `ns`.
+pub fn sysctl(ns: &Netns, key: &str, value: &str) {
+    let path = format!("/proc/sys/{key}");
+    let v = value.to_string();
+    in_ns(ns, move || std::fs::write(&path, v))
+        .unwrap_or_else(|e| panic!("sysctl {key}={value}: {e}"));
+}
+
+/// What a kernel server does with each connection, on a thread of its own.
+pub type Handler = Arc<dyn Fn(TcpStream) + Send + Sync>;
+
+/// Kernel listeners in a namespace, on 0.0.0.0 and each of `ports`,
+/// serving each connection with the handler; stopped (listeners closed)
+/// when dropped.
+pub struct Servers {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Servers {
+    pub fn start(ns: &Netns, ports: &[u16], handler: Handler) -> Servers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let ports = ports.to_vec();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let flag = stop.clone();
+        let thread = ns.thread(move || {
+            let listeners: Vec<TcpListener> = ports
+                .iter()
+                .map(|p| {
+                    let l = TcpListener::bind(("0.0.0.0", *p)).expect("kernel listen");
+                    l.set_nonblocking(true).unwrap();
+                    l
+                })
+                .collect();
+            tx.send(()).unwrap();
+            while !flag.load(Ordering::Relaxed) {
+                let mut idle = true;
+                for l in &listeners {
+                    match l.accept() {
+                        Ok((s, _)) => {
+                            idle = false;
+                            s.set_nonblocking(false).unwrap();
+                            s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+                            s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+                            let h = handler.clone();
+                            thread::spawn(move || h(s));
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => panic!("kernel accept: {e}"),
+                    }
+                }
+                if idle {
+                    thread::sleep(Duration::from_millis(2));
+                }
+            }
+        });
+        rx.recv().expect("the servers started");
+        Servers {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Echoes until end of stream, then closes.
+pub fn echo() -> Handler {
+    Arc::new(|mut s: TcpStream| {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if s.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = s.shutdown(std::net::Shutdown::Write);
+    })
+}
+
+/// Tells the client the address it reached (`local_addr`), then closes.
+pub fn whoami() -> Handler {
+    Arc::new(|mut s: TcpStream| {
+        let me = s.local_addr().unwrap().to_string();
+        let _ = s.write_all(me.as_bytes());
+    })
+}
+
+/// A client connect with its own timeout: the stream, or the error kind.
+pub fn try_dial(to: SocketAddr, timeout: Duration) -> Result<TcpStream, io::ErrorKind> {
+    let s = TcpStream::connect_timeout(&to, timeout).map_err(|e| e.kind())?;
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    Ok(s)
+}
+
+/// Closes with a RST: `SO_LINGER` of zero, then close.
+pub fn reset(s: TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the descriptor is the stream's own and open; the option
+    // value lives across the call, its length given.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&raw const linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "SO_LINGER: {}", io::Error::last_os_error());
+    drop(s);
+}
+
+/// A raw IPv4 socket that sends TCP segments with any source address
+/// (`IPPROTO_RAW`: we write the IP header). Open it on a thread inside
+/// the namespace it should send from.
+pub struct RawTcp {
+    fd: std::os::fd::OwnedFd,
+}
+
+/// TCP flags.
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+
+impl RawTcp {
+    pub fn open() -> RawTcp {
+        use std::os::fd::FromRawFd;
+        // SAFETY: socket has no memory preconditions; the descriptor it
+        // returns is checked and then owned.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+        assert!(fd >= 0, "raw socket: {}", io::Error::last_os_error());
+        RawTcp {
+            // SAFETY: a fresh descriptor nothing else owns.
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+        }
+    }
+
+    /// Sends one segment without options or payload.
+    pub fn send(
+        &self,
+        src: std::net::SocketAddrV4,
+        dst: std::net::SocketAddrV4,
+        seq: u32,
+        flags: u8,
+    ) {
+        use std::os::fd::AsRawFd;
+        let pkt = segment(src, dst, seq, flags);
+        let to = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(*dst.ip()).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        // SAFETY: the buffer and the address live across the call, their
+        // lengths given.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                pkt.as_ptr().cast(),
+                pkt.len(),
+                0,
+                (&raw const to).cast(),
+                std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+            )
+        };
+        // A full queue under a flood is loss, as on a real link.
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "raw sendto: {e}");
+        }
+    }
+}
+
+/// An IPv4 datagram holding one TCP segment (window 64240, an MSS option
+/// of 1460 on a SYN).
+fn segment(
+    src: std::net::SocketAddrV4,
+    dst: std::net::SocketAddrV4,
+    seq: u32,
+    flags: u8,
+) -> Vec<u8> {
+    let opts: &[u8] = if flags & SYN != 0 {
+        &[2, 4, 0x05, 0xb4]
+    } else {
+        &[]
+    };
+    let tcp_len = 20 + opts.len();
+    let mut tcp = Vec::with_capacity(tcp_len);
+    tcp.extend_from_slice(&src.port().to_be_bytes());
+    tcp.extend_from_slice(&dst.port().to_be_bytes());
+    tcp.extend_from_slice(&seq.to_be_bytes());
+    tcp.extend_from_slice(&0u32.to_be_bytes());
+    tcp.push(((tcp_len / 4) as u8) << 4);
+    tcp.push(flags);
+    tcp.extend_from_slice(&64240u16.to_be_bytes());
+    tcp.extend_from_slice(&[0, 0, 0, 0]);
+    tcp.extend_from_slice(opts);
+    let mut pseudo = Vec::new();
+    pseudo.extend_from_slice(&src.ip().octets());
+    pseudo.extend_from_slice(&dst.ip().octets());
+    pseudo.extend_from_slice(&[0, 6]);
+    pseudo.extend_from_slice(&(tcp_len as u16).to_be_bytes());
+    pseudo.extend_from_slice(&tcp);
+    let sum = checksum(&pseudo);
+    tcp[16..18].copy_from_slice(&sum.to_be_bytes());
+    let mut ip = vec![0x45, 0];
+    ip.extend_from_slice(&((20 + tcp_len) as u16).to_be_bytes());
+    ip.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    ip.extend_from_slice(&src.ip().octets());
+    ip.extend_from_slice(&dst.ip().octets());
+    let sum = checksum(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    ip.extend_from_slice(&tcp);
+    ip
+}
+
+/// The Internet checksum (RFC 1071).
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// How many of the router's kernel sockets are in SYN-SENT towards `dst`.
+pub fn syn_sent(ns: &Netns, dst: &str) -> usize {
+    let out = ns
+        .run_ok("ss", &["-Htn", "state", "syn-sent", "dst", dst])
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// The resident set of a process, in bytes.
+pub fn vm_rss(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS in /proc/PID/status");
+    let kib: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS in kB");
+    kib * 1024
+}
