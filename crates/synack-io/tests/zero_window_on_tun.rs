@@ -39,10 +39,18 @@ fn zero_window_both_ways_with_the_kernel() {
     };
     let ns = tun::namespace("zerownd");
     let listener = tun::kernel_listener(&ns, "198.18.0.1:7400");
+    // Phase 1 ends once synack has probed the kernel's closed window, not
+    // after a fixed time: on a loaded machine synack may take longer than
+    // any pause to fill the kernel's buffer.
+    let (probed_tx, probed) = std::sync::mpsc::channel::<()>();
     let kernel = std::thread::spawn(move || {
         let (mut s, _) = listener.accept().expect("accept");
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        // 1: read nothing for a while, then everything synack sent.
+        // 1: read nothing until synack's persist timer has probed the
+        // closed window, then everything synack sent.
+        probed
+            .recv_timeout(Duration::from_secs(60))
+            .expect("synack's persist timer probed the kernel's closed window within 60 s");
         std::thread::sleep(PAUSE);
         let mut got = vec![0u8; TOTAL];
         s.read_exact(&mut got).expect("kernel read");
@@ -58,6 +66,13 @@ fn zero_window_both_ways_with_the_kernel() {
         let mut s = TcpStream::connect(&stack, "198.18.0.1:7400")
             .await
             .expect("connect");
+        let watch = stack.clone();
+        tokio::spawn(async move {
+            while watch.counters().window_probes == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let _ = probed_tx.send(());
+        });
         // 1: the write completes only once the kernel reads again.
         s.write_all(&stream(0)).await.expect("synack write");
         s.flush().await.unwrap();
