@@ -76,14 +76,39 @@ fn kernel_connect_to_closed_port_is_refused_at_once() {
     let Some(ns) = testbed("refused", "tun0", "tun", &[]) else {
         return;
     };
-    let mut synack = Synack::serve(&ns, &["--tun", "tun0", "--ip", STACK_V4], "198.18.0.2:7");
+    let sock = std::env::temp_dir().join(format!("synack-refused-{}.sock", std::process::id()));
+    let sock_arg = sock.to_str().unwrap().to_string();
+    let mut synack = Synack::serve(
+        &ns,
+        &["--tun", "tun0", "--ip", STACK_V4, "--control", &sock_arg],
+        "198.18.0.2:7",
+    );
     let (result, took) = in_ns(&ns, || {
         let start = Instant::now();
         let r = TcpStream::connect_timeout(&"198.18.0.2:8".parse().unwrap(), IO_TIMEOUT);
         (r.map(drop).map_err(|e| e.kind()), start.elapsed())
     });
     assert_eq!(result, Err(ErrorKind::ConnectionRefused));
-    assert!(took < Duration::from_secs(1), "refused after {took:?}");
+    // "At once": every SYN synack received was answered with a RST (the
+    // kernel retransmits only if one went unanswered for a second, which
+    // a loaded machine can also cause, so the time is reported, not
+    // asserted).
+    let out = std::process::Command::new(SYNACK)
+        .args(["ss", "--control", &sock_arg, "--counters"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let counter = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+    };
+    let (syns, rsts) = (counter("InSegs"), counter("OutRsts"));
+    assert!(
+        syns >= 1 && rsts == syns,
+        "{syns} SYNs, {rsts} RSTs, refused after {took:?}"
+    );
     assert!(synack.terminate().success(), "{}", synack.stderr());
 }
 
