@@ -31,9 +31,10 @@ pub const DEFAULT_CONNECTIONS: usize = 5_000;
 pub const DEFAULT_IDLE: usize = 100_000;
 /// Rounds of the bulk and connection-rate runs; each figure is the median.
 const ROUNDS: usize = 5;
-/// Descriptors this process keeps for itself beyond the idle run's two
-/// per flow (the client's and the server's ends).
-const SPARE_FDS: u64 = 8192;
+/// Descriptors kept spare beyond the idle run's one per flow (the
+/// client's end here, synack's kernel socket to the server in the
+/// forwarder, which inherits this process's limit).
+const SPARE_FDS: u64 = 1024;
 
 pub fn run(size: u64, connections: usize, idle: usize, r: &mut Report) -> Result<(), String> {
     if let Some(why) = synack_testbed::unavailable() {
@@ -41,7 +42,7 @@ pub fn run(size: u64, connections: usize, idle: usize, r: &mut Report) -> Result
     }
     let idle = fit_idle(idle, r);
     let mut bed = Bed::new()?;
-    let servers = server::Servers::start(&bed.server, size)?;
+    let _servers = server::Servers::start(&bed.server, size)?;
     let mut synack = topology::start_synack(&bed, "tun0", "198.18.0.2")?;
     let mut peer = match tun2proxy::find() {
         Ok(program) => {
@@ -84,7 +85,7 @@ pub fn run(size: u64, connections: usize, idle: usize, r: &mut Report) -> Result
     report_bulk(r, size, &bulk);
     report_connect(r, &conns);
     if idle > 0 {
-        let m = idle::run(&mut bed, &servers, idle)?;
+        let m = idle::run(&mut bed, idle)?;
         report_idle(r, idle, &m);
     }
     Ok(())
@@ -184,11 +185,11 @@ fn connect_rounds(
 
 fn report_bulk(r: &mut Report, size: u64, runs: &BulkRuns) {
     r.note(format!(
-        "bulk: one connection at a time, {} MiB each (or {} s of sending), client to server \
-         and server to client, through the router: its kernel forwarding, synack forward, \
-         tun2proxy where installed; median of {ROUNDS} rounds, paths interleaved",
-        size >> 20,
-        bulk::CAP.as_secs()
+        "bulk: one connection at a time, {} MiB each, client to server and server to client, \
+         through the router: its kernel forwarding, synack forward, tun2proxy where installed; \
+         timed by the client from connect until the last byte arrived; median of {ROUNDS} \
+         rounds, paths interleaved",
+        size >> 20
     ));
     for dir in Direction::BOTH {
         let rate = |path: Path| {
@@ -247,10 +248,10 @@ fn report_connect(r: &mut Report, runs: &ConnectRuns) {
     let total: usize = runs.iter().map(|(_, t, _)| t.len()).max().unwrap_or(0);
     r.note(format!(
         "connections: {total} per path in {ROUNDS} rounds, paths interleaved, {} client threads \
-         each opening one after another (connect, {} bytes each way, the server's close, \
-         close); connections per second: median of the rounds; connect time (until connect \
-         returns; through a forwarder its dial to the server is part of it): over every \
-         connection",
+         each opening one after another (connect, {} bytes each way, close); connections per second: median of the rounds; connect time (until connect \
+         returns; synack holds the SYN until its dial to the server has succeeded, so the dial \
+         is part of it; tun2proxy completes the client's handshake before it dials): over \
+         every connection",
         connect_rate::THREADS,
         server::REQUEST
     ));
@@ -313,22 +314,23 @@ fn met(yes: bool) -> &'static str {
     if yes { "met" } else { "NOT met" }
 }
 
-/// How many idle flows fit this process's descriptors (two per flow, the
-/// client's and the server's ends): `want`, after raising the limit, or
-/// fewer with a note.
+/// How many idle flows fit the descriptors of this process (the client's
+/// ends) and of the forwarder (its kernel sockets), one per flow each:
+/// `want`, after raising the limit, or fewer with a note.
 fn fit_idle(want: usize, r: &mut Report) -> usize {
     if want == 0 {
         return 0;
     }
-    let need = 2 * want as u64 + SPARE_FDS;
+    let need = want as u64 + SPARE_FDS;
     let have = raise_nofile(need);
     if have >= need {
         return want;
     }
-    let fits = (have.saturating_sub(SPARE_FDS) / 2) as usize;
+    let fits = have.saturating_sub(SPARE_FDS) as usize;
     r.note(format!(
-        "idle flows: {fits} instead of {want}: this process may open {have} descriptors and \
-         needs two per flow (RLIMIT_NOFILE; fs.nr_open bounds it)"
+        "idle flows: {fits} instead of {want}: RLIMIT_NOFILE stops at {have} descriptors here \
+         (raising the hard limit needs CAP_SYS_RESOURCE; fs.nr_open bounds it), and the client \
+         and synack forward each need one per flow"
     ));
     fits
 }

@@ -1,15 +1,17 @@
 //! Memory with many idle relayed flows: a `synack forward` of its own (on
 //! `tun2`, started fresh so that nothing the bulk runs left in its heap
 //! hides the growth), its resident set before and after the client opens
-//! `n` connections through it to the server's holder, which keeps them
-//! open and silent.
+//! `n` connections through it to the server's listeners that never
+//! accept (each connection waits established in a listen queue, open and
+//! silent, costing the server no descriptor; the client holds one each).
 //!
 //! The figure is the forwarder's user-space memory: the engine's side of
 //! each flow, the relay task, and the user-space side of its kernel
 //! socket to the server (the kernel's own memory for that socket is not
 //! in it).
 
-use super::server::{HOLD, Servers, abort};
+use super::connect_rate;
+use super::server::{HOLD, HOLD_PORTS, abort};
 use super::topology::{Bed, Path, SERVER_ADDRS, server_ip, start_synack, vm_rss};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -39,40 +41,31 @@ impl Idle {
     }
 }
 
-pub fn run(bed: &mut Bed, servers: &Servers, n: usize) -> Result<Idle, String> {
+pub fn run(bed: &mut Bed, n: usize) -> Result<Idle, String> {
     let mut synack = start_synack(bed, "tun2", "198.18.2.2")?;
-    bed.route(Path::SynackIdle)?;
     // The runtime, the first flows' allocations and the allocator's
     // arenas, before the reading.
-    let warm = open(bed, WARM_UP, Duration::from_secs(30))?;
-    if warm.0.len() < WARM_UP {
-        return Err(format!("warm-up: {}", warm.1.unwrap_or_default()));
-    }
-    wait_held(servers, WARM_UP);
-    warm.0.into_iter().for_each(abort);
-    servers.release();
+    connect_rate::batch(bed, Path::SynackIdle, WARM_UP)?;
     std::thread::sleep(Duration::from_millis(500));
     synack.check()?;
     let rss_before = vm_rss(synack.pid())?;
     let start = Instant::now();
     let (streams, why) = open(bed, n, OPEN_LIMIT)?;
     let open_secs = start.elapsed().as_secs_f64();
-    let held = wait_held(servers, streams.len());
     // Let the forwarder finish what the last handshakes started.
     std::thread::sleep(Duration::from_millis(500));
     synack.check()?;
     let rss_after = vm_rss(synack.pid())?;
-    let flows = streams.len().min(held);
-    let short = match why {
-        Some(w) => Some(w),
-        None if held < streams.len() => Some(format!(
-            "the server holds {held} of the {} the client opened",
-            streams.len()
+    let queued = queued(bed);
+    let flows = streams.len();
+    let short = match (why, queued) {
+        (Some(w), _) => Some(w),
+        (None, Some(q)) if q < flows => Some(format!(
+            "the server's listen queues hold {q} of the {flows} the client opened"
         )),
-        None => None,
+        (None, _) => None,
     };
     streams.into_iter().for_each(abort);
-    servers.release();
     drop(synack);
     bed.route(Path::Kernel)?;
     Ok(Idle {
@@ -84,13 +77,22 @@ pub fn run(bed: &mut Bed, servers: &Servers, n: usize) -> Result<Idle, String> {
     })
 }
 
-/// Waits (up to 10 s) until the holder has `n`; how many it has.
-fn wait_held(servers: &Servers, n: usize) -> usize {
-    let until = Instant::now() + Duration::from_secs(10);
-    while servers.held() < n && Instant::now() < until {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    servers.held()
+/// The connections waiting in the server's never-accepting listeners'
+/// queues (`ss`: a listener's Recv-Q), if `ss` answers.
+fn queued(bed: &Bed) -> Option<usize> {
+    let out = bed.server.run_ok("ss", &["-Hltn"]).ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hold = HOLD..HOLD + HOLD_PORTS;
+    Some(
+        text.lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let port: u16 = f.get(3)?.rsplit(':').next()?.parse().ok()?;
+                hold.contains(&port)
+                    .then(|| f.get(1)?.parse::<usize>().ok())?
+            })
+            .sum(),
+    )
 }
 
 /// Opens up to `n` connections to the holder, spread over the server's
@@ -113,7 +115,9 @@ fn open(bed: &Bed, n: usize, limit: Duration) -> Result<(Vec<TcpStream>, Option<
                         return (streams, Some(format!("time limit ({limit:?}) reached")));
                     }
                     let ip = server_ip(1 + (i % usize::from(SERVER_ADDRS)) as u8);
-                    let to = SocketAddr::new(ip.into(), HOLD);
+                    let port =
+                        HOLD + (i / usize::from(SERVER_ADDRS) % usize::from(HOLD_PORTS)) as u16;
+                    let to = SocketAddr::new(ip.into(), port);
                     match TcpStream::connect_timeout(&to, Duration::from_secs(10)) {
                         Ok(s) => streams.push(s),
                         Err(e) => {

@@ -1,27 +1,33 @@
 //! The server namespace's listeners, on every one of its addresses: a sink
 //! and a source for the bulk transfers, a one-request server for the
-//! connection rate, and a holder for the idle flows. Stopped (listeners
-//! closed, held connections reset) when dropped.
+//! connection rate, and listeners that never accept for the idle flows:
+//! those wait established in the listeners' queues, open and silent,
+//! costing the server no descriptor. Stopped (listeners closed, queued
+//! connections reset) when dropped.
 
 use super::err;
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use synack_testbed::Netns;
 
-/// Reads everything, then closes.
+/// Reads the bulk size, answers one byte, closes.
 pub const SINK: u16 = 9001;
 /// Sends the bulk size, then closes.
 pub const SOURCE: u16 = 9002;
 /// Reads one request of [`REQUEST`] bytes, answers as many, closes.
 pub const ONE_REQUEST: u16 = 9003;
 pub const REQUEST: usize = 64;
-/// Accepts and holds, idle.
-pub const HOLD: u16 = 9004;
+/// Listen and never accept: ports `HOLD..HOLD + HOLD_PORTS`.
+pub const HOLD: u16 = 9100;
+pub const HOLD_PORTS: u16 = 8;
+/// The listen queue asked for (the kernel caps it at `net.core.somaxconn`,
+/// which the topology raises to as much).
+pub const QUEUE: i32 = 65535;
 
 /// Blocking socket calls give up after this long: a stuck run fails.
 pub const STUCK: Duration = Duration::from_secs(30);
@@ -30,56 +36,32 @@ pub const CHUNK: usize = 256 * 1024;
 pub struct Servers {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
-    held: Arc<Mutex<Vec<TcpStream>>>,
-    held_count: Arc<AtomicUsize>,
+    _hold: Vec<TcpListener>,
 }
 
 impl Servers {
     /// `size`: what the source sends per connection.
     pub fn start(ns: &Netns, size: u64) -> Result<Servers, String> {
         let stop = Arc::new(AtomicBool::new(false));
-        let held = Arc::new(Mutex::new(Vec::new()));
-        let held_count = Arc::new(AtomicUsize::new(0));
         let mut threads = Vec::new();
         let mut listen = |port: u16, accepters: usize, serve: Serve| -> Result<(), String> {
             let (tx, rx) = std::sync::mpsc::channel();
-            let l = ns
-                .thread(move || -> io::Result<TcpListener> {
-                    let l = TcpListener::bind(("0.0.0.0", port))?;
-                    // Again, with a longer queue than std's: bursts of SYNs
-                    // must not be dropped.
-                    // SAFETY: listen on a socket we own; no memory is passed.
-                    if unsafe { libc::listen(l.as_raw_fd(), 65535) } != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                    Ok(l)
-                })
-                .join()
-                .map_err(|_| "the listener thread panicked".to_string())?
-                .map_err(err(&format!("listening on {port}")))?;
+            let l = listener(ns, port)?;
             for _ in 0..accepters {
                 let l = l.try_clone().map_err(err("listener"))?;
                 let stop = stop.clone();
-                let held = held.clone();
-                let held_count = held_count.clone();
                 let tx = tx.clone();
                 threads.push(ns.thread(move || {
                     let _ = tx.send(());
                     while let Some(s) = accept_or_stop(&l, &stop) {
                         match serve {
                             Serve::Sink => {
-                                std::thread::spawn(move || sink(s));
+                                std::thread::spawn(move || sink(s, size));
                             }
                             Serve::Source => {
                                 std::thread::spawn(move || source(s, size));
                             }
                             Serve::OneRequest => one_request(s),
-                            Serve::Hold => {
-                                if let Ok(mut h) = held.lock() {
-                                    h.push(s);
-                                    held_count.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
                         }
                     }
                 }));
@@ -93,29 +75,32 @@ impl Servers {
         listen(SINK, 1, Serve::Sink)?;
         listen(SOURCE, 1, Serve::Source)?;
         listen(ONE_REQUEST, 4, Serve::OneRequest)?;
-        listen(HOLD, 2, Serve::Hold)?;
+        let hold = (HOLD..HOLD + HOLD_PORTS)
+            .map(|p| listener(ns, p))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Servers {
             stop,
             threads,
-            held,
-            held_count,
+            _hold: hold,
         })
     }
+}
 
-    /// Connections the holder has accepted.
-    pub fn held(&self) -> usize {
-        self.held_count.load(Ordering::Relaxed)
-    }
-
-    /// Resets every held connection.
-    pub fn release(&self) {
-        if let Ok(mut h) = self.held.lock() {
-            for s in h.drain(..) {
-                abort(s);
-            }
+/// A listener on every address of `ns`, with a queue of [`QUEUE`].
+fn listener(ns: &Netns, port: u16) -> Result<TcpListener, String> {
+    ns.thread(move || -> io::Result<TcpListener> {
+        let l = TcpListener::bind(("0.0.0.0", port))?;
+        // Again, with a longer queue than std's: bursts of SYNs must not
+        // be dropped.
+        // SAFETY: listen on a socket we own; no memory is passed.
+        if unsafe { libc::listen(l.as_raw_fd(), QUEUE) } != 0 {
+            return Err(io::Error::last_os_error());
         }
-        self.held_count.store(0, Ordering::Relaxed);
-    }
+        Ok(l)
+    })
+    .join()
+    .map_err(|_| "the listener thread panicked".to_string())?
+    .map_err(err(&format!("listening on {port}")))
 }
 
 impl Drop for Servers {
@@ -124,7 +109,6 @@ impl Drop for Servers {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
-        self.release();
     }
 }
 
@@ -133,7 +117,6 @@ enum Serve {
     Sink,
     Source,
     OneRequest,
-    Hold,
 }
 
 /// The next connection, or `None` once `stop` is set. Polls in 50 ms steps
@@ -167,13 +150,16 @@ fn accept_or_stop(l: &TcpListener, stop: &AtomicBool) -> Option<TcpStream> {
     None
 }
 
-fn sink(mut s: TcpStream) {
+fn sink(mut s: TcpStream, size: u64) {
     let mut buf = vec![0u8; CHUNK];
-    while let Ok(n) = s.read(&mut buf) {
-        if n == 0 {
-            break;
+    let mut got = 0u64;
+    while got < size {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => got += n as u64,
         }
     }
+    let _ = s.write_all(b"k");
 }
 
 fn source(mut s: TcpStream, size: u64) {
@@ -186,10 +172,9 @@ fn source(mut s: TcpStream, size: u64) {
         }
         left -= n as u64;
     }
-    let _ = s.shutdown(Shutdown::Write);
-    // Until the client's close, so the FIN is not a reset.
-    let mut sink = [0u8; 64];
-    while let Ok(n) = s.read(&mut sink) {
+    // Until the client's close, so that ours is not a reset.
+    let mut rest = [0u8; 64];
+    while let Ok(n) = s.read(&mut rest) {
         if n == 0 {
             break;
         }

@@ -285,10 +285,19 @@ impl Forwarder {
             .stderr
             .lock()
             .map(|s| String::from_utf8_lossy(&s).into_owned());
-        match e {
-            Ok(s) if !s.trim().is_empty() => format!("; its stderr: {}", s.trim()),
-            _ => String::new(),
+        let out: Vec<String> = self.lines.try_iter().collect();
+        let out = out.join(" | ");
+        let out = &out[out.floor_char_boundary(out.len().saturating_sub(2000))..];
+        let mut why = String::new();
+        if let Ok(s) = e
+            && !s.trim().is_empty()
+        {
+            why += &format!("; its stderr: {}", s.trim());
         }
+        if !out.is_empty() {
+            why += &format!("; its output: {out}");
+        }
+        why
     }
 
     /// Still running?

@@ -79,16 +79,21 @@ pub const ARGS: [&str; 10] = [
     "warn",
 ];
 
-/// Starts it in the router; ready once its device is up.
+/// Starts it in the router; ready once its device exists. Without
+/// `--setup` (which would rewrite the router's routes) it leaves the
+/// device down: we bring it up.
 pub fn start(bed: &Bed, program: &Path) -> Result<Forwarder, String> {
     let prog = program.to_string_lossy().into_owned();
     let mut f = Forwarder::spawn(&bed.router, &prog, &ARGS, "tun2proxy")?;
     let router = bed.router.name().to_string();
     f.wait_until(Duration::from_secs(10), move || {
         std::process::Command::new("ip")
-            .args(["-n", &router, "-o", "link", "show", "tun1", "up"])
+            .args(["-n", &router, "-o", "link", "show", "tun1"])
             .output()
             .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
     })?;
+    bed.router
+        .ip(&["link", "set", "tun1", "up"])
+        .map_err(|e| format!("tun2proxy's tun1 up: {e}"))?;
     Ok(f)
 }
