@@ -78,8 +78,8 @@ pub fn run(size: u64, connections: usize, idle: usize, r: &mut Report) -> Result
         ));
         peer = None;
     }
-    let bulk = bulk_rounds(&mut bed, &mut synack, &mut peer, size, r)?;
-    let conns = connect_rounds(&mut bed, &mut synack, &mut peer, connections, r)?;
+    let bulk = bulk_rounds(&mut bed, &mut synack, &peer, size, r)?;
+    let conns = connect_rounds(&mut bed, &mut synack, &peer, connections, r)?;
     drop(peer);
     drop(synack);
     report_bulk(r, size, &bulk);
@@ -101,9 +101,9 @@ fn order(paths: &[Path], round: usize) -> Vec<Path> {
     p
 }
 
-fn paths(peer: &Option<Forwarder>) -> Vec<Path> {
+fn paths(with_peer: bool) -> Vec<Path> {
     let mut p = vec![Path::Kernel, Path::Synack];
-    if peer.is_some() {
+    if with_peer {
         p.push(Path::Tun2proxy);
     }
     p
@@ -115,20 +115,24 @@ type BulkRuns = Vec<(Direction, Path, Vec<Transfer>)>;
 fn bulk_rounds(
     bed: &mut Bed,
     synack: &mut Forwarder,
-    peer: &mut Option<Forwarder>,
+    peer: &Option<Forwarder>,
     size: u64,
     r: &mut Report,
 ) -> Result<BulkRuns, String> {
     let mut runs: BulkRuns = Vec::new();
+    let mut with_peer = peer.is_some();
     for round in 0..ROUNDS {
         for dir in Direction::BOTH {
-            for path in order(&paths(peer), round) {
-                let t = bulk::once(bed, path, dir, size, round);
-                let t = match (t, path) {
+            for path in order(&paths(with_peer), round) {
+                let t = match (bulk::once(bed, path, dir, size, round), path) {
                     (Ok(t), _) => t,
                     (Err(e), Path::Tun2proxy) => {
-                        r.note(format!("tun2proxy: left out from here on ({e})"));
-                        *peer = None;
+                        r.note(format!(
+                            "tun2proxy: failed in bulk round {} ({e}); its bulk rows are from \
+                             the transfers before, and it is left out of the rest",
+                            round + 1
+                        ));
+                        with_peer = false;
                         continue;
                     }
                     (Err(e), _) => return Err(e),
@@ -151,19 +155,23 @@ type ConnectRuns = Vec<(Path, Vec<f64>, Vec<f64>)>;
 fn connect_rounds(
     bed: &mut Bed,
     synack: &mut Forwarder,
-    peer: &mut Option<Forwarder>,
+    peer: &Option<Forwarder>,
     connections: usize,
     r: &mut Report,
 ) -> Result<ConnectRuns, String> {
     let per_round = connections.div_ceil(ROUNDS);
     let mut runs: ConnectRuns = Vec::new();
+    let mut with_peer = peer.is_some();
     for round in 0..ROUNDS {
-        for path in order(&paths(peer), round) {
+        for path in order(&paths(with_peer), round) {
             let b = match (connect_rate::batch(bed, path, per_round), path) {
                 (Ok(b), _) => b,
                 (Err(e), Path::Tun2proxy) => {
-                    r.note(format!("tun2proxy: left out of the connection rate ({e})"));
-                    *peer = None;
+                    r.note(format!(
+                        "tun2proxy: failed in connection round {} ({e}); left out of the rest",
+                        round + 1
+                    ));
+                    with_peer = false;
                     continue;
                 }
                 (Err(e), _) => return Err(e),
