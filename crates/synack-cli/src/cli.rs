@@ -87,7 +87,8 @@ pub struct DemoArgs {
 #[command(
     after_help = "Examples:\n  synack bench lifecycle\n  synack bench memory --json\n  \
                         sudo synack bench tun --loss 1 --size 32\n  \
-                        synack bench throughput --size 256 --idle 0"
+                        synack bench throughput --size 256 --idle 0\n  \
+                        sudo synack bench forward --size 256 --idle 100000"
 )]
 pub struct BenchArgs {
     /// lifecycle: connection lifecycles per second on one core (handshake,
@@ -98,24 +99,30 @@ pub struct BenchArgs {
     /// over veth. lossy: one connection through a lossy 100 Mbit/s, 20 ms
     /// simulated bottleneck, beside smoltcp. throughput: one bulk
     /// connection between two stacks in one thread, beside smoltcp.
+    /// forward (root): `synack forward` as a router's transparent forwarder
+    /// beside the router's kernel forwarding (and tun2proxy where
+    /// installed): bulk both ways, connections per second and connect
+    /// times, memory per idle relayed flow.
     #[arg(value_name = "NAME", value_parser = PossibleValuesParser::new(
-        ["lifecycle", "memory", "tun", "lossy", "throughput"])
+        ["lifecycle", "memory", "tun", "lossy", "throughput", "forward"])
         .map(|s| bench::Which::from_name(&s).expect("listed")))]
     which: Option<bench::Which>,
     /// One JSON object instead of `name: value unit` lines
     #[arg(long)]
     json: bool,
-    /// Connections to run (lifecycle default 200000, memory 100000)
+    /// Connections to run (lifecycle default 200000, memory 100000,
+    /// forward 5000 per path)
     #[arg(long, value_name = "N", value_parser = count)]
     connections: Option<usize>,
     /// lifecycle: connections in flight at once (default 100, then 1000)
     #[arg(long, value_name = "N", value_parser = count)]
     batch: Option<usize>,
-    /// tun, throughput: MiB per transfer (tun 256, throughput 1024)
+    /// tun, throughput, forward: MiB per transfer (tun 256, throughput
+    /// 1024, forward 256)
     #[arg(long = "size", value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=65536))]
     size_mib: Option<u64>,
-    /// throughput: idle connections per side in the idle row (default
-    /// 100000; 0 leaves the row out)
+    /// throughput: idle connections per side in the idle row; forward:
+    /// idle relayed flows (default 100000; 0 leaves the row out)
     #[arg(long, value_name = "N")]
     idle: Option<usize>,
     /// tun: drop PERCENT % of packets at random each way (iptables, in the
@@ -492,11 +499,13 @@ impl BenchArgs {
         {
             return conflict("--loss, --min-rto and --pcap apply to bench tun only");
         }
-        if !matches!(which, Which::Tun | Which::Throughput) && self.size_mib.is_some() {
-            return conflict("--size applies to bench tun and bench throughput only");
+        if !matches!(which, Which::Tun | Which::Throughput | Which::Forward)
+            && self.size_mib.is_some()
+        {
+            return conflict("--size applies to bench tun, throughput and forward only");
         }
-        if which != Which::Throughput && self.idle.is_some() {
-            return conflict("--idle applies to bench throughput only");
+        if !matches!(which, Which::Throughput | Which::Forward) && self.idle.is_some() {
+            return conflict("--idle applies to bench throughput and forward only");
         }
         Ok(bench::Options {
             which,

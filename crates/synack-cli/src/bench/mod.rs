@@ -8,7 +8,11 @@
 //! simulated network, in virtual time, beside smoltcp on the same link.
 //! `throughput` moves one bulk connection between two endpoints in one
 //! thread as fast as they go, beside smoltcp in the same setup.
+//! `forward` (root) measures `synack forward` as a router's transparent
+//! forwarder beside the router's kernel forwarding (and tun2proxy, where
+//! installed).
 
+mod forward;
 mod lifecycle;
 mod lossy;
 mod memory;
@@ -29,6 +33,7 @@ pub enum Which {
     Tun,
     Lossy,
     Throughput,
+    Forward,
 }
 
 impl Which {
@@ -39,6 +44,7 @@ impl Which {
             "tun" => Some(Which::Tun),
             "lossy" => Some(Which::Lossy),
             "throughput" => Some(Which::Throughput),
+            "forward" => Some(Which::Forward),
             _ => None,
         }
     }
@@ -50,9 +56,10 @@ pub struct Options {
     pub json: bool,
     pub connections: Option<usize>,
     pub batch: Option<usize>,
-    /// `throughput`: idle connections per side in the idle row.
+    /// `throughput`: idle connections per side in the idle row;
+    /// `forward`: idle relayed flows.
     pub idle: Option<usize>,
-    /// `tun`, `throughput`: MiB per transfer.
+    /// `tun`, `throughput`, `forward`: MiB per transfer.
     pub size_mib: Option<u64>,
     /// `tun`: capture synack's side.
     pub pcap: Option<std::path::PathBuf>,
@@ -106,6 +113,12 @@ pub fn run(o: &Options) -> ExitCode {
         let size = o.size_mib.unwrap_or(1024) << 20;
         let idle = o.idle.unwrap_or(throughput::DEFAULT_IDLE);
         result = throughput::run(size, idle, &mut r);
+    }
+    if o.which == Which::Forward {
+        let size = o.size_mib.unwrap_or(256) << 20;
+        let connections = o.connections.unwrap_or(forward::DEFAULT_CONNECTIONS);
+        let idle = o.idle.unwrap_or(forward::DEFAULT_IDLE);
+        result = forward::run(size, connections, idle, &mut r);
     }
     if o.json {
         out!("{}", r.json());
