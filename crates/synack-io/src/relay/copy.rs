@@ -10,6 +10,12 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// direction cannot starve the other and the timers.
 const READS_PER_POLL: usize = 32;
 
+/// The first read of a quiet direction goes into this much stack space;
+/// only data that arrives allocates the direction's buffer. So an idle
+/// flow (a forwarder holds thousands) costs no copy buffers, and one that
+/// goes quiet gives its buffer back.
+const PROBE: usize = 4096;
+
 /// Which end of the direction failed.
 pub(super) enum Failure {
     /// Reading from the source.
@@ -20,7 +26,10 @@ pub(super) enum Failure {
 
 /// The state of one direction.
 pub(super) struct Copy {
+    /// Empty while the direction is quiet (see [`PROBE`]).
     buf: Box<[u8]>,
+    /// The buffer's size once allocated.
+    size: usize,
     /// `buf[pos..cap]` is read and not yet written.
     pos: usize,
     cap: usize,
@@ -37,7 +46,8 @@ pub(super) struct Copy {
 impl Copy {
     pub(super) fn new(buffer_size: usize) -> Copy {
         Copy {
-            buf: vec![0; buffer_size.max(1)].into_boxed_slice(),
+            buf: Box::default(),
+            size: buffer_size.max(1),
             pos: 0,
             cap: 0,
             eof: false,
@@ -94,10 +104,8 @@ impl Copy {
                 return Poll::Pending;
             }
             reads -= 1;
-            let mut rb = ReadBuf::new(&mut self.buf);
-            match Pin::new(&mut *src).poll_read(cx, &mut rb) {
-                Poll::Ready(Ok(())) => {
-                    let n = rb.filled().len();
+            match self.poll_read(cx, src) {
+                Poll::Ready(Ok(n)) => {
                     if n == 0 {
                         self.eof = true;
                     } else {
@@ -107,6 +115,9 @@ impl Copy {
                 }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Failure::Read(e))),
                 Poll::Pending => {
+                    // Quiet, with everything written: the buffer goes back
+                    // until data comes again.
+                    self.buf = Box::default();
                     // Nothing more to read for now: push out what a
                     // buffering writer holds before waiting.
                     if self.need_flush {
@@ -120,5 +131,64 @@ impl Copy {
                 }
             }
         }
+    }
+
+    /// One read from `src` into the buffer, or, while there is none, into
+    /// a probe on the stack whose data then moves into a new buffer.
+    fn poll_read<R>(&mut self, cx: &mut Context<'_>, src: &mut R) -> Poll<io::Result<usize>>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+    {
+        if !self.buf.is_empty() {
+            let mut rb = ReadBuf::new(&mut self.buf);
+            ready!(Pin::new(&mut *src).poll_read(cx, &mut rb))?;
+            return Poll::Ready(Ok(rb.filled().len()));
+        }
+        let mut probe = [0u8; PROBE];
+        let len = probe.len().min(self.size);
+        let mut rb = ReadBuf::new(&mut probe[..len]);
+        ready!(Pin::new(&mut *src).poll_read(cx, &mut rb))?;
+        let n = rb.filled().len();
+        if n > 0 {
+            let mut buf = vec![0; self.size].into_boxed_slice();
+            buf[..n].copy_from_slice(&probe[..n]);
+            self.buf = buf;
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An idle direction holds no buffer; data allocates one, which goes
+    /// back once the direction is quiet again, and nothing is lost.
+    #[tokio::test]
+    async fn the_buffer_exists_only_while_data_flows() {
+        let (mut feed, mut src) = tokio::io::duplex(1 << 16);
+        let (mut dst, mut sink) = tokio::io::duplex(1 << 16);
+        let mut c = Copy::new(64 * 1024);
+        let mut moved = false;
+        let poll = |c: &mut Copy,
+                    src: &mut tokio::io::DuplexStream,
+                    dst: &mut tokio::io::DuplexStream,
+                    moved: &mut bool| {
+            let waker = std::task::Waker::noop();
+            let mut cx = Context::from_waker(waker);
+            matches!(c.poll(&mut cx, src, dst, moved), Poll::Pending)
+        };
+        assert!(poll(&mut c, &mut src, &mut dst, &mut moved));
+        assert!(c.buf.is_empty() && !moved, "idle: no buffer");
+        let data: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        feed.write_all(&data).await.unwrap();
+        assert!(poll(&mut c, &mut src, &mut dst, &mut moved));
+        assert!(moved);
+        assert!(c.buf.is_empty(), "quiet again once everything was written");
+        let mut got = vec![0u8; data.len()];
+        sink.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, data);
+        assert_eq!(c.bytes, data.len() as u64);
     }
 }
