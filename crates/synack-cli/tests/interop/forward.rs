@@ -11,15 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use synack_testbed::Crossing;
 
-/// Runs `scenario` with the kernel forwarding, then through synack
-/// (started with `args`), and returns both results.
-fn both<T: Send + 'static>(bed: &mut Bed, args: &[&str], scenario: impl Fn(&Bed) -> T) -> (T, T) {
-    let kernel = scenario(bed);
-    bed.through_synack(args);
-    let ours = scenario(bed);
-    (kernel, ours)
-}
-
 #[test]
 fn forward_open_port_echoes() {
     let Some(mut bed) = Bed::new("fwecho", &[]) else {
@@ -28,7 +19,7 @@ fn forward_open_port_echoes() {
     let _servers = Servers::start(&bed.server, &[7000], echo());
     let data = Arc::new(random_bytes(1 << 20, 13));
     let to: SocketAddr = "198.18.30.1:7000".parse().unwrap();
-    let (kernel, ours) = both(&mut bed, &[], |bed| {
+    let (kernel, ours) = bed.both(&[], |bed| {
         let sent = data.clone();
         bed.in_client(move || sha256(&echo_exchange(to, sent)))
     });
@@ -43,7 +34,7 @@ fn forward_closed_port_is_refused() {
         return;
     };
     let to: SocketAddr = "198.18.30.1:7001".parse().unwrap();
-    let (kernel, ours) = both(&mut bed, &[], |bed| {
+    let (kernel, ours) = bed.both(&[], |bed| {
         bed.in_client(move || {
             let started = Instant::now();
             let r = try_dial(to, Duration::from_secs(10)).map(|_| ());
@@ -71,7 +62,7 @@ fn forward_keeps_the_original_destination() {
     assert_eq!(targets.len(), 50);
     // The options that keep relayed traffic out of the device, on.
     let args = ["--mark", "7", "--bind-interface", "r1"];
-    let (kernel, ours) = both(&mut bed, &args, |bed| {
+    let (kernel, ours) = bed.both(&args, |bed| {
         let targets = targets.clone();
         bed.in_client(move || {
             targets
@@ -141,7 +132,7 @@ fn forward_half_close_and_reset_both_ways() {
     let _c = Servers::start(&bed.server, &[7202], resets);
     let _d = Servers::start(&bed.server, &[7203], reader);
     let at = |port| SocketAddr::new(server_ip(2).into(), port);
-    let (kernel, ours) = both(&mut bed, &[], |bed| {
+    let (kernel, ours) = bed.both(&[], |bed| {
         let (p0, p1, p2, p3) = (at(7200), at(7201), at(7202), at(7203));
         let client = bed.in_client(move || {
             let mut s = dial(p0);
@@ -191,7 +182,7 @@ fn forward_black_hole_and_unreachable_host() {
     let _servers = Servers::start(&bed.server, &[7300], echo());
     let holed = SocketAddr::new(server_ip(10).into(), 7300);
     let nobody = SocketAddr::new(NOBODY.parse().unwrap(), 7300);
-    let (kernel, ours) = both(&mut bed, &[], |bed| {
+    let (kernel, ours) = bed.both(&[], |bed| {
         bed.in_client(move || {
             let timed = |to, limit| {
                 let started = Instant::now();

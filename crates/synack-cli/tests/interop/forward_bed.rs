@@ -13,7 +13,7 @@
 
 use crate::common::*;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
@@ -26,17 +26,39 @@ pub fn server_ip(i: u8) -> Ipv4Addr {
 /// On the server's subnet, held by nobody: ARP for it fails.
 pub const NOBODY: &str = "198.18.30.99";
 
+/// The IPv6 topology's server addresses: 2001:db8:2::2 to ::4.
+pub fn server_ip6(i: u16) -> Ipv6Addr {
+    Ipv6Addr::new(0x2001, 0xdb8, 2, 0, 0, 0, 0, i)
+}
+
 pub struct Bed {
     pub client: Netns,
     pub router: Netns,
     pub server: Netns,
     pub synack: Option<Synack>,
+    /// The IPv6 topology (`new_v6`).
+    v6: bool,
 }
 
 impl Bed {
     /// The three namespaces, linked and routed; the router forwards with
     /// its kernel. `None` (skipped) where the testbed cannot run.
     pub fn new(tag: &str, programs: &[&str]) -> Option<Bed> {
+        Bed::build(tag, programs, false)
+    }
+
+    /// The same topology with IPv6 addresses only (`nodad`, so they are
+    /// usable at once):
+    ///
+    /// ```text
+    /// client c0 2001:db8:1::2 ── r0 2001:db8:1::1  router  r1 2001:db8:2::1 ── s0 server
+    ///                           tun0 2001:db8::1 (synack 2001:db8::2)    2001:db8:2::2-4
+    /// ```
+    pub fn new_v6(tag: &str, programs: &[&str]) -> Option<Bed> {
+        Bed::build(tag, programs, true)
+    }
+
+    fn build(tag: &str, programs: &[&str], v6: bool) -> Option<Bed> {
         synack_testbed::require(programs)?;
         let client = Netns::new(&format!("{tag}c")).expect("client namespace");
         let router = Netns::new(&format!("{tag}r")).expect("router namespace");
@@ -44,6 +66,23 @@ impl Bed {
         router.add_device("tun0", "tun").expect("the TUN device");
         veth(&router, "r0", &client, "c0");
         veth(&router, "r1", &server, "s0");
+        let bed = Bed {
+            client,
+            router,
+            server,
+            synack: None,
+            v6,
+        };
+        if v6 {
+            bed.addresses_v6();
+        } else {
+            bed.addresses_v4();
+        }
+        Some(bed)
+    }
+
+    fn addresses_v4(&self) {
+        let (client, router, server) = (&self.client, &self.router, &self.server);
         router
             .ip(&["addr", "add", "198.18.10.1/24", "dev", "r0"])
             .unwrap();
@@ -57,39 +96,62 @@ impl Bed {
             let a = format!("{}/24", server_ip(i));
             server.ip(&["addr", "add", &a, "dev", "s0"]).unwrap();
         }
-        for (ns, dev) in [
-            (&router, "r0"),
-            (&router, "r1"),
-            (&client, "c0"),
-            (&server, "s0"),
-        ] {
-            ns.segment_in_software(dev).unwrap();
-            ns.ip(&["link", "set", dev, "up"]).unwrap();
-        }
+        self.links_up();
         client
             .ip(&["route", "add", "default", "via", "198.18.10.1"])
             .unwrap();
         server
             .ip(&["route", "add", "default", "via", "198.18.30.254"])
             .unwrap();
-        sysctl(&router, "net/ipv4/ip_forward", "1");
+        sysctl(router, "net/ipv4/ip_forward", "1");
         // synack's answers come out of tun0 from the server's addresses,
         // whose route is r1: no reverse-path filter may drop them.
         for dev in ["all", "default", "tun0"] {
-            sysctl(&router, &format!("net/ipv4/conf/{dev}/rp_filter"), "0");
+            sysctl(router, &format!("net/ipv4/conf/{dev}/rp_filter"), "0");
         }
-        Some(Bed {
-            client,
-            router,
-            server,
-            synack: None,
-        })
+    }
+
+    fn addresses_v6(&self) {
+        let (client, router, server) = (&self.client, &self.router, &self.server);
+        let add = |ns: &Netns, a: &str, dev: &str| {
+            ns.ip(&["-6", "addr", "add", a, "dev", dev, "nodad"])
+                .unwrap()
+        };
+        add(router, "2001:db8:1::1/64", "r0");
+        add(router, "2001:db8:2::1/64", "r1");
+        add(client, "2001:db8:1::2/64", "c0");
+        for i in 2..=4 {
+            add(server, &format!("{}/64", server_ip6(i)), "s0");
+        }
+        self.links_up();
+        client
+            .ip(&["-6", "route", "add", "default", "via", "2001:db8:1::1"])
+            .unwrap();
+        server
+            .ip(&["-6", "route", "add", "default", "via", "2001:db8:2::1"])
+            .unwrap();
+        sysctl(router, "net/ipv6/conf/all/forwarding", "1");
+    }
+
+    fn links_up(&self) {
+        for (ns, dev) in [
+            (&self.router, "r0"),
+            (&self.router, "r1"),
+            (&self.client, "c0"),
+            (&self.server, "s0"),
+        ] {
+            ns.segment_in_software(dev).unwrap();
+            ns.ip(&["link", "set", dev, "up"]).unwrap();
+        }
     }
 
     /// Starts `synack forward ARGS...` in the router and routes the
     /// client's traffic into it.
     pub fn through_synack(&mut self, args: &[&str]) {
         let mut all = vec!["forward", "--tun", "tun0", "--ip", STACK_V4];
+        if self.v6 {
+            all.extend_from_slice(&["--ip", STACK_V6]);
+        }
         all.extend_from_slice(args);
         let mut s = Synack::spawn_logging(&self.router, &all, Some("info"));
         let line = s.line(Duration::from_secs(10));
@@ -100,12 +162,24 @@ impl Bed {
             s.stderr()
         );
         self.synack = Some(s);
+        let family = if self.v6 { "-6" } else { "-4" };
         self.router
-            .ip(&["rule", "add", "iif", "r0", "lookup", "100"])
+            .ip(&[family, "rule", "add", "iif", "r0", "lookup", "100"])
             .unwrap();
         self.router
-            .ip(&["route", "add", "default", "dev", "tun0", "table", "100"])
+            .ip(&[
+                family, "route", "add", "default", "dev", "tun0", "table", "100",
+            ])
             .unwrap();
+    }
+
+    /// Runs `scenario` with the kernel forwarding, then through synack
+    /// (started with `args`), and returns both results.
+    pub fn both<T>(&mut self, args: &[&str], scenario: impl Fn(&Bed) -> T) -> (T, T) {
+        let kernel = scenario(self);
+        self.through_synack(args);
+        let ours = scenario(self);
+        (kernel, ours)
     }
 
     /// synack's standard error so far.
@@ -146,7 +220,7 @@ pub fn sysctl(ns: &Netns, key: &str, value: &str) {
 /// What a kernel server does with each connection, on a thread of its own.
 pub type Handler = Arc<dyn Fn(TcpStream) + Send + Sync>;
 
-/// Kernel listeners in a namespace, on 0.0.0.0 and each of `ports`,
+/// Kernel listeners in a namespace, on 0.0.0.0 (or another address) and each of `ports`,
 /// serving each connection with the handler; stopped (listeners closed)
 /// when dropped.
 pub struct Servers {
@@ -156,6 +230,11 @@ pub struct Servers {
 
 impl Servers {
     pub fn start(ns: &Netns, ports: &[u16], handler: Handler) -> Servers {
+        Servers::start_at(ns, Ipv4Addr::UNSPECIFIED.into(), ports, handler)
+    }
+
+    /// As `start`, listening on `host` (`::` for IPv6).
+    pub fn start_at(ns: &Netns, host: IpAddr, ports: &[u16], handler: Handler) -> Servers {
         let stop = Arc::new(AtomicBool::new(false));
         let ports = ports.to_vec();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -164,7 +243,7 @@ impl Servers {
             let listeners: Vec<TcpListener> = ports
                 .iter()
                 .map(|p| {
-                    let l = TcpListener::bind(("0.0.0.0", *p)).expect("kernel listen");
+                    let l = TcpListener::bind((host, *p)).expect("kernel listen");
                     l.set_nonblocking(true).unwrap();
                     l
                 })

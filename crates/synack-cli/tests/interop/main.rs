@@ -17,6 +17,8 @@ mod close;
 mod echo;
 mod forward;
 mod forward_bed;
+mod forward_socks;
+mod forward_v6;
 mod http;
 mod logging;
 mod lossy;
