@@ -256,8 +256,12 @@ impl Servers {
                         Ok((s, _)) => {
                             idle = false;
                             s.set_nonblocking(false).unwrap();
-                            s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-                            s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+                            // Generous: a server that gives up resets
+                            // the flow, and the client would see a reset
+                            // that a loaded machine, not the forwarder,
+                            // caused (seen once under a parallel build).
+                            s.set_read_timeout(Some(SERVER_TIMEOUT)).unwrap();
+                            s.set_write_timeout(Some(SERVER_TIMEOUT)).unwrap();
                             let h = handler.clone();
                             thread::spawn(move || h(s));
                         }
@@ -312,6 +316,9 @@ pub fn whoami() -> Handler {
         let _ = s.write_all(me.as_bytes());
     })
 }
+
+/// How long a test server's socket calls may block before it gives up.
+const SERVER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A client connect with its own timeout: the stream, or the error kind.
 pub fn try_dial(to: SocketAddr, timeout: Duration) -> Result<TcpStream, io::ErrorKind> {
