@@ -161,6 +161,14 @@ pub struct LinkArgs {
     /// The stack's own address, e.g. 198.18.0.2 or 2001:db8::2
     #[arg(long, value_name = "ADDR", value_parser = host_addr)]
     ip: IpAddr,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// What every command that runs a stack on a device takes besides the
+/// device and its address.
+#[derive(Args, Debug)]
+pub struct RunArgs {
     /// Write every packet to FILE (pcap, raw IP)
     #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
@@ -270,17 +278,8 @@ pub struct ForwardArgs {
     /// address)
     #[arg(long, value_name = "HOST:PORT", value_parser = remote_addr)]
     socks5: Option<SocketAddr>,
-    /// Write every packet to FILE (pcap, raw IP)
-    #[arg(long, value_name = "FILE")]
-    pcap: Option<PathBuf>,
-    /// Answer `synack ss --control PATH` on this Unix socket (removed on
-    /// exit)
-    #[arg(long, value_name = "PATH")]
-    control: Option<PathBuf>,
-    /// One datagram per system call each way, without the kernel's
-    /// segmentation offloads
-    #[arg(long)]
-    no_offload: bool,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 /// Shows the connections of a running `synack serve` or `synack connect`,
@@ -537,11 +536,11 @@ impl ForwardArgs {
                 kind: live::DeviceKind::Tun,
                 ifname: self.tun,
                 ip,
-                pcap: self.pcap,
-                offload: !self.no_offload,
+                pcap: self.run.pcap,
+                offload: !self.run.no_offload,
             },
             more_ips,
-            control: self.control,
+            control: self.run.control,
             dialer: live::upstream::Dialer {
                 mark: self.mark,
                 bind_interface: self.bind_interface,
@@ -570,7 +569,7 @@ impl LinkArgs {
             // The group is required: clap has refused the line already.
             (None, None) => unreachable!("clap requires --tun or --tap"),
         };
-        if self.no_offload && kind != live::DeviceKind::Tun {
+        if self.run.no_offload && kind != live::DeviceKind::Tun {
             return Err(usage(
                 ErrorKind::ArgumentConflict,
                 "--no-offload applies to --tun devices only".into(),
@@ -580,10 +579,10 @@ impl LinkArgs {
             kind,
             ifname,
             ip: self.ip,
-            pcap: self.pcap,
-            offload: !self.no_offload,
+            pcap: self.run.pcap,
+            offload: !self.run.no_offload,
         };
-        Ok((link, self.control))
+        Ok((link, self.run.control))
     }
 }
 

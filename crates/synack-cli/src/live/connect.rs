@@ -26,24 +26,9 @@ pub struct Options {
 const FINISH: Duration = Duration::from_secs(5);
 
 pub fn run(o: &Options) -> ExitCode {
-    let rt = match super::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("synack: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let result = rt.block_on(connect(o));
     // Standard input is read on a blocking thread that may still wait for
     // a line from a terminal: do not wait for it.
-    rt.shutdown_background();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("synack: {e}");
-            ExitCode::from(1)
-        }
-    }
+    super::run_to_exit(connect(o), super::Finish::Background)
 }
 
 async fn connect(o: &Options) -> Result<(), String> {

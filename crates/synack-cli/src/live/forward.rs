@@ -47,22 +47,7 @@ pub struct Options {
 }
 
 pub fn run(o: &Options) -> ExitCode {
-    let rt = match super::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("synack: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let result = rt.block_on(tokio::task::LocalSet::new().run_until(forward(o)));
-    drop(rt);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("synack: {e}");
-            ExitCode::from(1)
-        }
-    }
+    super::run_to_exit(forward(o), super::Finish::Drop)
 }
 
 /// What every flow shares.

@@ -98,11 +98,49 @@ impl Link {
     }
 }
 
-/// The runtime `serve` and `connect` run on.
+/// The runtime `serve`, `connect` and `forward` run on.
 pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+}
+
+/// How a command leaves its runtime when its work is done.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// Drop the runtime and its tasks (connections, the event loop, the
+    /// capture, which flushes its file).
+    Drop,
+    /// Do not wait for tasks that may block (a thread reading a terminal).
+    Background,
+}
+
+/// Runs a command's work on [`runtime`] (inside a `LocalSet`, for
+/// `spawn_local`) and turns its result into the exit code: 0, or 1 with
+/// the error on standard error.
+pub fn run_to_exit<F>(work: F, finish: Finish) -> std::process::ExitCode
+where
+    F: std::future::Future<Output = Result<(), String>>,
+{
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("synack: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(tokio::task::LocalSet::new().run_until(work));
+    match finish {
+        Finish::Drop => drop(rt),
+        Finish::Background => rt.shutdown_background(),
+    }
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("synack: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
 }
 
 /// What a failed connection tells the user: the words `ss` and `nc` use.

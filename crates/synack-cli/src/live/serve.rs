@@ -20,24 +20,9 @@ pub struct Options {
 }
 
 pub fn run(o: &Options) -> ExitCode {
-    let rt = match super::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("synack: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let result = rt.block_on(serve(o));
-    // Tasks (connections, the event loop, the capture) are dropped here,
-    // which flushes the capture file.
-    drop(rt);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("synack: {e}");
-            ExitCode::from(1)
-        }
-    }
+    // Tasks (connections, the event loop, the capture) are dropped at the
+    // end, which flushes the capture file.
+    super::run_to_exit(serve(o), super::Finish::Drop)
 }
 
 async fn serve(o: &Options) -> Result<(), String> {

@@ -85,72 +85,81 @@ impl Stack {
         .map(|_| Ok(()))
     }
 
-    /// The common part of every read: a shut-down read side reads 0, a
-    /// finished connection answers from its close reason, `WouldBlock`
-    /// parks `waker` (if any) as the reader.
+    /// The common part of every read: a shut-down read side reads 0, then
+    /// as [`io_op`](Self::io_op).
     fn recv_op(
         &self,
         c: ConnId,
         waker: Option<&Waker>,
         op: impl FnOnce(&mut Endpoint) -> Result<usize, Error>,
     ) -> Poll<io::Result<usize>> {
-        self.shared.with(|g| {
-            let (closed, read_shut) = match g.reg.conn(c) {
-                Some(s) => (s.closed, s.read_shut),
-                None => (None, false),
-            };
-            if read_shut {
-                return Poll::Ready(Ok(0));
-            }
-            match op(&mut g.ep) {
-                Ok(n) => Poll::Ready(Ok(n)),
-                Err(Error::WouldBlock) => match closed {
-                    // Closed yet still blocking: no event will come.
-                    Some(r) => Poll::Ready(read_after(r)),
-                    None => {
-                        if let (Some(s), Some(w)) = (g.reg.conn_mut(c), waker) {
-                            park(&mut s.reader, w);
-                        }
-                        Poll::Pending
-                    }
-                },
-                Err(Error::NotConnected | Error::InvalidHandle) => match closed {
-                    Some(r) => Poll::Ready(read_after(r)),
-                    None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-                },
-                Err(e) => Poll::Ready(Err(e.into())),
-            }
-        })
+        self.io_op(c, waker, Side::Read, op)
     }
 
-    /// The common part of every write, as `recv_op` for reads.
+    /// The common part of every write, as [`io_op`](Self::io_op).
     fn send_op(
         &self,
         c: ConnId,
         waker: Option<&Waker>,
         op: impl FnOnce(&mut Endpoint) -> Result<usize, Error>,
     ) -> Poll<io::Result<usize>> {
+        self.io_op(c, waker, Side::Write, op)
+    }
+
+    /// Runs `op` under the lock: a finished connection answers from its
+    /// close reason (a read after a normal close is the end of the stream,
+    /// a write a broken pipe); `WouldBlock` parks `waker` (if any) as the
+    /// reader or the writer.
+    fn io_op(
+        &self,
+        c: ConnId,
+        waker: Option<&Waker>,
+        side: Side,
+        op: impl FnOnce(&mut Endpoint) -> Result<usize, Error>,
+    ) -> Poll<io::Result<usize>> {
+        let after = |r| match side {
+            Side::Read => read_after(r),
+            Side::Write => Err(write_after(r)),
+        };
         self.shared.with(|g| {
-            let closed = g.reg.conn(c).and_then(|s| s.closed);
+            let (closed, read_shut) = match g.reg.conn(c) {
+                Some(s) => (s.closed, s.read_shut),
+                None => (None, false),
+            };
+            if read_shut && side == Side::Read {
+                return Poll::Ready(Ok(0));
+            }
             match op(&mut g.ep) {
                 Ok(n) => Poll::Ready(Ok(n)),
                 Err(Error::WouldBlock) => match closed {
-                    Some(r) => Poll::Ready(Err(write_after(r))),
+                    // Closed yet still blocking: no event will come.
+                    Some(r) => Poll::Ready(after(r)),
                     None => {
                         if let (Some(s), Some(w)) = (g.reg.conn_mut(c), waker) {
-                            park(&mut s.writer, w);
+                            let slot = match side {
+                                Side::Read => &mut s.reader,
+                                Side::Write => &mut s.writer,
+                            };
+                            park(slot, w);
                         }
                         Poll::Pending
                     }
                 },
                 Err(Error::NotConnected | Error::InvalidHandle) => match closed {
-                    Some(r) => Poll::Ready(Err(write_after(r))),
+                    Some(r) => Poll::Ready(after(r)),
                     None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
                 },
                 Err(e) => Poll::Ready(Err(e.into())),
             }
         })
     }
+}
+
+/// Which half of a connection a call uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Read,
+    Write,
 }
 
 /// A `try_` call's answer: what would have waited is `WouldBlock`.
