@@ -14,6 +14,7 @@ mod neighbor;
 mod pcap;
 mod tap;
 mod tun;
+mod virtio;
 
 pub use channel::ChannelDevice;
 pub use counters::DeviceCounters;
@@ -27,6 +28,36 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Instant;
 
+/// The largest packet [`Device::recv_offloaded`] may return: a TCP
+/// super-segment over IPv6 with a full 65,535-byte payload.
+pub const MAX_SUPER_SEGMENT: usize = 65_535 + 40;
+
+/// What [`Device::recv_offloaded`] read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Received {
+    /// The packet's length at the start of the buffer.
+    pub len: usize,
+    /// The local kernel verified or computed its transport checksum (or
+    /// will never need one: it came from the kernel's own memory), so the
+    /// stack need not sum it again.
+    pub verified: bool,
+    /// A TCP super-segment the local kernel coalesced from segments of
+    /// this many payload bytes (its GRO, or its TSO), handed over whole,
+    /// with the first segment's headers and the IP length of the whole;
+    /// implies `verified`. `None` for a plain datagram.
+    pub segment_size: Option<std::num::NonZeroU16>,
+}
+
+impl Received {
+    /// A plain datagram of `len` bytes whose checksum nobody checked.
+    pub fn plain(len: usize) -> Received {
+        Received {
+            len,
+            ..Received::default()
+        }
+    }
+}
+
 /// A non-blocking link that carries whole packets.
 pub trait Device: Send {
     /// Reads one packet into `buf` and returns its length, or `None` when
@@ -36,12 +67,14 @@ pub trait Device: Send {
     /// may drop it and count it in [`Device::counters`].
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>>;
 
-    /// [`Device::recv`], also saying whether the local kernel has already
-    /// verified or computed the datagram's transport checksum (a TUN device
-    /// with offloads: what it cut from a super-segment, or marked valid),
-    /// so the stack need not sum it again.
-    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
-        Ok(self.recv(buf)?.map(|n| (n, false)))
+    /// [`Device::recv`], for a caller that also takes what the local kernel
+    /// said of the packet ([`Received`]): that it verified or computed the
+    /// transport checksum, or that the packet is a TCP super-segment it
+    /// coalesced, handed over whole. Super-segments come only if `buf` has
+    /// room for [`MAX_SUPER_SEGMENT`] bytes; otherwise a device cuts them
+    /// into MTU-sized datagrams, as `recv` does.
+    fn recv_offloaded(&mut self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        Ok(self.recv(buf)?.map(Received::plain))
     }
 
     /// Sends one packet. A full link may drop it, as a real one would (TCP
@@ -87,8 +120,8 @@ impl<D: Device + ?Sized> Device for Box<D> {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         (**self).recv(buf)
     }
-    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
-        (**self).recv_verified(buf)
+    fn recv_offloaded(&mut self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        (**self).recv_offloaded(buf)
     }
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {
         (**self).send(packet)

@@ -1,7 +1,7 @@
 //! Capture of every packet a device carries, in and out, to a pcap file
 //! that tcpdump and Wireshark read.
 
-use super::{Device, DeviceCounters};
+use super::{Device, DeviceCounters, Received};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::os::fd::RawFd;
@@ -88,10 +88,10 @@ impl<D: Device, W: Write + Send> Device for Pcap<D, W> {
         Ok(got)
     }
 
-    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
-        let got = self.inner.recv_verified(buf)?;
-        if let Some((n, _)) = got {
-            self.record(&buf[..n]);
+    fn recv_offloaded(&mut self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        let got = self.inner.recv_offloaded(buf)?;
+        if let Some(r) = got {
+            self.record(&buf[..r.len]);
         }
         Ok(got)
     }

@@ -13,8 +13,8 @@
 //! wire are the same either way; only the number of system calls and of
 //! trips through the kernel changes.
 
-use super::{Device, DeviceCounters, nonblocking};
-use std::io;
+use super::{Device, DeviceCounters, MAX_SUPER_SEGMENT, Received, nonblocking, virtio};
+use std::io::{self, IoSliceMut};
 use std::os::fd::{AsRawFd, RawFd};
 use tun_rs::{DeviceBuilder, GROTable, IDEAL_BATCH_SIZE, Layer, SyncDevice, VIRTIO_NET_HDR_LEN};
 
@@ -106,6 +106,44 @@ impl Offload {
 }
 
 impl Tun {
+    /// One read straight into `buf`, the virtio-net header beside it: a
+    /// super-segment stays whole (no copy, no checksum), a plain datagram
+    /// is as the kernel sent it.
+    fn recv_whole(&mut self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        loop {
+            let mut hdr = [0u8; virtio::HDR_LEN];
+            let read = nonblocking(|| {
+                let mut parts = [IoSliceMut::new(&mut hdr), IoSliceMut::new(buf)];
+                self.link.dev.recv_vectored(&mut parts)
+            })?;
+            let Some(n) = read else {
+                return Ok(None);
+            };
+            let Some(len) = n.checked_sub(virtio::HDR_LEN).filter(|&len| len > 0) else {
+                self.link.counters.rx_length_errors += 1;
+                continue;
+            };
+            return Ok(Some(match virtio::classify(&hdr, &mut buf[..len]) {
+                virtio::Packet::Plain { verified } => Received {
+                    len,
+                    verified,
+                    segment_size: None,
+                },
+                virtio::Packet::Coalesced { segment_size } => Received {
+                    len,
+                    verified: true,
+                    segment_size: Some(segment_size),
+                },
+                virtio::Packet::Malformed => {
+                    // Not what the offloads we switched on produce: lost,
+                    // as on a wire.
+                    self.link.counters.rx_length_errors += 1;
+                    continue;
+                }
+            }));
+        }
+    }
+
     fn recv_offload(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
         let Tun { link, offload } = self;
         let o = offload.as_mut().expect("offload path");
@@ -190,14 +228,24 @@ impl Tun {
 
 impl Device for Tun {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
-        Ok(self.recv_verified(buf)?.map(|(n, _)| n))
+        if self.offload.is_some() {
+            return Ok(self.recv_offload(buf)?.map(|(n, _)| n));
+        }
+        self.link.recv(buf)
     }
 
-    fn recv_verified(&mut self, buf: &mut [u8]) -> io::Result<Option<(usize, bool)>> {
-        if self.offload.is_some() {
-            return self.recv_offload(buf);
+    fn recv_offloaded(&mut self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        match &self.offload {
+            Some(o) if o.rx_next == o.rx_count && buf.len() >= MAX_SUPER_SEGMENT => {
+                self.recv_whole(buf)
+            }
+            Some(_) => Ok(self.recv_offload(buf)?.map(|(len, verified)| Received {
+                len,
+                verified,
+                segment_size: None,
+            })),
+            None => Ok(self.link.recv(buf)?.map(Received::plain)),
         }
-        Ok(self.link.recv(buf)?.map(|n| (n, false)))
     }
 
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {

@@ -2,7 +2,8 @@
 //! answers, wake whoever its events concern, then sleep until the device is
 //! readable, a call needs an earlier deadline, or the deadline comes.
 
-use super::shared::{MAX_DATAGRAM, Shared};
+use super::shared::Shared;
+use crate::device::MAX_SUPER_SEGMENT;
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
@@ -59,7 +60,7 @@ struct Pass {
 /// gone (or the linger time is up).
 pub(crate) async fn run(shared: Arc<Shared>, fd: AsyncFd<DeviceFd>) {
     let mut fd = Some(fd);
-    let mut rx = vec![0u8; MAX_DATAGRAM];
+    let mut rx = vec![0u8; MAX_SUPER_SEGMENT];
     let mut read_errors = 0u32;
     let mut linger_until: Option<std::time::Instant> = None;
     loop {
@@ -119,10 +120,10 @@ fn one_pass(shared: &Shared, rx: &mut [u8], link_up: bool, read_errors: &mut u32
         if link_up {
             drained = false;
             for _ in 0..BATCH {
-                match g.dev.recv_verified(rx) {
-                    Ok(Some((n, verified))) => {
+                match g.dev.recv_offloaded(rx) {
+                    Ok(Some(r)) => {
                         *read_errors = 0;
-                        g.input(now, &rx[..n], verified, &shared.addrs);
+                        g.input(now, &rx[..r.len], r, &shared.addrs);
                     }
                     Ok(None) => {
                         drained = true;

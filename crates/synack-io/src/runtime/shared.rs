@@ -10,7 +10,7 @@ use super::clock::Clock;
 use super::counters::IoCounters;
 use super::registry::Registry;
 use super::trace;
-use crate::device::Device;
+use crate::device::{Device, Received};
 use crate::icmp::{self, Icmp};
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
@@ -119,11 +119,15 @@ impl Inner {
     /// One datagram from the device: TCP to the engine, ICMP to the ICMP
     /// responder (whose errors go to the engine too). `verified`: the
     /// device says the kernel already checked its transport checksum.
-    pub(crate) fn input(&mut self, now: Instant, packet: &[u8], verified: bool, addrs: &[IpAddr]) {
+    pub(crate) fn input(&mut self, now: Instant, packet: &[u8], r: Received, addrs: &[IpAddr]) {
         self.io.rx_packets += 1;
         self.io.rx_bytes += packet.len() as u64;
+        if let Some(size) = r.segment_size {
+            self.ep.handle_packet_coalesced(now, packet, size.get());
+            return;
+        }
         if !maybe_icmp(packet) {
-            if verified {
+            if r.verified {
                 self.ep.handle_packet_verified(now, packet);
             } else {
                 self.ep.handle_packet(now, packet);

@@ -28,7 +28,7 @@ impl Endpoint {
     /// Anything malformed is counted and dropped; nothing from the network
     /// can panic the engine.
     pub fn handle_packet(&mut self, now: Instant, packet: &[u8]) {
-        self.handle_packet_as::<false>(now, packet);
+        self.handle_packet_as::<false>(now, packet, 0);
     }
 
     /// [`handle_packet`](Self::handle_packet) for a datagram whose TCP
@@ -38,11 +38,32 @@ impl Endpoint {
     /// made, the checksum is not summed again. Anything from a wire must go
     /// through `handle_packet`.
     pub fn handle_packet_verified(&mut self, now: Instant, packet: &[u8]) {
-        self.handle_packet_as::<true>(now, packet);
+        self.handle_packet_as::<true>(now, packet, 0);
     }
 
+    /// [`handle_packet_verified`](Self::handle_packet_verified) for a TCP
+    /// super-segment the local kernel built from segments of
+    /// `segment_size` payload bytes each (its GRO, or its TSO through a TUN
+    /// device with offloads): one datagram of up to 64 KiB whose headers
+    /// are the first segment's, its payload theirs in order. It is taken
+    /// whole, as Linux takes a coalesced packet: one trip through the
+    /// receive path instead of one per segment. What depends on the
+    /// segments the peer sent (what a full-sized segment is, when an ACK is
+    /// owed, `InSegs`) counts them, not the super-segment. As with
+    /// `handle_packet_verified`, the checksum is not summed: only the local
+    /// kernel may be the source.
+    pub fn handle_packet_coalesced(&mut self, now: Instant, packet: &[u8], segment_size: u16) {
+        self.handle_packet_as::<true>(now, packet, segment_size);
+    }
+
+    /// `coalesced`: the segment size of a super-segment, 0 for a plain one.
     #[inline(always)]
-    fn handle_packet_as<const VERIFIED: bool>(&mut self, now: Instant, packet: &[u8]) {
+    fn handle_packet_as<const VERIFIED: bool>(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        coalesced: u16,
+    ) {
         self.now = self.now.max(now);
         // Matched by reference, as the segment below: moved out of the
         // `Result`, the header parse_ip had just written field by field was
@@ -111,9 +132,15 @@ impl Endpoint {
             },
             None => Key::new(ip.dst, ip.src, seg.dst_port, seg.src_port),
         };
+        if coalesced > 0 {
+            // InSegs counts the segments the peer sent, as Linux counts a
+            // coalesced packet's.
+            let segs = seg.payload.len().div_ceil(usize::from(coalesced)).max(1);
+            self.counters.in_segs += segs as u64 - 1;
+        }
         if let Some(&id) = self.tuples.get(&key) {
             let ce = ip.tos & 0b11 == crate::tcb::CE;
-            self.segment_for_conn(now, id, seg, ce);
+            self.segment_for_conn(now, id, seg, ce, coalesced);
             return;
         }
         let tuple = FourTuple {
@@ -163,8 +190,16 @@ impl Endpoint {
             .map(ListenerId)
     }
 
-    fn segment_for_conn(&mut self, now: Instant, id: ConnId, seg: &TcpSegment<'_>, ce: bool) {
+    fn segment_for_conn(
+        &mut self,
+        now: Instant,
+        id: ConnId,
+        seg: &TcpSegment<'_>,
+        ce: bool,
+        coalesced: u16,
+    ) {
         self.with_tcb(id, now, |tcb, ctx, listeners| {
+            ctx.rx_segment_size = coalesced;
             if ce {
                 // Congestion Experienced on the way (RFC 3168 6.1.3).
                 tcb.ce_received(ctx);
@@ -478,7 +513,7 @@ impl Endpoint {
         });
         self.child_created(l, id, tuple);
         // Now an ordinary SYN-RECEIVED child receives the ACK.
-        self.segment_for_conn(now, id, seg, false);
+        self.segment_for_conn(now, id, seg, false, 0);
         true
     }
 

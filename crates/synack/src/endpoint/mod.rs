@@ -366,6 +366,7 @@ impl Endpoint {
                 control,
                 pool,
                 loss_pool,
+                rx_segment_size: 0,
             },
         ))
     }
@@ -409,6 +410,7 @@ impl Endpoint {
             control,
             pool,
             loss_pool,
+            rx_segment_size: 0,
         };
         let r = f(tcb, &mut ctx, listeners);
         if !tcb.flags.has(Flags::QUEUED_TX) {

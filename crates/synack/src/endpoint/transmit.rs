@@ -74,6 +74,7 @@ impl Endpoint {
                 control,
                 pool,
                 loss_pool,
+                rx_segment_size: 0,
             };
             let Some(seg) = tcb.next_segment(&mut ctx) else {
                 self.after(id, prev);

@@ -76,7 +76,12 @@ impl Tcb {
     #[inline]
     pub(crate) fn data_received(&mut self, ctx: &mut Ctx<'_>, len: u32, urgent: bool) {
         let a = &mut self.acks;
-        a.rcv_mss = a.rcv_mss.max(len.min(u32::from(u16::MAX)) as u16);
+        // A super-segment counts as the segments it was built from.
+        let seg_len = match ctx.rx_segment_size {
+            0 => len,
+            size => len.min(u32::from(size)),
+        };
+        a.rcv_mss = a.rcv_mss.max(seg_len.min(u32::from(u16::MAX)) as u16);
         a.unacked = a.unacked.saturating_add(len);
         let delay = match ctx.cfg.delayed_ack {
             Some(d) if !(urgent || a.always || a.quick > 0) => d.min(MAX_DELAY),

@@ -60,6 +60,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) control: &'a mut ControlQueue,
     pub(crate) pool: &'a mut BufferPool,
     pub(crate) loss_pool: &'a mut LossPool,
+    /// The segment being taken is a super-segment the local kernel built
+    /// from segments of this many payload bytes
+    /// (`Endpoint::handle_packet_coalesced`); 0 for a plain one.
+    pub(crate) rx_segment_size: u16,
 }
 
 /// Per-connection flags, one byte each. A word of bits would be 13 bytes

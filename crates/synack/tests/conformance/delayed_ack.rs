@@ -308,3 +308,31 @@ fn tm_02_delayed_fin_ack_option() {
         h.expect(out(ACK).seq(1).ack(2));
     }
 }
+
+/// A super-segment from the local kernel (`handle_packet_coalesced`:
+/// three segments of 1,000 bytes in one datagram) is taken whole and
+/// counts as the segments it was built from: acknowledged at once (it is
+/// more than two full-sized segments), `InSegs` grows by three, and
+/// "full-sized" stays 1,000 bytes, so two later lone segments of 1,000
+/// draw an ACK (TM-01, SHLD-19). Had it counted as one 3,000-byte
+/// segment, they would wait for the timer.
+#[test]
+fn tm_01_a_coalesced_super_segment_counts_as_its_segments() {
+    let (mut h, mut seq) = past_quick_mode(conf());
+    let segs_before = h.ep.counters().in_segs;
+    let pkt = h.build(&seg(ACK).seq(seq).ack(1).len(3000));
+    h.ep.handle_packet_coalesced(h.now, &pkt, 1000);
+    h.pump();
+    seq += 3000;
+    h.expect(out(ACK).seq(1).ack(seq).len(0));
+    h.expect_none();
+    assert_eq!(h.ep.counters().in_segs - segs_before, 3, "InSegs");
+    h.inject(seg(ACK).seq(seq).ack(1).len(1000));
+    seq += 1000;
+    h.expect_none();
+    h.inject(seg(ACK).seq(seq).ack(1).len(1000));
+    seq += 1000;
+    h.expect(out(ACK).seq(1).ack(seq).len(0));
+    h.expect_none();
+    assert_eq!(h.recv_all().len(), 16 * 100 + 5000, "all of it delivered");
+}
