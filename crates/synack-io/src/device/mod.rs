@@ -7,6 +7,7 @@
 
 mod arp;
 mod channel;
+mod coalesce;
 mod counters;
 mod ethernet;
 mod ndp;

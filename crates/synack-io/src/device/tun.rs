@@ -13,10 +13,11 @@
 //! wire are the same either way; only the number of system calls and of
 //! trips through the kernel changes.
 
+use super::coalesce::Coalescer;
 use super::{Device, DeviceCounters, MAX_SUPER_SEGMENT, Received, nonblocking, virtio};
 use std::io::{self, IoSliceMut};
 use std::os::fd::{AsRawFd, RawFd};
-use tun_rs::{DeviceBuilder, GROTable, IDEAL_BATCH_SIZE, Layer, SyncDevice, VIRTIO_NET_HDR_LEN};
+use tun_rs::{DeviceBuilder, IDEAL_BATCH_SIZE, Layer, SyncDevice, VIRTIO_NET_HDR_LEN};
 
 /// virtio-net header fields (linux/virtio_net.h).
 const VIRTIO_NET_HDR_F_NEEDS_CSUM: u8 = 1;
@@ -78,10 +79,8 @@ struct Offload {
     /// The kernel verified or computed the checksums of the datagrams cut
     /// from its last read (a super-segment, or flags saying so).
     rx_verified: bool,
-    /// Each with `VIRTIO_NET_HDR_LEN` bytes of room in front.
-    tx: Vec<Vec<u8>>,
-    tx_count: usize,
-    gro: GROTable,
+    /// What the engine sent since the last flush, runs of segments joined.
+    tx: Coalescer,
 }
 
 impl Offload {
@@ -93,14 +92,7 @@ impl Offload {
             rx_next: 0,
             rx_count: 0,
             rx_verified: false,
-            // Room for a whole super-segment in each: the coalescing only
-            // appends to a buffer with the capacity for it. (Allocated, not
-            // touched: pages never written cost no memory.)
-            tx: (0..IDEAL_BATCH_SIZE)
-                .map(|_| Vec::with_capacity(VIRTIO_NET_HDR_LEN + 65_535))
-                .collect(),
-            tx_count: 0,
-            gro: GROTable::default(),
+            tx: Coalescer::default(),
         }
     }
 }
@@ -187,42 +179,23 @@ impl Tun {
     }
 
     fn send_offload(&mut self, packet: &[u8]) -> io::Result<()> {
-        let o = self.offload.as_mut().expect("offload path");
-        let b = &mut o.tx[o.tx_count];
-        b.clear();
-        b.resize(VIRTIO_NET_HDR_LEN, 0);
-        b.extend_from_slice(packet);
-        o.tx_count += 1;
-        if o.tx_count == o.tx.len() {
-            return self.flush_offload();
+        if self.offload.as_ref().expect("offload path").tx.is_full() {
+            self.flush_offload()?;
         }
+        self.offload.as_mut().expect("offload path").tx.push(packet);
         Ok(())
     }
 
     fn flush_offload(&mut self) -> io::Result<()> {
         let Tun { link, offload } = self;
         let o = offload.as_mut().expect("offload path");
-        let n = std::mem::take(&mut o.tx_count);
-        if n == 0 {
-            return Ok(());
-        }
-        let Offload { tx, gro, .. } = &mut **o;
-        loop {
-            match link
-                .dev
-                .send_multiple(gro, &mut tx[..n], VIRTIO_NET_HDR_LEN)
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // The kernel's queue is full: what was not written is
-                // dropped, as a busy link would.
-                Err(e) if queue_full(&e) => {
-                    link.counters.tx_dropped += 1;
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
+        let mut result = Ok(());
+        o.tx.drain(|p| {
+            if result.is_ok() {
+                result = link.send(p);
             }
-        }
+        });
+        result
     }
 }
 

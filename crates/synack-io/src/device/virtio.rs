@@ -84,6 +84,25 @@ pub(super) fn classify(hdr: &[u8; HDR_LEN], packet: &mut [u8]) -> Packet {
     }
 }
 
+/// Fills `hdr` for a TCP super-segment we built: the kernel is to cut it
+/// into segments of `gso_size` payload bytes after `hdr_len` bytes of
+/// headers, completing each one's checksum from the partial sum at
+/// `csum_start` + 16.
+pub(super) fn write_gso_header(
+    hdr: &mut [u8],
+    v6: bool,
+    hdr_len: u16,
+    gso_size: u16,
+    csum_start: u16,
+) {
+    hdr[0] = F_NEEDS_CSUM;
+    hdr[1] = if v6 { GSO_TCPV6 } else { GSO_TCPV4 };
+    hdr[2..4].copy_from_slice(&hdr_len.to_le_bytes());
+    hdr[4..6].copy_from_slice(&gso_size.to_le_bytes());
+    hdr[6..8].copy_from_slice(&csum_start.to_le_bytes());
+    hdr[8..10].copy_from_slice(&16u16.to_le_bytes());
+}
+
 /// What the IP header says.
 #[derive(Clone, Copy)]
 struct Ip {
