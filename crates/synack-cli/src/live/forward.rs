@@ -50,6 +50,9 @@ pub fn run(o: &Options) -> ExitCode {
     super::run_to_exit(forward(o), super::Finish::Drop)
 }
 
+/// The largest send and receive buffer of each intercepted connection.
+const RELAY_SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+
 /// What every flow shares.
 struct Shared {
     dialer: Dialer,
@@ -64,6 +67,13 @@ async fn forward(o: &Options) -> Result<(), String> {
     for ip in &o.more_ips {
         config = config.with_address(*ip);
     }
+    // Buffers as large as the kernel's own sockets' on the other side of
+    // the relay (tcp_wmem's 4 MiB): a fast flow then moves in large
+    // reads and writes, and each system call, with the kernel's work it
+    // sets off for the peer, carries more. They grow only as data waits
+    // in them: an idle flow holds none.
+    config.engine.recv_buffer = RELAY_SOCKET_BUFFER;
+    config.engine.send_buffer = RELAY_SOCKET_BUFFER;
     if let Some(n) = o.pending_limit {
         config.engine.max_syn_requests = n;
     }

@@ -62,7 +62,8 @@ impl Coalescer {
         self.len == MAX_PACKETS
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len == 0
     }
 
@@ -183,7 +184,11 @@ impl Building {
             let sum = checksum::fold(checksum::sum(&ip[..self.ip_len], 0));
             ip[10..12].copy_from_slice(&sum.to_be_bytes());
         }
-        let (src, dst) = if v6 { (8..24, 24..40) } else { (12..16, 16..20) };
+        let (src, dst) = if v6 {
+            (8..24, 24..40)
+        } else {
+            (12..16, 16..20)
+        };
         let pseudo = checksum::sum(&ip[src], 0)
             + checksum::sum(&ip[dst], 0)
             + u64::from(PROTO_TCP)
@@ -288,7 +293,9 @@ fn same_headers(first: &[u8], packet: &[u8], seg: &Segment) -> bool {
     let ip_same = if seg.v6 {
         first[..4] == packet[..4] && first[6..40] == packet[6..40]
     } else {
-        first[..2] == packet[..2] && first[6..10] == packet[6..10] && first[12..20] == packet[12..20]
+        first[..2] == packet[..2]
+            && first[6..10] == packet[6..10]
+            && first[12..20] == packet[12..20]
     };
     // Ports; ACK and data offset; flags but PSH; window; urgent pointer
     // and options.
@@ -362,7 +369,11 @@ mod tests {
         assert_eq!(u16::from_le_bytes([hdr[6], hdr[7]]), 20, "csum_start");
         assert_eq!(u16::from_le_bytes([hdr[8], hdr[9]]), 16, "csum_offset");
         assert_eq!(usize::from(u16::from_be_bytes([ip[2], ip[3]])), ip.len());
-        assert_eq!(checksum::fold(checksum::sum(&ip[..20], 0)), 0, "IP checksum");
+        assert_eq!(
+            checksum::fold(checksum::sum(&ip[..20], 0)),
+            0,
+            "IP checksum"
+        );
         // The partial checksum is that of the pseudo-header of the whole.
         let pseudo = |len: usize| {
             checksum::pseudo_header(

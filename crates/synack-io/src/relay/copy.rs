@@ -16,6 +16,10 @@ const READS_PER_POLL: usize = 32;
 /// goes quiet gives its buffer back.
 const PROBE: usize = 4096;
 
+/// A new buffer's size (unless the largest allowed is smaller). It doubles
+/// after every read that fills it, up to the largest.
+const INITIAL: usize = 64 * 1024;
+
 /// Which end of the direction failed.
 pub(super) enum Failure {
     /// Reading from the source.
@@ -28,8 +32,13 @@ pub(super) enum Failure {
 pub(super) struct Copy {
     /// Empty while the direction is quiet (see [`PROBE`]).
     buf: Box<[u8]>,
-    /// The buffer's size once allocated.
-    size: usize,
+    /// The largest the buffer may grow to.
+    max: usize,
+    /// The last read filled the buffer: it doubles once written out.
+    grow: bool,
+    /// The last read filled at least half of the buffer: a bulk transfer,
+    /// which keeps its buffer when the source has nothing for a moment.
+    busy: bool,
     /// `buf[pos..cap]` is read and not yet written.
     pos: usize,
     cap: usize,
@@ -47,7 +56,9 @@ impl Copy {
     pub(super) fn new(buffer_size: usize) -> Copy {
         Copy {
             buf: Box::default(),
-            size: buffer_size.max(1),
+            max: buffer_size.max(1),
+            grow: false,
+            busy: false,
             pos: 0,
             cap: 0,
             eof: false,
@@ -104,6 +115,12 @@ impl Copy {
                 return Poll::Pending;
             }
             reads -= 1;
+            if self.grow {
+                // Everything read is written: the buffer may be replaced.
+                self.grow = false;
+                let size = (self.buf.len() * 2).min(self.max);
+                self.buf = vec![0; size].into_boxed_slice();
+            }
             match self.poll_read(cx, src) {
                 Poll::Ready(Ok(n)) => {
                     if n == 0 {
@@ -116,8 +133,12 @@ impl Copy {
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Failure::Read(e))),
                 Poll::Pending => {
                     // Quiet, with everything written: the buffer goes back
-                    // until data comes again.
-                    self.buf = Box::default();
+                    // until data comes again, unless the direction is in
+                    // the middle of a bulk transfer (the relay gives it
+                    // back if nothing moves for a while).
+                    if !self.busy {
+                        self.buf = Box::default();
+                    }
                     // Nothing more to read for now: push out what a
                     // buffering writer holds before waiting.
                     if self.need_flush {
@@ -142,19 +163,51 @@ impl Copy {
         if !self.buf.is_empty() {
             let mut rb = ReadBuf::new(&mut self.buf);
             ready!(Pin::new(&mut *src).poll_read(cx, &mut rb))?;
-            return Poll::Ready(Ok(rb.filled().len()));
+            let n = rb.filled().len();
+            self.grow = n == self.buf.len() && n < self.max;
+            self.busy = n >= self.buf.len() / 2 && n > 0;
+            return Poll::Ready(Ok(n));
         }
         let mut probe = [0u8; PROBE];
-        let len = probe.len().min(self.size);
+        let len = probe.len().min(self.max);
         let mut rb = ReadBuf::new(&mut probe[..len]);
         ready!(Pin::new(&mut *src).poll_read(cx, &mut rb))?;
-        let n = rb.filled().len();
+        let mut n = rb.filled().len();
         if n > 0 {
-            let mut buf = vec![0; self.size].into_boxed_slice();
+            let mut buf = vec![0; INITIAL.min(self.max)].into_boxed_slice();
             buf[..n].copy_from_slice(&probe[..n]);
             self.buf = buf;
+            self.busy = false;
+            if n == len {
+                // The probe was filled: more may be waiting, and one large
+                // write to the other side beats a small one and another.
+                // An error here shows again at the next read.
+                let mut rb = ReadBuf::new(&mut self.buf[n..]);
+                if let Poll::Ready(Ok(())) = Pin::new(&mut *src).poll_read(cx, &mut rb) {
+                    n += rb.filled().len();
+                    self.grow = n == self.buf.len() && n < self.max;
+                    self.busy = n >= self.buf.len() / 2;
+                }
+            }
         }
         Poll::Ready(Ok(n))
+    }
+}
+
+impl Copy {
+    /// Whether the direction holds a buffer (with nothing left to write:
+    /// a held buffer is always written out before the next read).
+    pub(super) fn holds_buffer(&self) -> bool {
+        !self.buf.is_empty() && self.pos == self.cap
+    }
+
+    /// Gives the buffer back if nothing in it waits to be written.
+    pub(super) fn release(&mut self) {
+        if self.pos == self.cap {
+            self.buf = Box::default();
+            self.busy = false;
+            self.grow = false;
+        }
     }
 }
 

@@ -71,6 +71,9 @@ use std::task::Poll;
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
+/// How long a direction that stopped moving keeps its buffer.
+const BUFFER_RELEASE: Duration = Duration::from_secs(1);
+
 /// How the copying stopped.
 enum Stop {
     /// Both directions finished.
@@ -121,26 +124,43 @@ where
         if moved {
             last_moved = Instant::now();
         }
-        let Some((limit, ending)) = timeout(&options, ab.finished || ba.finished) else {
-            timer = None;
-            return Poll::Pending;
-        };
+        let now = Instant::now();
+        // A bulk direction keeps its buffer through short pauses; after a
+        // second with nothing moving, both go back.
+        let holds = |ab: &Copy, ba: &Copy| ab.holds_buffer() || ba.holds_buffer();
+        if holds(&ab, &ba) && now >= last_moved + BUFFER_RELEASE {
+            ab.release();
+            ba.release();
+        }
+        let release_at = holds(&ab, &ba).then(|| last_moved + BUFFER_RELEASE);
         // A limit too far to represent never comes.
-        let Some(deadline) = last_moved.checked_add(limit) else {
+        let timeout = timeout(&options, ab.finished || ba.finished)
+            .and_then(|(limit, ending)| Some((last_moved.checked_add(limit)?, ending)));
+        if let Some((deadline, ending)) = timeout
+            && now >= deadline
+        {
+            return Poll::Ready(Stop::Timeout(ending));
+        }
+        let Some(wake_at) = [timeout.map(|t| t.0), release_at]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
             timer = None;
             return Poll::Pending;
         };
         // The timer is moved later lazily: when it fires early, it is
-        // reset to the deadline of the last move.
-        let t = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if t.deadline() > deadline {
-            t.as_mut().reset(deadline);
+        // reset to the time now wanted.
+        let t = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(wake_at)));
+        if t.deadline() > wake_at {
+            t.as_mut().reset(wake_at);
         }
-        while t.as_mut().poll(cx).is_ready() {
-            if Instant::now() >= deadline {
-                return Poll::Ready(Stop::Timeout(ending));
+        if t.as_mut().poll(cx).is_ready() {
+            t.as_mut().reset(wake_at);
+            if t.as_mut().poll(cx).is_ready() {
+                // Due already: the next poll acts on it.
+                cx.waker().wake_by_ref();
             }
-            t.as_mut().reset(deadline);
         }
         Poll::Pending
     })

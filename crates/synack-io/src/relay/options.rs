@@ -34,8 +34,12 @@ impl RelayOptions {
     /// a kernel waits on a peer that stopped talking after one side's FIN.
     pub const DEFAULT_HALF_CLOSE: Duration = Duration::from_secs(60);
 
-    /// The default buffer, for each direction: 64 KiB.
-    pub const DEFAULT_BUFFER_SIZE: usize = 64 * 1024;
+    /// The default for the largest buffer of each direction: 1 MiB. A
+    /// direction's buffer starts at 64 KiB (or this size, if smaller) and
+    /// doubles while reads fill it, so only a bulk transfer reaches it;
+    /// large reads and writes are what keep a fast relay's system calls
+    /// (and the kernel's work behind each one) few.
+    pub const DEFAULT_BUFFER_SIZE: usize = 1024 * 1024;
 
     /// The defaults: idle timeout [`DEFAULT_IDLE`](Self::DEFAULT_IDLE),
     /// half-close timeout [`DEFAULT_HALF_CLOSE`](Self::DEFAULT_HALF_CLOSE),
@@ -68,8 +72,12 @@ impl RelayOptions {
         self
     }
 
-    /// The buffer of each direction, in bytes: the most read from one side
-    /// before it is written to the other. Zero counts as one.
+    /// The largest buffer of each direction, in bytes: the most read from
+    /// one side before it is written to the other. Zero counts as one.
+    /// A direction holds no buffer while it is quiet, starts with 64 KiB
+    /// (or this size, if smaller) when data comes, doubles it while reads
+    /// fill it, and gives it back once reads stop filling half of it or
+    /// nothing has moved for a second.
     pub const fn buffer_size(mut self, bytes: usize) -> RelayOptions {
         self.buffer_size = if bytes == 0 { 1 } else { bytes };
         self
@@ -85,7 +93,7 @@ impl RelayOptions {
         self.half_close
     }
 
-    /// The buffer of each direction, in bytes.
+    /// The largest buffer of each direction, in bytes.
     pub const fn buffer_len(&self) -> usize {
         self.buffer_size
     }
@@ -106,7 +114,7 @@ mod tests {
         let o = RelayOptions::default();
         assert_eq!(o.idle_timeout(), Some(Duration::from_secs(7440)));
         assert_eq!(o.half_close_timeout(), Some(Duration::from_secs(60)));
-        assert_eq!(o.buffer_len(), 65536);
+        assert_eq!(o.buffer_len(), 1 << 20);
         let o = o.idle(None).half_close(None).buffer_size(0);
         assert_eq!((o.idle_timeout(), o.half_close_timeout()), (None, None));
         assert_eq!(o.buffer_len(), 1);
