@@ -67,7 +67,6 @@ fn write_for(
     if from.is_ipv4() != client.is_ipv4() {
         return None;
     }
-    let v6 = client.is_ipv6();
     // The quoted SYN as the client sent it: an IP header and the start of
     // the TCP header.
     let syn_ip = IpHeader {
@@ -85,10 +84,58 @@ fn write_for(
     quote.extend_from_slice(&client.port().to_be_bytes());
     quote.extend_from_slice(&dst.port().to_be_bytes());
     quote.extend_from_slice(&isn.0.to_be_bytes());
+    write_quoting(&quote, client.ip(), why, from, ttl, out)
+}
+
+/// The most of an offending datagram quoted: what keeps the message
+/// within 576 bytes for IPv4 (RFC 1812 4.3.2.3) and within the minimum MTU
+/// of 1,280 for IPv6 (RFC 4443 3.1).
+const QUOTE_V4: usize = 576 - 20 - 8;
+const QUOTE_V6: usize = 1280 - 40 - 8;
+
+/// Writes into `out` an ICMP destination unreachable from `from` about
+/// `datagram` (an IPv4 or IPv6 datagram we received and will not take),
+/// to its source, quoting its start. `None` if `out` is too small, the
+/// datagram has no whole IP header, or `from` is of the other family.
+pub(crate) fn write_about(
+    datagram: &[u8],
+    why: Unreachable,
+    from: IpAddr,
+    ttl: u8,
+    out: &mut [u8],
+) -> Option<usize> {
+    let (to, limit): (IpAddr, usize) = match datagram.first()? >> 4 {
+        4 if datagram.len() >= 20 => {
+            let src: [u8; 4] = datagram[12..16].try_into().ok()?;
+            (src.into(), QUOTE_V4)
+        }
+        6 if datagram.len() >= 40 => {
+            let src: [u8; 16] = datagram[8..24].try_into().ok()?;
+            (src.into(), QUOTE_V6)
+        }
+        _ => return None,
+    };
+    if from.is_ipv4() != to.is_ipv4() {
+        return None;
+    }
+    let quote = &datagram[..datagram.len().min(limit)];
+    write_quoting(quote, to, why, from, ttl, out)
+}
+
+/// An ICMP destination unreachable from `from` to `to` carrying `quote`.
+fn write_quoting(
+    quote: &[u8],
+    to: IpAddr,
+    why: Unreachable,
+    from: IpAddr,
+    ttl: u8,
+    out: &mut [u8],
+) -> Option<usize> {
+    let v6 = to.is_ipv6();
     let protocol = if v6 { PROTO_ICMPV6 } else { PROTO_ICMP };
     let header = IpHeader {
         src: from,
-        dst: client.ip(),
+        dst: to,
         protocol,
         ttl,
         tos: 0,
@@ -106,9 +153,9 @@ fn write_for(
     body[0] = if v6 { 1 } else { 3 };
     body[1] = why.code(v6);
     body[2..8].fill(0);
-    body[8..].copy_from_slice(&quote);
+    body[8..].copy_from_slice(quote);
     let initial = if v6 {
-        checksum::pseudo_header(from, client.ip(), PROTO_ICMPV6, len as u32)
+        checksum::pseudo_header(from, to, PROTO_ICMPV6, len as u32)
     } else {
         0
     };
@@ -177,5 +224,86 @@ mod tests {
         let mut small = [0u8; 40];
         let v4: IpAddr = "198.18.0.2".parse().unwrap();
         assert!(write_for(c, d, SeqNum(1), Unreachable::Host, v4, 64, &mut small).is_none());
+    }
+
+    /// A message about a whole datagram quotes its start (at most what
+    /// keeps it within 576 bytes for IPv4, 1,280 for IPv6), goes to its
+    /// source, and the sender's stack finds its segment in it.
+    #[test]
+    fn a_message_about_a_datagram_quotes_it_for_its_sender() {
+        for (client, dst, from, payload, max_quote) in [
+            (
+                "198.18.0.1:40000",
+                "198.19.7.7:443",
+                "198.18.0.2",
+                2000,
+                QUOTE_V4,
+            ),
+            (
+                "[2001:db8::1]:40000",
+                "[2001:db8:7::7]:443",
+                "2001:db8::2",
+                2000,
+                QUOTE_V6,
+            ),
+            (
+                "198.18.0.1:40000",
+                "198.19.7.7:443",
+                "198.18.0.2",
+                10,
+                QUOTE_V4,
+            ),
+        ] {
+            let (client, dst): (SocketAddr, SocketAddr) =
+                (client.parse().unwrap(), dst.parse().unwrap());
+            let seg = synack_wire::TcpHeader {
+                src_port: client.port(),
+                dst_port: dst.port(),
+                seq: 4242,
+                ack: 1,
+                flags: synack_wire::TcpFlags::ACK,
+                window: 100,
+                urgent_ptr: 0,
+                options: Default::default(),
+            };
+            let ip = IpHeader {
+                src: client.ip(),
+                dst: dst.ip(),
+                protocol: PROTO_TCP,
+                ttl: 64,
+                tos: 0,
+                ident: 0,
+                dont_fragment: true,
+                flow_label: 0,
+            };
+            let mut datagram = vec![0u8; 100 + payload];
+            let n =
+                synack_wire::emit_ip_tcp(&ip, &seg, &vec![7u8; payload], &mut datagram).unwrap();
+            let datagram = &datagram[..n];
+            let mut out = [0u8; 1500];
+            let from: IpAddr = from.parse().unwrap();
+            let m = write_about(datagram, Unreachable::Port, from, 64, &mut out).unwrap();
+            let reply = parse_ip(&out[..m]).unwrap();
+            assert_eq!((reply.src, reply.dst), (from, client.ip()));
+            assert_eq!(reply.payload.len() - 8, datagram.len().min(max_quote));
+            assert_eq!(
+                &reply.payload[8..],
+                &datagram[..datagram.len().min(max_quote)]
+            );
+            let mut buf = [0u8; 128];
+            match handle(&reply, &[client.ip()], 64, &mut buf) {
+                Icmp::Error(e) => {
+                    assert_eq!((e.local, e.remote, e.seq), (client, dst, SeqNum(4242)));
+                    assert_eq!(e.kind, IcmpErrorKind::PortUnreachable);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // Not IP, or the other family: nothing.
+        let mut out = [0u8; 1500];
+        let v4: IpAddr = "198.18.0.2".parse().unwrap();
+        assert!(write_about(&[0u8; 40], Unreachable::Host, v4, 64, &mut out).is_none());
+        let v6_datagram = [0x60u8; 60];
+        assert!(write_about(&v6_datagram, Unreachable::Host, v4, 64, &mut out).is_none());
     }
 }

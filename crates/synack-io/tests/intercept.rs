@@ -111,3 +111,37 @@ async fn a_host_stack_ignores_what_is_not_addressed_to_it() {
     let drops = b.counters().dropped(synack::DropReason::NotLocal);
     assert!(drops >= 1, "{drops}");
 }
+
+/// With `StackConfig::not_local` set, a SYN to an address that is not the
+/// stack's is answered with an ICMP destination unreachable of that kind
+/// from its own address (as a router without a route answers) instead of
+/// silence. Port unreachable is a hard error: the client's connect fails
+/// at once. Host unreachable is a soft one (RFC 1122 4.2.3.9): the client
+/// takes it and keeps trying, and every SYN draws another.
+#[tokio::test]
+async fn a_host_stack_may_answer_what_is_not_for_it_with_icmp() {
+    use synack_io::net::Unreachable;
+    for why in [Unreachable::Port, Unreachable::Host] {
+        let (da, db) = ChannelDevice::pair(1500).unwrap();
+        let mut config = StackConfig::new(B);
+        config.not_local = Some(why);
+        let a = Stack::new(da, StackConfig::new(A)).unwrap();
+        let b = Stack::new(db, config).unwrap();
+        let connect = TcpStream::connect(&a, dst());
+        let r = tokio::time::timeout(Duration::from_millis(1500), connect).await;
+        let sent = b.io_counters().icmp_unreachables_sent;
+        let taken = a.io_counters().icmp_errors;
+        match why {
+            Unreachable::Port => {
+                let e = r.expect("a hard error ends the connect").unwrap_err();
+                assert_eq!(e.kind(), ErrorKind::ConnectionRefused, "{e}");
+                assert_eq!((sent, taken), (1, 1));
+            }
+            _ => {
+                assert!(r.is_err(), "a soft error: still trying");
+                assert!(sent >= 1 && taken == sent, "{sent} {taken}");
+            }
+        }
+        assert_eq!(b.counters().dropped(synack::DropReason::NotLocal), sent);
+    }
+}

@@ -2,27 +2,31 @@
 //! (IFF_NO_PI), opened through the `tun-rs` crate.
 //!
 //! With offloads (the default where the kernel has them), the device
-//! carries a virtio-net header (IFF_VNET_HDR) and the kernel's segmentation
-//! offloads are on (TUNSETOFFLOAD with checksum, TSO4 and TSO6): the
-//! segments the engine sends in one pass are coalesced into TCP
-//! super-segments of up to 64 KiB that the kernel receives as one packet
-//! (one trip through its TCP receive path, one socket lock, instead of one
-//! per segment), and the kernel hands over its own super-segments, which
-//! are cut back into MTU-sized datagrams with their checksums completed
-//! before the engine sees them. The engine's segments and what reaches the
-//! wire are the same either way; only the number of system calls and of
-//! trips through the kernel changes.
+//! carries a virtio-net header (IFF_VNET_HDR, `virtio.rs`) and the kernel's
+//! segmentation offloads are on (TUNSETOFFLOAD with checksum, TSO4 and
+//! TSO6). Both ways TCP then moves in super-segments of up to 64 KiB, one
+//! system call and one trip through the kernel's stack each instead of one
+//! per segment:
+//!
+//! - Received: a super-segment the kernel built (its GRO of what arrived,
+//!   or its own TSO) is read straight into the stack's buffer and handed
+//!   to the engine whole (`Received::segment_size`), which takes it as the
+//!   segments it stands for; its checksum, computed or verified by the
+//!   kernel, is not summed again. A caller of plain [`Device::recv`] (or
+//!   with a small buffer) gets it cut back into MTU-sized datagrams.
+//! - Sent: runs of segments the engine emits in one pass are joined into
+//!   super-segments (`coalesce.rs`) that the kernel cuts back into the same
+//!   segments, checksums and all.
+//!
+//! The engine's segments and what reaches the wire are the same either
+//! way; only the number of system calls and of trips through the kernel
+//! changes.
 
 use super::coalesce::Coalescer;
 use super::{Device, DeviceCounters, MAX_SUPER_SEGMENT, Received, nonblocking, virtio};
 use std::io::{self, IoSliceMut};
 use std::os::fd::{AsRawFd, RawFd};
 use tun_rs::{DeviceBuilder, IDEAL_BATCH_SIZE, Layer, SyncDevice, VIRTIO_NET_HDR_LEN};
-
-/// virtio-net header fields (linux/virtio_net.h).
-const VIRTIO_NET_HDR_F_NEEDS_CSUM: u8 = 1;
-const VIRTIO_NET_HDR_F_DATA_VALID: u8 = 2;
-const VIRTIO_NET_HDR_GSO_NONE: u8 = 0;
 
 /// A TUN device in non-blocking mode.
 pub struct Tun {
@@ -162,9 +166,7 @@ impl Tun {
                     // checksums computed, by tun-rs from the kernel's data),
                     // a partial checksum from the local stack (completed),
                     // or one the kernel marks valid.
-                    let (flags, gso_type) = (o.raw[0], o.raw[1]);
-                    o.rx_verified = gso_type != VIRTIO_NET_HDR_GSO_NONE
-                        || flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID) != 0;
+                    o.rx_verified = virtio::kernel_checked(o.raw[0], o.raw[1]);
                 }
                 Ok(None) => return Ok(None),
                 // A super-segment tun-rs cannot cut (malformed, or more

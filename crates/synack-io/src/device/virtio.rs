@@ -84,6 +84,13 @@ pub(super) fn classify(hdr: &[u8; HDR_LEN], packet: &mut [u8]) -> Packet {
     }
 }
 
+/// Whether a packet with these header `flags` and `gso_type` has a
+/// checksum the kernel computed or checked, or one it left partial (it
+/// came from its own memory), once cut into segments by tun-rs.
+pub(super) fn kernel_checked(flags: u8, gso_type: u8) -> bool {
+    gso_type != GSO_NONE || flags & (F_NEEDS_CSUM | F_DATA_VALID) != 0
+}
+
 /// Fills `hdr` for a TCP super-segment we built: the kernel is to cut it
 /// into segments of `gso_size` payload bytes after `hdr_len` bytes of
 /// headers, completing each one's checksum from the partial sum at

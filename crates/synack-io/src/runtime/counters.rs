@@ -24,6 +24,11 @@ pub struct IoCounters {
     pub icmp_errors: u64,
     /// ICMP messages not acted on (other types, not for us, malformed).
     pub icmp_ignored: u64,
+    /// ICMP destination unreachables sent about segments not for us
+    /// (`StackConfig::not_local`).
+    pub icmp_unreachables_sent: u64,
+    /// Such ICMP errors not sent: over the rate limit.
+    pub icmp_rate_limited: u64,
     /// Times the event loop woke up.
     pub wakeups: u64,
 }
@@ -41,6 +46,8 @@ impl IoCounters {
             ("IcmpEchoReplies", self.icmp_echo_replies),
             ("IcmpErrors", self.icmp_errors),
             ("IcmpIgnored", self.icmp_ignored),
+            ("IcmpUnreachablesSent", self.icmp_unreachables_sent),
+            ("IcmpRateLimited", self.icmp_rate_limited),
             ("Wakeups", self.wakeups),
         ]
         .into_iter()

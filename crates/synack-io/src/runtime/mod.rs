@@ -40,7 +40,20 @@ pub struct StackConfig {
     /// How long the event loop keeps running after the last handle is
     /// dropped, so closing connections can finish their FIN exchange.
     pub linger: Duration,
+    /// What a TCP segment for an address that is not ours (and that no
+    /// intercepting listener takes) gets. `None`, the default: nothing, it
+    /// is dropped (counted as `DropReason::NotLocal`), as a host discards
+    /// what is not addressed to it (RFC 1122 3.2.1.3). `Some(why)`: an
+    /// ICMP destination unreachable of that kind, from our address of the
+    /// segment's family, quoting the segment, at most
+    /// [`NOT_LOCAL_ICMP_PER_SECOND`] a second (Linux's default
+    /// `icmp_msgs_per_sec`), as a router without a route answers; the
+    /// peer's TCP then gives up at once instead of after its timeouts.
+    pub not_local: Option<crate::net::Unreachable>,
 }
+
+/// The most ICMP errors a second that [`StackConfig::not_local`] sends.
+pub const NOT_LOCAL_ICMP_PER_SECOND: u32 = 1000;
 
 impl StackConfig {
     /// A stack with one address and the engine's defaults.
@@ -51,6 +64,7 @@ impl StackConfig {
             secret: None,
             backlog: 1024,
             linger: Duration::from_secs(2),
+            not_local: None,
         }
     }
 
@@ -140,7 +154,8 @@ impl Stack {
         let secret = config.secret.unwrap_or_else(Secret::random);
         let ep = Endpoint::new(engine, secret, clock.now());
         trace::device_up(&config.addrs, device.mtu());
-        let inner = Inner::new(ep, Box::new(device));
+        let mut inner = Inner::new(ep, Box::new(device));
+        inner.not_local = config.not_local;
         let shared = Arc::new(Shared::new(
             inner,
             clock,

@@ -12,6 +12,8 @@ use super::registry::Registry;
 use super::trace;
 use crate::device::{Device, Received};
 use crate::icmp::{self, Icmp};
+use crate::net::Unreachable;
+use crate::unreachable;
 use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -37,6 +39,11 @@ pub(crate) struct Inner {
     pub(crate) driver_deadline: Instant,
     /// The engine's drop counters as last logged.
     drops_seen: [u64; DropReason::COUNT],
+    /// `StackConfig::not_local`.
+    pub(crate) not_local: Option<Unreachable>,
+    /// ICMP errors about segments not for us: the second they count in
+    /// (engine time, in whole seconds) and how many went out in it.
+    not_local_sent: (u64, u32),
 }
 
 /// What the driver and every handle of one stack hold.
@@ -64,6 +71,8 @@ impl Inner {
             tx: vec![0u8; MAX_DATAGRAM],
             driver_deadline: Instant::NEVER,
             drops_seen: [0; DropReason::COUNT],
+            not_local: None,
+            not_local_sent: (0, 0),
         }
     }
 
@@ -122,15 +131,15 @@ impl Inner {
     pub(crate) fn input(&mut self, now: Instant, packet: &[u8], r: Received, addrs: &[IpAddr]) {
         self.io.rx_packets += 1;
         self.io.rx_bytes += packet.len() as u64;
-        if let Some(size) = r.segment_size {
-            self.ep.handle_packet_coalesced(now, packet, size.get());
-            return;
-        }
         if !maybe_icmp(packet) {
-            if r.verified {
-                self.ep.handle_packet_verified(now, packet);
-            } else {
-                self.ep.handle_packet(now, packet);
+            let Some(why) = self.not_local else {
+                self.tcp_input(now, packet, r);
+                return;
+            };
+            let before = self.ep.counters().dropped(DropReason::NotLocal);
+            self.tcp_input(now, packet, r);
+            if self.ep.counters().dropped(DropReason::NotLocal) != before {
+                self.answer_not_local(now, packet, why, addrs);
             }
             return;
         }
@@ -152,6 +161,46 @@ impl Inner {
                 self.ep.handle_icmp_error(now, e);
             }
             Icmp::Ignored => self.io.icmp_ignored += 1,
+        }
+    }
+}
+
+impl Inner {
+    fn tcp_input(&mut self, now: Instant, packet: &[u8], r: Received) {
+        match r.segment_size {
+            Some(size) => self.ep.handle_packet_coalesced(now, packet, size.get()),
+            None if r.verified => self.ep.handle_packet_verified(now, packet),
+            None => self.ep.handle_packet(now, packet),
+        }
+    }
+
+    /// An ICMP destination unreachable about a segment the engine dropped
+    /// as not ours, within the rate limit.
+    fn answer_not_local(
+        &mut self,
+        now: Instant,
+        packet: &[u8],
+        why: Unreachable,
+        addrs: &[IpAddr],
+    ) {
+        let second = now.micros() / 1_000_000;
+        if self.not_local_sent.0 != second {
+            self.not_local_sent = (second, 0);
+        }
+        if self.not_local_sent.1 >= super::NOT_LOCAL_ICMP_PER_SECOND {
+            self.io.icmp_rate_limited += 1;
+            return;
+        }
+        let v4 = packet.first().is_some_and(|b| b >> 4 == 4);
+        let Some(&from) = addrs.iter().find(|a| a.is_ipv4() == v4) else {
+            return;
+        };
+        let ttl = self.ep.config().ttl;
+        let mut buf = [0u8; 1280];
+        if let Some(n) = unreachable::write_about(packet, why, from, ttl, &mut buf) {
+            self.not_local_sent.1 += 1;
+            self.io.icmp_unreachables_sent += 1;
+            self.send_raw(&buf[..n]);
         }
     }
 }
