@@ -180,6 +180,9 @@ pub(crate) struct Pending {
     opts: SynOptions,
     pub(crate) received: Instant,
     pub(crate) syns: u16,
+    /// The SYN reopened a TIME-WAIT entry: our ISS must lie above the old
+    /// connection's sequence space (RFC 9293 3.6.1, RFC 6191).
+    pub(crate) iss_floor: Option<SeqNum>,
 }
 
 impl Pending {
@@ -207,6 +210,7 @@ impl Pending {
             },
             received: now,
             syns: 1,
+            iss_floor: None,
         }
     }
 

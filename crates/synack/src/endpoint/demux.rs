@@ -166,18 +166,9 @@ impl Endpoint {
             self.segment_for_request(now, r, seg);
             return;
         }
-        // A host takes only what is addressed to it (with no addresses
-        // configured, everything is); an intercepting listener takes the
-        // destinations its rule names, ours or not, after our listeners.
-        let ours =
-            self.cfg.local_addrs.is_empty() || self.cfg.local_addrs.contains(&tuple.local_ip);
-        let listener = match ours {
-            true => self.find_listener(&tuple),
-            false => None,
-        };
-        if let Some(l) = listener.or_else(|| self.find_interceptor(&tuple)) {
+        if let Some(l) = self.listener_for(&tuple) {
             self.segment_for_listener(now, l, tuple, seg, None);
-        } else if ours {
+        } else if self.is_ours(&tuple) {
             self.reply_closed(tuple, seg);
         } else {
             self.counters.drop(DropReason::NotLocal);
@@ -221,6 +212,23 @@ impl Endpoint {
             }
             tcb.on_segment(ctx, seg);
         });
+    }
+
+    /// A host takes only what is addressed to it (with no addresses
+    /// configured, everything is).
+    fn is_ours(&self, tuple: &FourTuple) -> bool {
+        self.cfg.local_addrs.is_empty() || self.cfg.local_addrs.contains(&tuple.local_ip)
+    }
+
+    /// The listener a new SYN for `tuple` goes to: one of ours for our
+    /// addresses, else an intercepting listener whose rule names the
+    /// destination, ours or not.
+    fn listener_for(&self, tuple: &FourTuple) -> Option<ListenerId> {
+        let listener = match self.is_ours(tuple) {
+            true => self.find_listener(tuple),
+            false => None,
+        };
+        listener.or_else(|| self.find_interceptor(tuple))
     }
 
     /// RFC 9293 3.10.7.1: no TCB. Answer anything but a RST with a RST
@@ -297,7 +305,7 @@ impl Endpoint {
             // Held for the application's decision while within the bounds;
             // beyond them, answered statelessly (accept-first) if cookies
             // may be used at all.
-            if self.hold_syn_request(now, l, tuple, seg) {
+            if self.hold_syn_request(now, l, tuple, seg, iss_floor) {
                 return;
             }
             self.counters.syn_requests_overflow += 1;
@@ -538,7 +546,10 @@ impl Endpoint {
                 }
                 return;
             }
-            TwAction::Reopen { iss_floor } => match self.find_listener(&tuple) {
+            // A new SYN reopens the 4-tuple for whoever would take it now:
+            // a listener of ours, or an intercepting listener (the
+            // connection may have been intercepted).
+            TwAction::Reopen { iss_floor } => match self.listener_for(&tuple) {
                 Some(l) => {
                     self.time_wait.remove(&tuple);
                     self.segment_for_listener(now, l, tuple, seg, Some(iss_floor));

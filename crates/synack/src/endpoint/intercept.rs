@@ -72,6 +72,7 @@ impl Endpoint {
         l: ListenerId,
         tuple: FourTuple,
         seg: &TcpSegment<'_>,
+        iss_floor: Option<SeqNum>,
     ) -> bool {
         if self.requests.len() >= self.cfg.max_syn_requests
             || self.requests.count_from(tuple.remote_ip) as usize
@@ -79,7 +80,7 @@ impl Endpoint {
         {
             return false;
         }
-        let p = Pending::new(
+        let mut p = Pending::new(
             tuple,
             l,
             SeqNum(seg.seq),
@@ -88,6 +89,7 @@ impl Endpoint {
             &seg.options,
             now,
         );
+        p.iss_floor = iss_floor;
         let request = self.requests.insert(p);
         self.counters.syn_requests += 1;
         self.events.push_back(Event::SynRequest {
@@ -123,7 +125,7 @@ impl Endpoint {
         if f.syn() && !f.ack() && !f.fin() {
             p.syns = p.syns.saturating_add(1);
             if SeqNum(seg.seq) != p.irs {
-                let syns = p.syns;
+                let (syns, iss_floor) = (p.syns, p.iss_floor);
                 *p = Pending::new(
                     p.tuple,
                     p.listener,
@@ -134,6 +136,7 @@ impl Endpoint {
                     now,
                 );
                 p.syns = syns;
+                p.iss_floor = iss_floor;
             }
             return;
         }
@@ -184,7 +187,7 @@ impl Endpoint {
             options,
             payload: &[],
         };
-        let id = self.open_child(now, p.listener, p.tuple, &seg, None);
+        let id = self.open_child(now, p.listener, p.tuple, &seg, p.iss_floor);
         // The application holds it from now on: its establishment is
         // reported to it directly, not queued for `accept`.
         if let Some(tcb) = self.conns.get_mut(id) {

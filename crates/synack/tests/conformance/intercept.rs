@@ -295,3 +295,53 @@ fn an_accepted_request_whose_client_resets_ends_with_closed() {
         reason: CloseReason::Reset
     }));
 }
+
+/// A connection we intercepted and closed first sits in TIME-WAIT; the
+/// client's new SYN on the same 4-tuple (a higher sequence number: RFC
+/// 9293 3.6.1, RFC 6191) reopens it through the intercepting listener, as
+/// a host's listener would: a new request in Decide mode, not the old
+/// connection's ACK (which the client would answer with a RST and wait
+/// for its SYN timer). The new connection's ISS lies above the old one's
+/// sequence space.
+#[test]
+fn a_new_syn_reopens_an_intercepted_connection_in_time_wait() {
+    let mut h = to_foreign(host());
+    h.ep.intercept(Intercept::everything(InterceptMode::Decide), 64)
+        .unwrap();
+    h.inject(seg(SYN).seq(0).mss(1460));
+    let r = requests(&mut h);
+    let c = h.ep.accept_request(h.now, r[0]).unwrap();
+    h.pump();
+    h.expect(out(SYN | ACK).seq(0).ack(1));
+    h.inject(seg(ACK).seq(1).ack(1));
+    h.peer_mut().conn = Some(c);
+    // We close first: FIN, the client's ACK and FIN, our ACK: TIME-WAIT.
+    h.ep.send(c, &[7u8; 100]).unwrap();
+    h.ep.close(c).unwrap();
+    h.pump();
+    let fin = h.expect(out(FIN | ACK | PSH).seq(1).ack(1).len(100));
+    let old_end = fin.seq.wrapping_add(101);
+    h.inject(seg(FIN | ACK).seq(1).ack(102));
+    h.expect(out(ACK).seq(102).ack(2));
+    assert_eq!(h.ep.time_wait_count(), 1);
+    h.take_events();
+    // The client comes back on the same port with a new ISN.
+    h.advance(millis(5));
+    h.inject(seg(SYN).seq(100_000).mss(1460));
+    h.expect_none();
+    let r = requests(&mut h);
+    assert_eq!(r.len(), 1, "a new request, not the old connection's ACK");
+    assert_eq!(h.ep.time_wait_count(), 0);
+    let info = h.ep.syn_request(r[0]).unwrap();
+    assert_eq!(info.original_dst, foreign());
+    h.ep.accept_request(h.now, r[0]).unwrap();
+    h.pump();
+    let s = h.next();
+    assert_eq!(s.flags, SYN | ACK);
+    assert_eq!(s.ack, h.irs().wrapping_add(100_001));
+    assert!(
+        s.seq.wrapping_sub(old_end) < 1 << 31,
+        "ISS {} above the old sequence space (ended at {old_end})",
+        s.seq
+    );
+}
