@@ -34,6 +34,9 @@ pub struct Synack {
     child: Child,
     lines: mpsc::Receiver<String>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The thread reading standard error, until its end (joined at the
+    /// exit, so that `stderr` then holds everything).
+    stderr_reader: Option<thread::JoinHandle<()>>,
 }
 
 impl Synack {
@@ -60,7 +63,7 @@ impl Synack {
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let mut err = child.stderr.take().unwrap();
         let sink = stderr.clone();
-        thread::spawn(move || {
+        let stderr_reader = thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = err.read(&mut buf) {
                 if n == 0 {
@@ -83,6 +86,7 @@ impl Synack {
             child,
             lines,
             stderr,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -107,7 +111,8 @@ impl Synack {
         self.lines.recv_timeout(timeout).ok()
     }
 
-    /// What it printed on standard error so far.
+    /// What it printed on standard error so far (all of it once it has
+    /// exited: after `wait` or `terminate`).
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
     }
@@ -130,6 +135,10 @@ impl Synack {
         let until = Instant::now() + timeout;
         loop {
             if let Some(st) = self.child.try_wait().expect("try_wait") {
+                // Everything it wrote is read once the pipe's end is.
+                if let Some(r) = self.stderr_reader.take() {
+                    let _ = r.join();
+                }
                 return Some(st);
             }
             if Instant::now() >= until {

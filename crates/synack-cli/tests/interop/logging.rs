@@ -106,8 +106,11 @@ fn a_new_device_without_a_route_is_named_with_what_it_needs() {
         "{}",
         s.stderr()
     );
+    // Read once it has exited: the warnings go to standard error, which
+    // may lag behind the line on standard output.
+    let status = s.terminate();
     let err = s.stderr();
-    assert!(s.terminate().success(), "{err}");
+    assert!(status.success(), "{err}");
     assert!(err.contains("WARN"), "{err}");
     assert!(err.contains("synack created the device tnew0"), "{err}");
     assert!(
