@@ -3,14 +3,14 @@
 //! cannot loop back into the TUN device), directly or through a SOCKS5
 //! proxy; and what the client should see when that fails.
 
+use socket2::{Domain, Protocol, Socket, Type};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 use synack_io::net::{Refusal, Unreachable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
 /// How to dial: the settings every upstream connection shares.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -121,47 +121,48 @@ impl Dialer {
 
     /// A kernel connection to `to` from a socket with our options.
     async fn connect(&self, to: SocketAddr) -> Result<TcpStream, DialError> {
-        let socket = self.socket(to).map_err(DialError::Setup)?;
-        let s = socket.connect(to).await.map_err(DialError::Io)?;
+        let s = self.start_connect(to)?;
+        // On a near network the destination has usually answered within
+        // the connect call itself (the kernel ran its side of the
+        // handshake on the way out): then the client's SYN-ACK need not
+        // wait for the event loop's next look at the socket.
+        if s.peer_addr().is_err() {
+            s.writable().await.map_err(DialError::Io)?;
+        }
+        if let Some(e) = s.take_error().map_err(DialError::Io)? {
+            return Err(DialError::Io(e));
+        }
+        s.peer_addr().map_err(DialError::Io)?;
         // The client's own stack already decided how to segment; do not
         // hold its small writes back a second time.
         let _ = s.set_nodelay(true);
         Ok(s)
     }
 
-    fn socket(&self, to: SocketAddr) -> io::Result<TcpSocket> {
-        let socket = if to.is_ipv4() {
-            TcpSocket::new_v4()?
+    /// A non-blocking socket with our options, its connect to `to` begun.
+    fn start_connect(&self, to: SocketAddr) -> Result<TcpStream, DialError> {
+        let domain = if to.is_ipv4() {
+            Domain::IPV4
         } else {
-            TcpSocket::new_v6()?
+            Domain::IPV6
         };
+        let socket = Socket::new(domain, Type::STREAM.nonblocking(), Some(Protocol::TCP))
+            .map_err(DialError::Setup)?;
         if let Some(mark) = self.mark {
-            set_mark(&socket, mark)?;
+            // Needs CAP_NET_ADMIN.
+            socket.set_mark(mark).map_err(DialError::Setup)?;
         }
         if let Some(dev) = &self.bind_interface {
-            socket.bind_device(Some(dev.as_bytes()))?;
+            socket
+                .bind_device(Some(dev.as_bytes()))
+                .map_err(DialError::Setup)?;
         }
-        Ok(socket)
-    }
-}
-
-/// `SO_MARK` on a socket (needs CAP_NET_ADMIN).
-fn set_mark(socket: &TcpSocket, mark: u32) -> io::Result<()> {
-    // SAFETY: the descriptor is the socket's own and open; the option
-    // value is a u32 that lives across the call, its length given.
-    let r = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_MARK,
-            (&raw const mark).cast(),
-            std::mem::size_of::<u32>() as libc::socklen_t,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+        match socket.connect(&to.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(DialError::Io(e)),
+        }
+        TcpStream::from_std(socket.into()).map_err(DialError::Io)
     }
 }
 
