@@ -69,7 +69,19 @@ fn write_for(
     }
     // The quoted SYN as the client sent it: an IP header and the start of
     // the TCP header.
-    let syn_ip = IpHeader {
+    let syn_ip = tcp_ip_header(client, dst);
+    let mut quote = vec![0u8; syn_ip.header_len()];
+    syn_ip.emit(20, &mut quote).ok()?;
+    quote.extend_from_slice(&client.port().to_be_bytes());
+    quote.extend_from_slice(&dst.port().to_be_bytes());
+    quote.extend_from_slice(&isn.0.to_be_bytes());
+    write_quoting(&quote, client.ip(), why, from, ttl, out)
+}
+
+/// The IP header of a TCP segment from `client` to `dst`, as a client's
+/// stack would send it.
+fn tcp_ip_header(client: SocketAddr, dst: SocketAddr) -> IpHeader {
+    IpHeader {
         src: client.ip(),
         dst: dst.ip(),
         protocol: PROTO_TCP,
@@ -78,13 +90,7 @@ fn write_for(
         ident: 0,
         dont_fragment: true,
         flow_label: 0,
-    };
-    let mut quote = vec![0u8; syn_ip.header_len()];
-    syn_ip.emit(20, &mut quote).ok()?;
-    quote.extend_from_slice(&client.port().to_be_bytes());
-    quote.extend_from_slice(&dst.port().to_be_bytes());
-    quote.extend_from_slice(&isn.0.to_be_bytes());
-    write_quoting(&quote, client.ip(), why, from, ttl, out)
+    }
 }
 
 /// The most of an offending datagram quoted: what keeps the message
@@ -266,16 +272,7 @@ mod tests {
                 urgent_ptr: 0,
                 options: Default::default(),
             };
-            let ip = IpHeader {
-                src: client.ip(),
-                dst: dst.ip(),
-                protocol: PROTO_TCP,
-                ttl: 64,
-                tos: 0,
-                ident: 0,
-                dont_fragment: true,
-                flow_label: 0,
-            };
+            let ip = tcp_ip_header(client, dst);
             let mut datagram = vec![0u8; 100 + payload];
             let n =
                 synack_wire::emit_ip_tcp(&ip, &seg, &vec![7u8; payload], &mut datagram).unwrap();

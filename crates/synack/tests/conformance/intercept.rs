@@ -279,8 +279,9 @@ fn listeners_come_before_interceptors_and_closing_one_abandons_its_requests() {
     assert_eq!(h.ep.counters().dropped(DropReason::NotLocal), 1);
 }
 
-#[test]
-fn an_accepted_request_whose_client_resets_ends_with_closed() {
+/// An intercepting listener in Decide mode, a SYN to `foreign()` held
+/// and accepted: the SYN-ACK is out, the handshake's ACK not yet in.
+fn accepted_request() -> (Harness, synack::ConnId) {
     let mut h = to_foreign(host());
     h.ep.intercept(Intercept::everything(InterceptMode::Decide), 64)
         .unwrap();
@@ -289,6 +290,12 @@ fn an_accepted_request_whose_client_resets_ends_with_closed() {
     let c = h.ep.accept_request(h.now, r[0]).unwrap();
     h.pump();
     h.expect(out(SYN | ACK).seq(0).ack(1));
+    (h, c)
+}
+
+#[test]
+fn an_accepted_request_whose_client_resets_ends_with_closed() {
+    let (mut h, c) = accepted_request();
     h.inject(seg(RST).seq(1));
     assert!(h.take_events().contains(&Event::Closed {
         conn: c,
@@ -305,14 +312,7 @@ fn an_accepted_request_whose_client_resets_ends_with_closed() {
 /// sequence space.
 #[test]
 fn a_new_syn_reopens_an_intercepted_connection_in_time_wait() {
-    let mut h = to_foreign(host());
-    h.ep.intercept(Intercept::everything(InterceptMode::Decide), 64)
-        .unwrap();
-    h.inject(seg(SYN).seq(0).mss(1460));
-    let r = requests(&mut h);
-    let c = h.ep.accept_request(h.now, r[0]).unwrap();
-    h.pump();
-    h.expect(out(SYN | ACK).seq(0).ack(1));
+    let (mut h, c) = accepted_request();
     h.inject(seg(ACK).seq(1).ack(1));
     h.peer_mut().conn = Some(c);
     // We close first: FIN, the client's ACK and FIN, our ACK: TIME-WAIT.
