@@ -244,4 +244,43 @@ mod tests {
         assert_eq!(got, data);
         assert_eq!(c.bytes, data.len() as u64);
     }
+
+    /// A bulk direction's buffer doubles while reads fill it, up to the
+    /// largest allowed, and stays through a pause (the relay gives it back
+    /// after a second without movement); a trickle's goes back at once.
+    #[tokio::test]
+    async fn a_bulk_direction_grows_its_buffer_and_keeps_it_through_a_pause() {
+        let (mut feed, mut src) = tokio::io::duplex(1 << 22);
+        let (mut dst, mut sink) = tokio::io::duplex(1 << 22);
+        let max = 256 * 1024;
+        let mut c = Copy::new(max);
+        let mut moved = false;
+        let mut poll = |c: &mut Copy| {
+            let waker = std::task::Waker::noop();
+            let mut cx = Context::from_waker(waker);
+            matches!(
+                c.poll(&mut cx, &mut src, &mut dst, &mut moved),
+                Poll::Pending
+            )
+        };
+        // Reads of 64, 128, 256 and 256 KiB: each fills the buffer.
+        let data: Vec<u8> = (0..704 * 1024u32).map(|i| (i % 251) as u8).collect();
+        feed.write_all(&data).await.unwrap();
+        assert!(poll(&mut c));
+        assert_eq!(c.buf.len(), max, "grown to the largest");
+        assert!(c.holds_buffer(), "kept through the pause");
+        c.release();
+        assert!(!c.holds_buffer());
+        let mut got = vec![0u8; data.len()];
+        sink.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, data);
+        // A trickle: a few bytes, the buffer goes back when the source is
+        // quiet.
+        feed.write_all(b"hello").await.unwrap();
+        assert!(poll(&mut c));
+        assert!(!c.holds_buffer());
+        let mut got = [0u8; 5];
+        sink.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"hello");
+    }
 }
