@@ -130,4 +130,4 @@ mod runtime;
 mod unreachable;
 
 pub use addr::ToSocketAddrs;
-pub use runtime::{IoCounters, Stack, StackConfig};
+pub use runtime::{IoCounters, NOT_LOCAL_ICMP_PER_SECOND, Stack, StackConfig};
