@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::net::TcpListener;
 use std::thread::JoinHandle;
+use std::time::Duration;
 use synack_io::device::{Device, Tun};
 use synack_io::{Stack, StackConfig};
 use synack_testbed::Netns;
@@ -43,7 +44,18 @@ where
         rt.block_on(async move {
             let tun: Box<dyn Device> = Box::new(Tun::open("tun0").expect("tun0"));
             let stack = Stack::new(tun, cfg).expect("stack");
-            body(stack).await
+            let out = body(stack.clone()).await;
+            // The stack's event loop is a task of this runtime, which ends
+            // with `block_on`: what the body wrote must reach the kernel
+            // first, or the kernel's side of the test waits for bytes that
+            // went down with the runtime.
+            let until = tokio::time::Instant::now() + Duration::from_secs(30);
+            while stack.connections().iter().any(|c| c.send_queue > 0)
+                && tokio::time::Instant::now() < until
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            out
         })
     })
 }
