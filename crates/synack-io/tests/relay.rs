@@ -149,22 +149,33 @@ async fn tiny_buffer_keeps_order_and_fin_last() {
     assert!(stats(p.relay).await.is_clean());
 }
 
+/// `first` writes `said` and half-closes; `second` reads to the end, then
+/// answers with `answer` and half-closes, and `first` still receives it.
+async fn half_close_then_answer(
+    first: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    second: &mut (impl AsyncRead + AsyncWrite + Unpin),
+    said: &[u8],
+    answer: &[u8],
+) {
+    within(5, async {
+        first.write_all(said).await.unwrap();
+        first.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        second.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, said);
+        second.write_all(answer).await.unwrap();
+        second.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        first.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, answer);
+    })
+    .await;
+}
+
 /// The client sends a request and half-closes; the server reads to the
 /// end, then answers, and the client still receives the answer.
 async fn client_half_closes_first<S: AsyncRead + AsyncWrite + Unpin>(mut p: Path<S>) {
-    within(5, async {
-        p.client.write_all(b"request").await.unwrap();
-        p.client.shutdown().await.unwrap();
-        let mut got = Vec::new();
-        p.server.read_to_end(&mut got).await.unwrap();
-        assert_eq!(got, b"request");
-        p.server.write_all(b"the answer").await.unwrap();
-        p.server.shutdown().await.unwrap();
-        let mut got = Vec::new();
-        p.client.read_to_end(&mut got).await.unwrap();
-        assert_eq!(got, b"the answer");
-    })
-    .await;
+    half_close_then_answer(&mut p.client, &mut p.server, b"request", b"the answer").await;
     let st = stats(p.relay).await;
     assert!(st.is_clean(), "{st}");
     assert_eq!((st.a_to_b.bytes, st.b_to_a.bytes), (7, 10));
@@ -183,19 +194,7 @@ async fn client_half_closes_first_to_kernel() {
 /// The server greets and half-closes; the client reads to the end, then
 /// sends, and the server still receives it.
 async fn server_half_closes_first<S: AsyncRead + AsyncWrite + Unpin>(mut p: Path<S>) {
-    within(5, async {
-        p.server.write_all(b"hello").await.unwrap();
-        p.server.shutdown().await.unwrap();
-        let mut got = Vec::new();
-        p.client.read_to_end(&mut got).await.unwrap();
-        assert_eq!(got, b"hello");
-        p.client.write_all(b"late words").await.unwrap();
-        p.client.shutdown().await.unwrap();
-        let mut got = Vec::new();
-        p.server.read_to_end(&mut got).await.unwrap();
-        assert_eq!(got, b"late words");
-    })
-    .await;
+    half_close_then_answer(&mut p.server, &mut p.client, b"hello", b"late words").await;
     let st = stats(p.relay).await;
     assert!(st.is_clean(), "{st}");
     assert_eq!((st.a_to_b.bytes, st.b_to_a.bytes), (10, 5));
