@@ -105,11 +105,6 @@ async fn stats(relay: Relay) -> RelayStats {
     within(10, relay).await.unwrap().unwrap()
 }
 
-/// Resets the kernel socket (zero linger, then close).
-fn reset_kernel(s: tokio::net::TcpStream) {
-    RelayStream::abort(s);
-}
-
 async fn one_mebibyte_each_way<S: AsyncRead + AsyncWrite + Unpin>(mut p: Path<S>) {
     let up = pattern(1 << 20);
     let down: Vec<u8> = pattern((1 << 20) + 7).into_iter().skip(7).collect();
@@ -263,42 +258,37 @@ async fn one_direction_flows_while_the_other_is_stuck() {
 
 /// The server resets: the client's next read fails with
 /// `ConnectionReset`, not an end of stream.
-#[tokio::test]
-async fn server_reset_reaches_the_client_as_a_reset_synack() {
-    let mut p = through_synack(RelayOptions::new()).await;
+async fn server_reset_reaches_the_client_as_a_reset<S: RelayStream>(mut p: Path<S>) -> RelayStats {
     p.server.write_all(b"some").await.unwrap();
     let mut buf = [0u8; 4];
     within(5, p.client.read_exact(&mut buf)).await.unwrap();
-    p.server.abort();
+    RelayStream::abort(p.server);
     assert_eq!(
         within(5, read_until_error(&mut p.client)).await,
         ErrorKind::ConnectionReset
     );
     let st = stats(p.relay).await;
-    assert_eq!(st.a_to_b.end, DirectionEnd::Reset(Side::B));
     assert_eq!(st.b_to_a.end, DirectionEnd::Reset(Side::B));
+    st
+}
+
+#[tokio::test]
+async fn server_reset_reaches_the_client_as_a_reset_synack() {
+    let p = through_synack(RelayOptions::new()).await;
+    let st = server_reset_reaches_the_client_as_a_reset(p).await;
+    assert_eq!(st.a_to_b.end, DirectionEnd::Reset(Side::B));
     assert_eq!(st.b_to_a.bytes, 4);
 }
 
 #[tokio::test]
 async fn server_reset_reaches_the_client_as_a_reset_kernel() {
-    let mut p = through_kernel(RelayOptions::new()).await;
-    p.server.write_all(b"some").await.unwrap();
-    let mut buf = [0u8; 4];
-    within(5, p.client.read_exact(&mut buf)).await.unwrap();
-    reset_kernel(p.server);
-    assert_eq!(
-        within(5, read_until_error(&mut p.client)).await,
-        ErrorKind::ConnectionReset
-    );
-    let st = stats(p.relay).await;
-    assert_eq!(st.b_to_a.end, DirectionEnd::Reset(Side::B));
+    server_reset_reaches_the_client_as_a_reset(through_kernel(RelayOptions::new()).await).await;
 }
 
 /// The client resets: the server's next read fails with `ConnectionReset`.
-#[tokio::test]
-async fn client_reset_reaches_the_server_as_a_reset_synack() {
-    let mut p = through_synack(RelayOptions::new()).await;
+async fn client_reset_reaches_the_server_as_a_reset<S: AsyncRead + AsyncWrite + Unpin>(
+    mut p: Path<S>,
+) -> RelayStats {
     p.client.write_all(b"some").await.unwrap();
     let mut buf = [0u8; 4];
     within(5, p.server.read_exact(&mut buf)).await.unwrap();
@@ -309,22 +299,19 @@ async fn client_reset_reaches_the_server_as_a_reset_synack() {
     );
     let st = stats(p.relay).await;
     assert_eq!(st.a_to_b.end, DirectionEnd::Reset(Side::A));
+    st
+}
+
+#[tokio::test]
+async fn client_reset_reaches_the_server_as_a_reset_synack() {
+    let p = through_synack(RelayOptions::new()).await;
+    let st = client_reset_reaches_the_server_as_a_reset(p).await;
     assert_eq!(st.b_to_a.end, DirectionEnd::Reset(Side::A));
 }
 
 #[tokio::test]
 async fn client_reset_reaches_the_server_as_a_reset_kernel() {
-    let mut p = through_kernel(RelayOptions::new()).await;
-    p.client.write_all(b"some").await.unwrap();
-    let mut buf = [0u8; 4];
-    within(5, p.server.read_exact(&mut buf)).await.unwrap();
-    p.client.abort();
-    assert_eq!(
-        within(5, read_until_error(&mut p.server)).await,
-        ErrorKind::ConnectionReset
-    );
-    let st = stats(p.relay).await;
-    assert_eq!(st.a_to_b.end, DirectionEnd::Reset(Side::A));
+    client_reset_reaches_the_server_as_a_reset(through_kernel(RelayOptions::new()).await).await;
 }
 
 /// The server writes a lot and resets at once: some data may be lost,

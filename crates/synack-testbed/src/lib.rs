@@ -238,6 +238,32 @@ fn run_checked(mut cmd: Command, shown: &str) -> Result<Output, CommandFailed> {
     }
 }
 
+/// Closes a kernel connection with a RST rather than a FIN: `SO_LINGER`
+/// of zero, then close.
+pub fn reset(s: std::net::TcpStream) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the descriptor is the stream's own and open; the option
+    // value lives across the call, its length given.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&raw const linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    drop(s);
+    Ok(())
+}
+
 /// A network namespace, deleted on drop.
 #[derive(Debug)]
 pub struct Netns {
@@ -268,6 +294,25 @@ impl Netns {
         let mut all = vec!["-n", self.name.as_str()];
         all.extend_from_slice(args);
         ip(&all)
+    }
+
+    /// Links this namespace to `peer` with a veth pair: `dev` here,
+    /// `peer_dev` there (both down, no addresses).
+    pub fn veth_to(&self, dev: &str, peer: &Netns, peer_dev: &str) -> io::Result<()> {
+        self.ip(&[
+            "link", "add", dev, "type", "veth", "peer", "name", peer_dev, "netns", &peer.name,
+        ])
+    }
+
+    /// Writes the sysctl `key` (a path under /proc/sys, such as
+    /// `net/ipv4/ip_forward`) inside the namespace.
+    pub fn sysctl(&self, key: &str, value: &str) -> io::Result<()> {
+        let path = format!("/proc/sys/{key}");
+        let v = value.to_string();
+        self.thread(move || std::fs::write(&path, v))
+            .join()
+            .map_err(|_| io::Error::other("the sysctl thread panicked"))?
+            .map_err(|e| io::Error::new(e.kind(), format!("sysctl {key}={value}: {e}")))
     }
 
     /// Adds a persistent TUN device `dev` (mode `tun`, or `tap`), gives the
@@ -372,18 +417,7 @@ impl VethPair {
     pub fn new(tag: &str) -> io::Result<VethPair> {
         let a = Netns::new(&format!("{tag}a"))?;
         let b = Netns::new(&format!("{tag}b"))?;
-        a.ip(&[
-            "link",
-            "add",
-            "veth0",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "veth1",
-            "netns",
-            b.name(),
-        ])?;
+        a.veth_to("veth0", &b, "veth1")?;
         a.ip(&["addr", "add", "198.18.1.1/24", "dev", "veth0"])?;
         b.ip(&["addr", "add", "198.18.1.2/24", "dev", "veth1"])?;
         a.ip(&["link", "set", "veth0", "up"])?;

@@ -83,17 +83,7 @@ async fn forward(o: &Options) -> Result<(), String> {
         config.engine.max_syn_requests = n;
     }
     let (stack, offload) = o.link.open_with(config)?;
-    eprintln!(
-        "synack: {}: segmentation offloads {}",
-        o.link.ifname,
-        if offload {
-            "on"
-        } else if o.link.offload {
-            "unavailable (one datagram per system call)"
-        } else {
-            "off (--no-offload)"
-        }
-    );
+    super::report_offload(&o.link, offload);
     let interceptor = Interceptor::bind(&stack, Intercept::everything(InterceptMode::Decide))
         .map_err(|e| format!("cannot intercept: {e}"))?;
     if let Some(mss) = o.mss_clamp {

@@ -98,6 +98,22 @@ impl Link {
     }
 }
 
+/// Says on standard error whether the TUN offloads are on (standard
+/// output carries the lines scripts wait for).
+pub fn report_offload(link: &Link, offload: bool) {
+    eprintln!(
+        "synack: {}: segmentation offloads {}",
+        link.ifname,
+        if offload {
+            "on"
+        } else if link.offload {
+            "unavailable (one datagram per system call)"
+        } else {
+            "off (--no-offload)"
+        }
+    );
+}
+
 /// The runtime `serve`, `connect` and `forward` run on.
 pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()

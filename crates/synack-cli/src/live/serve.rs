@@ -32,19 +32,7 @@ async fn serve(o: &Options) -> Result<(), String> {
     let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT: {e}"))?;
     let (stack, offload) = o.link.open()?;
     if o.link.kind == super::DeviceKind::Tun {
-        // On standard error: standard output carries the `listening on`
-        // line scripts wait for.
-        eprintln!(
-            "synack: {}: segmentation offloads {}",
-            o.link.ifname,
-            if offload {
-                "on"
-            } else if o.link.offload {
-                "unavailable (one datagram per system call)"
-            } else {
-                "off (--no-offload)"
-            }
-        );
+        super::report_offload(&o.link, offload);
     }
     let addr = SocketAddr::new(o.link.ip, o.port.unwrap_or_else(|| o.app.default_port()));
     let listener = TcpListener::bind(&stack, addr)

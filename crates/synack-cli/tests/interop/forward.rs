@@ -34,19 +34,7 @@ fn forward_closed_port_is_refused() {
         return;
     };
     let to: SocketAddr = "198.18.30.1:7001".parse().unwrap();
-    let (kernel, ours) = bed.both(&[], |bed| {
-        bed.in_client(move || {
-            let started = Instant::now();
-            let r = try_dial(to, Duration::from_secs(10)).map(|_| ());
-            (r, started.elapsed())
-        })
-    });
-    eprintln!(
-        "refused: kernel forwarding in {:?}, synack in {:?}",
-        kernel.1, ours.1
-    );
-    assert_eq!(kernel.0, Err(ErrorKind::ConnectionRefused));
-    assert_eq!(ours.0, kernel.0, "log:\n{}", bed.log());
+    refused_like_the_kernel(&mut bed, to, "refused");
 }
 
 #[test]
@@ -62,21 +50,7 @@ fn forward_keeps_the_original_destination() {
     assert_eq!(targets.len(), 50);
     // The options that keep relayed traffic out of the device, on.
     let args = ["--mark", "7", "--bind-interface", "r1"];
-    let (kernel, ours) = bed.both(&args, |bed| {
-        let targets = targets.clone();
-        bed.in_client(move || {
-            targets
-                .iter()
-                .map(|to| {
-                    let mut s = dial(*to);
-                    String::from_utf8(read_all(&mut s).expect("reading the address")).unwrap()
-                })
-                .collect::<Vec<_>>()
-        })
-    });
-    let want: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
-    assert_eq!(kernel, want, "the reference run");
-    assert_eq!(ours, want, "through synack; log:\n{}", bed.log());
+    original_destinations(&mut bed, &args, &targets);
 }
 
 /// What one connection showed: the bytes read, and how reading ended.

@@ -64,8 +64,8 @@ impl Bed {
         let router = Netns::new(&format!("{tag}r")).expect("router namespace");
         let server = Netns::new(&format!("{tag}s")).expect("server namespace");
         router.add_device("tun0", "tun").expect("the TUN device");
-        veth(&router, "r0", &client, "c0");
-        veth(&router, "r1", &server, "s0");
+        router.veth_to("r0", &client, "c0").unwrap();
+        router.veth_to("r1", &server, "s0").unwrap();
         let bed = Bed {
             client,
             router,
@@ -103,11 +103,13 @@ impl Bed {
         server
             .ip(&["route", "add", "default", "via", "198.18.30.254"])
             .unwrap();
-        sysctl(router, "net/ipv4/ip_forward", "1");
+        router.sysctl("net/ipv4/ip_forward", "1").unwrap();
         // synack's answers come out of tun0 from the server's addresses,
         // whose route is r1: no reverse-path filter may drop them.
         for dev in ["all", "default", "tun0"] {
-            sysctl(router, &format!("net/ipv4/conf/{dev}/rp_filter"), "0");
+            router
+                .sysctl(&format!("net/ipv4/conf/{dev}/rp_filter"), "0")
+                .unwrap();
         }
     }
 
@@ -130,7 +132,7 @@ impl Bed {
         server
             .ip(&["-6", "route", "add", "default", "via", "2001:db8:2::1"])
             .unwrap();
-        sysctl(router, "net/ipv6/conf/all/forwarding", "1");
+        router.sysctl("net/ipv6/conf/all/forwarding", "1").unwrap();
     }
 
     fn links_up(&self) {
@@ -193,28 +195,45 @@ impl Bed {
     }
 }
 
-fn veth(a: &Netns, a_dev: &str, b: &Netns, b_dev: &str) {
-    a.ip(&[
-        "link",
-        "add",
-        a_dev,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        b_dev,
-        "netns",
-        b.name(),
-    ])
-    .unwrap();
+/// A connection to the closed port `to` is refused through synack as
+/// through the router's kernel; says how fast each was (`what` names the
+/// run).
+pub fn refused_like_the_kernel(bed: &mut Bed, to: SocketAddr, what: &str) {
+    let (kernel, ours) = bed.both(&[], |bed| {
+        bed.in_client(move || {
+            let started = std::time::Instant::now();
+            let r = try_dial(to, Duration::from_secs(10)).map(|_| ());
+            (r, started.elapsed())
+        })
+    });
+    eprintln!(
+        "{what}: kernel forwarding in {:?}, synack in {:?}",
+        kernel.1, ours.1
+    );
+    assert_eq!(kernel.0, Err(io::ErrorKind::ConnectionRefused));
+    assert_eq!(ours.0, kernel.0, "log:\n{}", bed.log());
 }
 
-/// Writes a sysctl (a path under /proc/sys) inside `ns`.
-pub fn sysctl(ns: &Netns, key: &str, value: &str) {
-    let path = format!("/proc/sys/{key}");
-    let v = value.to_string();
-    in_ns(ns, move || std::fs::write(&path, v))
-        .unwrap_or_else(|e| panic!("sysctl {key}={value}: {e}"));
+/// Each of `targets`, served by `whoami`, answers with the address the
+/// client dialled, through synack (started with `args`) as through the
+/// router's kernel; returns what they said.
+pub fn original_destinations(bed: &mut Bed, args: &[&str], targets: &[SocketAddr]) -> Vec<String> {
+    let (kernel, ours) = bed.both(args, |bed| {
+        let targets = targets.to_vec();
+        bed.in_client(move || {
+            targets
+                .iter()
+                .map(|to| {
+                    let mut s = dial(*to);
+                    String::from_utf8(read_all(&mut s).expect("reading the address")).unwrap()
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let want: Vec<String> = targets.iter().map(|t| t.to_string()).collect();
+    assert_eq!(kernel, want, "the reference run");
+    assert_eq!(ours, want, "through synack; log:\n{}", bed.log());
+    ours
 }
 
 /// What a kernel server does with each connection, on a thread of its own.
@@ -330,24 +349,7 @@ pub fn try_dial(to: SocketAddr, timeout: Duration) -> Result<TcpStream, io::Erro
 
 /// Closes with a RST: `SO_LINGER` of zero, then close.
 pub fn reset(s: TcpStream) {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: the descriptor is the stream's own and open; the option
-    // value lives across the call, its length given.
-    let r = unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw const linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(r, 0, "SO_LINGER: {}", io::Error::last_os_error());
-    drop(s);
+    synack_testbed::reset(s).expect("SO_LINGER");
 }
 
 /// A raw IPv4 socket that sends TCP segments with any source address

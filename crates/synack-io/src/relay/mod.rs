@@ -121,10 +121,10 @@ where
         if ab.finished && ba.finished {
             return Poll::Ready(Stop::Finished);
         }
-        if moved {
-            last_moved = Instant::now();
-        }
         let now = Instant::now();
+        if moved {
+            last_moved = now;
+        }
         // A bulk direction keeps its buffer through short pauses; after a
         // second with nothing moving, both go back.
         let holds = |ab: &Copy, ba: &Copy| ab.holds_buffer() || ba.holds_buffer();

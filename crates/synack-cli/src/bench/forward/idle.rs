@@ -11,7 +11,7 @@
 //! in it).
 
 use super::connect_rate;
-use super::server::{HOLD, HOLD_PORTS, abort};
+use super::server::{HOLD, HOLD_PORTS};
 use super::topology::{Bed, Path, SERVER_ADDRS, server_ip, start_synack, vm_rss};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -65,7 +65,10 @@ pub fn run(bed: &mut Bed, n: usize) -> Result<Idle, String> {
         )),
         (None, _) => None,
     };
-    streams.into_iter().for_each(abort);
+    // Closed with a RST: no FIN exchange, no TIME-WAIT.
+    for s in streams {
+        let _ = synack_testbed::reset(s);
+    }
     drop(synack);
     bed.route(Path::Kernel)?;
     Ok(Idle {

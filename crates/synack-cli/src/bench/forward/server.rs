@@ -187,23 +187,3 @@ fn one_request(mut s: TcpStream) {
         let _ = s.write_all(&req);
     }
 }
-
-/// Closes with a RST (`SO_LINGER` zero): no FIN exchange, no TIME-WAIT.
-pub fn abort(s: TcpStream) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: the descriptor is the stream's own and open; the option
-    // value lives across the call, its length given.
-    unsafe {
-        libc::setsockopt(
-            s.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&raw const linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
-    drop(s);
-}

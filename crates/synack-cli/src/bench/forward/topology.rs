@@ -89,8 +89,8 @@ impl Bed {
 
     fn build(&self) -> io::Result<()> {
         let (c, r, s) = (&self.client, &self.router, &self.server);
-        veth(r, "r0", c, "c0")?;
-        veth(r, "r1", s, "s0")?;
+        r.veth_to("r0", c, "c0")?;
+        r.veth_to("r1", s, "s0")?;
         r.ip(&["addr", "add", "198.18.10.1/24", "dev", "r0"])?;
         r.ip(&["addr", "add", "198.18.30.254/24", "dev", "r1"])?;
         c.ip(&["addr", "add", "198.18.10.2/24", "dev", "c0"])?;
@@ -108,20 +108,20 @@ impl Bed {
             r.ip(&["addr", "add", &format!("198.18.{net}.1/24"), "dev", dev])?;
             r.ip(&["link", "set", dev, "up"])?;
         }
-        sysctl(r, "net/ipv4/ip_forward", "1")?;
+        r.sysctl("net/ipv4/ip_forward", "1")?;
         // The forwarders' answers come out of their devices from the
         // server's addresses, whose route is r1.
         for dev in ["all", "default", "tun0", "tun2"] {
-            sysctl(r, &format!("net/ipv4/conf/{dev}/rp_filter"), "0")?;
+            r.sysctl(&format!("net/ipv4/conf/{dev}/rp_filter"), "0")?;
         }
         // Ephemeral ports for the connection-rate and idle runs, on the
         // client and on the router (the forwarders' own sockets).
         for ns in [c, r] {
-            sysctl(ns, "net/ipv4/ip_local_port_range", "1024 65535")?;
+            ns.sysctl("net/ipv4/ip_local_port_range", "1024 65535")?;
         }
         // The listen queues: bursts of SYNs must not be dropped.
-        sysctl(s, "net/core/somaxconn", "65535")?;
-        sysctl(s, "net/ipv4/tcp_max_syn_backlog", "65535")?;
+        s.sysctl("net/core/somaxconn", "65535")?;
+        s.sysctl("net/ipv4/tcp_max_syn_backlog", "65535")?;
         Ok(())
     }
 
@@ -146,31 +146,6 @@ impl Bed {
         }
         Ok(())
     }
-}
-
-fn veth(a: &Netns, a_dev: &str, b: &Netns, b_dev: &str) -> io::Result<()> {
-    a.ip(&[
-        "link",
-        "add",
-        a_dev,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        b_dev,
-        "netns",
-        b.name(),
-    ])
-}
-
-/// Writes a sysctl (a path under /proc/sys) inside `ns`.
-pub fn sysctl(ns: &Netns, key: &str, value: &str) -> io::Result<()> {
-    let path = format!("/proc/sys/{key}");
-    let v = value.to_string();
-    ns.thread(move || std::fs::write(&path, v))
-        .join()
-        .map_err(|_| io::Error::other("the sysctl thread panicked"))?
-        .map_err(|e| io::Error::new(e.kind(), format!("sysctl {key}={value}: {e}")))
 }
 
 /// A forwarder running as a child process inside the router: stopped
